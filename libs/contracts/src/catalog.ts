@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * The operation catalog (the seed's OperationCatalog): one entry per run type
+ * with its label, scope, expected duration, cooldown, allowed summary keys and
+ * the zod schema of its fingerprint inputs. Anything not in `inputs` cannot
+ * reach the identity hash (FR-004b).
+ */
+
+const uuid = z.uuid();
+
+/** Policy selection: sorted and de-duplicated so the fingerprint is stable. */
+const policySelection = z
+  .object({
+    /** Policies (our ids) to work on; empty means every policy of the tenant. */
+    policy_ids: z
+      .array(uuid)
+      .max(500)
+      .default([])
+      .transform((ids) => [...new Set(ids.map((id) => id.toLowerCase()))].sort()),
+  })
+  .strict();
+
+export const SUMMARY_KEYS = ['total', 'processed', 'failed'] as const;
+export type SummaryKey = (typeof SUMMARY_KEYS)[number];
+
+export interface CatalogEntry {
+  readonly label: string;
+  /** tenant-scoped runs carry a tenant_id; workspace-scoped runs (housekeeping) do not */
+  readonly scope: 'tenant' | 'workspace';
+  /** used by housekeeping to decide when a running run is stale */
+  readonly expectedDurationSeconds: number;
+  /** no new run of the same identity within this long after a completion (FR-005a) */
+  readonly cooldownSeconds: number;
+  readonly summaryKeys: readonly SummaryKey[];
+  readonly inputs: z.ZodType<Record<string, unknown>>;
+}
+
+const FIFTEEN_MINUTES = 15 * 60;
+
+export const CATALOG = {
+  'assignments.fetch': {
+    label: 'Fetch policy assignments',
+    scope: 'tenant',
+    expectedDurationSeconds: 5 * 60,
+    cooldownSeconds: FIFTEEN_MINUTES,
+    summaryKeys: SUMMARY_KEYS,
+    inputs: policySelection,
+  },
+  'assignments.restore': {
+    label: 'Restore policy assignments',
+    scope: 'tenant',
+    expectedDurationSeconds: 5 * 60,
+    cooldownSeconds: FIFTEEN_MINUTES,
+    summaryKeys: SUMMARY_KEYS,
+    inputs: policySelection,
+  },
+  'ops.reconcile_adapter_runs': {
+    label: 'Reconcile adapter runs',
+    scope: 'workspace',
+    expectedDurationSeconds: 2 * 60,
+    // scheduled: overlap prevention only, no cooldown
+    cooldownSeconds: 0,
+    summaryKeys: SUMMARY_KEYS,
+    inputs: z.object({}).strict(),
+  },
+} as const satisfies Record<string, CatalogEntry>;
+
+export type RunType = keyof typeof CATALOG;
+export const RUN_TYPES = Object.keys(CATALOG) as RunType[];
+export const runTypeSchema = z.enum(RUN_TYPES as [RunType, ...RunType[]]);
+
+export function catalogEntry(type: RunType): CatalogEntry {
+  return CATALOG[type];
+}
+
+export function isRunType(value: string): value is RunType {
+  return Object.hasOwn(CATALOG, value);
+}
+
+/** Types an operator dispatches by hand (`opsctl dispatch`). */
+export const DISPATCHABLE_TYPES = RUN_TYPES.filter((t) => CATALOG[t].scope === 'tenant');

@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { catalogEntry, type RunType } from './catalog.ts';
+import { OpsError } from './errors.ts';
+
+/**
+ * Run identity (FR-004a/b): `operation_run_id` when the caller already has a
+ * run, else sha256(version | tenant | type | canonical JSON of the type's
+ * whitelisted, non-secret inputs). Bump the version only with a migration
+ * plan: it changes every hash.
+ */
+export const IDENTITY_VERSION = 'v1';
+
+/** JSON with object keys sorted at every level, so equal inputs hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite number');
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export interface IdentityInput {
+  readonly type: RunType;
+  readonly workspaceId: string;
+  readonly tenantId: string | null;
+  readonly inputs: unknown;
+  /** when present, the identity is the run itself */
+  readonly runId?: string | undefined;
+}
+
+export interface Identity {
+  readonly hash: string;
+  /** the whitelisted inputs that went into the hash (safe to store as context) */
+  readonly fingerprintInputs: Record<string, unknown>;
+}
+
+export function computeIdentity(input: IdentityInput): Identity {
+  const parsed = catalogEntry(input.type).inputs.safeParse(input.inputs ?? {});
+  if (!parsed.success) {
+    throw new OpsError('bad_request', `invalid inputs for ${input.type}`, {
+      issues: parsed.error.issues.map((i) => `inputs.${i.path.join('.')}: ${i.message}`),
+    });
+  }
+  const fingerprintInputs = parsed.data;
+  // workspace-scoped runs have no tenant: scope their identity by workspace
+  const scope = input.tenantId ? `tenant:${input.tenantId}` : `workspace:${input.workspaceId}`;
+  const material = input.runId
+    ? [IDENTITY_VERSION, scope, input.type, `run:${input.runId.toLowerCase()}`]
+    : [IDENTITY_VERSION, scope, input.type, canonicalJson(fingerprintInputs)];
+  const hash = createHash('sha256').update(material.join('|')).digest('hex');
+  return { hash, fingerprintInputs };
+}

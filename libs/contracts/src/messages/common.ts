@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { FAILURE_CODE_LIST, FAILURE_LIMITS, type FailureCode } from '../failure-codes.ts';
+
+/** Shared building blocks of the message schemas. */
+
+export const uuidSchema = z.uuid();
+export const isoDateTime = z.iso.datetime({ offset: true });
+
+/** Non-negative counter; 1e9 bounds absurd values from a misbehaving producer. */
+const counter = z.number().int().min(0).max(1_000_000_000);
+
+/** Summary counters (FR-001/002): exactly the catalog's keys, all present. */
+export const summaryCountsSchema = z
+  .object({ total: counter, processed: counter, failed: counter })
+  .strict()
+  .refine((c) => c.processed + c.failed <= c.total, {
+    message: 'processed + failed must not exceed total',
+  });
+export type SummaryCounts = z.infer<typeof summaryCountsSchema>;
+
+export const failureCodeSchema = z.enum(FAILURE_CODE_LIST as [FailureCode, ...FailureCode[]]);
+
+/** One failure-summary entry: a registered code, a sanitized message and how often it happened. */
+export const failureEntrySchema = z
+  .object({
+    code: failureCodeSchema,
+    message: z.string().min(1).max(FAILURE_LIMITS.maxMessageLength),
+    count: z.number().int().min(1).max(1_000_000_000).default(1),
+  })
+  .strict();
+export type FailureEntry = z.infer<typeof failureEntrySchema>;
+
+export const failureSummarySchema = z.array(failureEntrySchema).max(FAILURE_LIMITS.maxEntries);
+
+export const RUN_STATUSES = ['queued', 'running', 'completed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const RUN_OUTCOMES = ['pending', 'succeeded', 'partially_succeeded', 'failed', 'cancelled'] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+export const TERMINAL_OUTCOMES = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'] as const;
+export type TerminalOutcome = (typeof TERMINAL_OUTCOMES)[number];
+
+/** Formats zod issues as "path: message" lines — never the offending values. */
+export function describeIssues(error: z.ZodError, root = ''): string[] {
+  return error.issues.slice(0, 20).map((issue) => {
+    const path = [root, ...issue.path.map(String)].filter(Boolean).join('.');
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+}

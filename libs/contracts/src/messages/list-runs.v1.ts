@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { runTypeSchema } from '../catalog.ts';
+import { RUN_STATUSES, isoDateTime, uuidSchema } from './common.ts';
+import { runV1 } from './run.v1.ts';
+
+/**
+ * ops.ledger.api.list_runs (v1): newest first, workspace-scoped, keyset
+ * pagination (`cursor` is opaque; pass back `next_cursor`).
+ */
+export const listRunsRequestV1 = z
+  .object({
+    workspace_id: uuidSchema,
+    tenant_id: uuidSchema.optional(),
+    type: runTypeSchema.optional(),
+    status: z.enum(RUN_STATUSES).optional(),
+    /** only runs created at or after this instant */
+    created_after: isoDateTime.optional(),
+    /** only runs created before this instant */
+    created_before: isoDateTime.optional(),
+    limit: z.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+export type ListRunsRequestV1 = z.infer<typeof listRunsRequestV1>;
+export type ListRunsRequestInputV1 = z.input<typeof listRunsRequestV1>;
+
+export const listRunsReplyV1 = z.object({
+  ok: z.literal(true),
+  runs: z.array(runV1),
+  next_cursor: z.string().nullable(),
+});
+export type ListRunsReplyV1 = z.infer<typeof listRunsReplyV1>;

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { TERMINAL_OUTCOMES, failureSummarySchema, summaryCountsSchema } from './common.ts';
+import { runEventBase } from './run-event-base.ts';
+
+/**
+ * ops.ledger.events.completed (v1): the attempt's final outcome, counters and
+ * sanitized failures. The completing attempt's counters overwrite whatever
+ * the ledger had (final attempt wins, FR-003).
+ */
+export const runCompletedV1 = z
+  .object({
+    ...runEventBase,
+    kind: z.literal('completed'),
+    outcome: z.enum(TERMINAL_OUTCOMES),
+    counts: summaryCountsSchema,
+    failures: failureSummarySchema.default([]),
+  })
+  .strict()
+  .refine((e) => e.outcome !== 'succeeded' || (e.counts.failed === 0 && e.failures.length === 0), {
+    message: 'a succeeded run has no failures',
+  })
+  .refine((e) => e.outcome === 'succeeded' || e.outcome === 'cancelled' || e.failures.length > 0, {
+    message: 'a failed or partially succeeded run names at least one failure',
+  });
+export type RunCompletedV1 = z.infer<typeof runCompletedV1>;

@@ -1,0 +1,93 @@
+/**
+ * Every NATS name the system uses, in one place. A prefix (config key
+ * NATS_PREFIX) is applied to all of them so several environments or test
+ * files can share one NATS server without colliding.
+ */
+export const BASE_NAMES = {
+  streams: { jobs: 'OPS_JOBS', ledger: 'OPS_LEDGER', dlq: 'OPS_DLQ' },
+  kv: { locks: 'ops_locks' },
+  subjects: {
+    jobs: 'ops.jobs',
+    ledgerEvents: 'ops.ledger.events',
+    ledgerApi: 'ops.ledger.api',
+    dlq: 'ops.dlq',
+  },
+  consumers: { ledgerEvents: 'ledger-events', assignmentWorker: 'assignment-worker' },
+  services: { ledger: 'ops_ledger' },
+} as const;
+
+export const LEDGER_API_ENDPOINTS = ['ensure_run', 'get_run', 'list_runs'] as const;
+export type LedgerApiEndpoint = (typeof LEDGER_API_ENDPOINTS)[number];
+
+export const LEDGER_EVENT_KINDS = ['started', 'progress', 'completed'] as const;
+export type LedgerEventKind = (typeof LEDGER_EVENT_KINDS)[number];
+
+/** Origins of dead letters: `ops.dlq.<origin>`. */
+export const DLQ_ORIGINS = ['ledger', 'assignment-worker', 'housekeeping'] as const;
+export type DlqOrigin = (typeof DLQ_ORIGINS)[number];
+
+const PREFIX_RE = /^[A-Za-z0-9_-]{0,32}$/;
+
+export interface Names {
+  readonly prefix: string;
+  readonly streams: { readonly jobs: string; readonly ledger: string; readonly dlq: string };
+  readonly kv: { readonly locks: string };
+  readonly consumers: { readonly ledgerEvents: string; readonly assignmentWorker: string };
+  readonly services: { readonly ledger: string };
+  /** `ops.jobs.<type>` */
+  jobSubject(type: string): string;
+  /** every job subject: `ops.jobs.>` */
+  readonly jobsWildcard: string;
+  /** `ops.ledger.events.<kind>` */
+  ledgerEventSubject(kind: LedgerEventKind): string;
+  readonly ledgerEventsWildcard: string;
+  /** `ops.ledger.api` — the micro service's endpoint group */
+  readonly ledgerApiGroup: string;
+  ledgerApiSubject(endpoint: LedgerApiEndpoint): string;
+  /** `ops.dlq.<origin>` */
+  dlqSubject(origin: DlqOrigin): string;
+  readonly dlqWildcard: string;
+}
+
+/**
+ * Builds the prefixed names. The prefix is one subject token, so it may only
+ * hold characters valid in stream, bucket and service names as well.
+ */
+export function createNames(prefix = ''): Names {
+  if (!PREFIX_RE.test(prefix)) {
+    throw new Error('NATS prefix must match [A-Za-z0-9_-]{0,32}');
+  }
+  const sub = (s: string) => (prefix ? `${prefix}.${s}` : s);
+  const name = (s: string) => (prefix ? `${prefix}_${s}` : s);
+  const b = BASE_NAMES;
+  return Object.freeze({
+    prefix,
+    streams: Object.freeze({ jobs: name(b.streams.jobs), ledger: name(b.streams.ledger), dlq: name(b.streams.dlq) }),
+    kv: Object.freeze({ locks: name(b.kv.locks) }),
+    consumers: Object.freeze({
+      ledgerEvents: name(b.consumers.ledgerEvents),
+      assignmentWorker: name(b.consumers.assignmentWorker),
+    }),
+    services: Object.freeze({ ledger: name(b.services.ledger) }),
+    jobSubject: (type: string) => sub(`${b.subjects.jobs}.${type}`),
+    jobsWildcard: sub(`${b.subjects.jobs}.>`),
+    ledgerEventSubject: (kind: LedgerEventKind) => sub(`${b.subjects.ledgerEvents}.${kind}`),
+    ledgerEventsWildcard: sub(`${b.subjects.ledgerEvents}.>`),
+    ledgerApiGroup: sub(b.subjects.ledgerApi),
+    ledgerApiSubject: (endpoint: LedgerApiEndpoint) => sub(`${b.subjects.ledgerApi}.${endpoint}`),
+    dlqSubject: (origin: DlqOrigin) => sub(`${b.subjects.dlq}.${origin}`),
+    dlqWildcard: sub(`${b.subjects.dlq}.>`),
+  });
+}
+
+/** Message headers the system sets, beyond NATS' own `Nats-Msg-Id`. */
+export const HEADERS = {
+  msgId: 'Nats-Msg-Id',
+  dlqReason: 'Ops-Dlq-Reason',
+  dlqDetail: 'Ops-Dlq-Detail',
+  dlqOriginSubject: 'Ops-Dlq-Origin-Subject',
+  dlqOriginStream: 'Ops-Dlq-Origin-Stream',
+  dlqOriginSeq: 'Ops-Dlq-Origin-Seq',
+  dlqTruncated: 'Ops-Dlq-Truncated',
+  dlqReceivedAt: 'Ops-Dlq-Received-At',
+} as const;

@@ -1,0 +1,62 @@
+import { FAILURE_LIMITS } from './failure-codes.ts';
+
+/**
+ * Turns any error text into an operator-safe message (FR-008): no tokens,
+ * JWTs, secrets, connection strings, stack traces or raw payloads, one line,
+ * bounded length. Known secret values (from config) are removed verbatim as
+ * well, so a secret echoed back by a peer in an unexpected shape still cannot
+ * leak.
+ */
+
+const RULES: ReadonlyArray<readonly [RegExp, string]> = [
+  // stack frames: "    at fn (file:1:2)"
+  [/\n\s*at\s[^\n]*/g, ''],
+  // URLs with credentials: postgres://user:pass@host/db, nats://u:p@h
+  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s/@]*@[^\s]*/gi, '[redacted-connection-string]'],
+  // any other connection string for the databases and brokers we use
+  [/\b(?:postgres(?:ql)?|mysql|redis|amqps?|nats|tls|mongodb(?:\+srv)?):\/\/[^\s"']+/gi, '[redacted-connection-string]'],
+  // Authorization: Bearer xxx / Basic xxx
+  [/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [redacted]'],
+  // JWTs
+  [/\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[redacted-jwt]'],
+  // key=value / "key": "value" for secret-ish keys
+  [
+    /((?:client_?secret|secret|password|passwd|pwd|token|access_token|refresh_token|id_token|api_?key|authorization|assertion)["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi,
+    '$1[redacted]',
+  ],
+  // long opaque blobs (hex/base64url secrets, Azure client secrets); UUIDs stay
+  [/(?<![A-Za-z0-9_~-])(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![A-Za-z0-9_~-]))[A-Za-z0-9_~-]{32,}/g, '[redacted-blob]'],
+  // standard base64 blobs (contain + or /, end in padding or are long)
+  [/[A-Za-z0-9+/]{48,}={0,2}/g, '[redacted-blob]'],
+  // raw JSON payloads
+  [/\{[^{}]{120,}\}/g, '[payload]'],
+];
+
+export interface SanitizeOptions {
+  /** exact strings to remove wherever they appear (e.g. the Graph client secret) */
+  readonly secrets?: readonly string[];
+  readonly maxLength?: number;
+}
+
+export function sanitizeMessage(input: unknown, options: SanitizeOptions = {}): string {
+  const max = options.maxLength ?? FAILURE_LIMITS.maxMessageLength;
+  let text = typeof input === 'string' ? input : input instanceof Error ? input.message : safeString(input);
+  for (const secret of options.secrets ?? []) {
+    if (secret.length >= 4) text = text.split(secret).join('[redacted]');
+  }
+  for (const [re, replacement] of RULES) text = text.replace(re, replacement);
+  // one line, printable characters only
+  text = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+  if (text.length === 0) text = 'no details';
+  if (text.length > max) text = `${text.slice(0, Math.max(0, max - 1))}…`;
+  return text;
+}
+
+function safeString(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  try {
+    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,9 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration001Initial } from './001-initial.ts';
+import { Migration002Roles } from './002-roles.ts';
+
+/** Every migration, in order. Explicit (no folder scan): works the same from sources and in images. */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: '001-initial', class: Migration001Initial },
+  { name: '002-roles', class: Migration002Roles },
+];

@@ -1,0 +1,72 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+
+export type { NatsConnection } from '@nats-io/nats-core';
+
+export interface ConnectOptions {
+  readonly servers: readonly string[];
+  /** connection name shown by `nats server report connections` */
+  readonly name: string;
+  readonly logger: Logger;
+  readonly user?: string | undefined;
+  readonly pass?: string | undefined;
+  /** give up the first connect after this long (services retry forever once connected) */
+  readonly connectTimeoutMs?: number;
+}
+
+/**
+ * Connects with unlimited reconnects: a NATS restart must not kill a service,
+ * it must resume where it was (the JetStream consumers are durable).
+ */
+export async function connectNats(options: ConnectOptions): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: [...options.servers],
+    name: options.name,
+    user: options.user,
+    pass: options.pass,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    reconnectJitter: 250,
+    pingInterval: 10_000,
+    timeout: options.connectTimeoutMs ?? 5_000,
+  });
+  void watchStatus(nc, options.logger);
+  return nc;
+}
+
+async function watchStatus(nc: NatsConnection, logger: Logger): Promise<void> {
+  for await (const s of nc.status()) {
+    switch (s.type) {
+      case 'disconnect':
+      case 'reconnecting':
+        logger.warn({ nats: s.type, server: 'server' in s ? s.server : undefined }, 'nats connection lost');
+        break;
+      case 'reconnect':
+        logger.info({ nats: s.type, server: s.server }, 'nats reconnected');
+        break;
+      case 'error':
+        logger.error({ nats: s.type, err: s.error }, 'nats async error');
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** True while the connection can carry requests (for /readyz). */
+export function natsReady(nc: NatsConnection): boolean {
+  return !nc.isClosed() && !nc.isDraining() && nc.getServer() !== '';
+}
+
+/** Graceful close: drain subscriptions (in-flight handlers finish), then close. Idempotent. */
+export async function drainNats(nc: NatsConnection): Promise<void> {
+  if (nc.isClosed() || nc.isDraining()) {
+    await nc.closed();
+    return;
+  }
+  try {
+    await nc.drain();
+  } catch {
+    await nc.close().catch(() => undefined);
+  }
+}

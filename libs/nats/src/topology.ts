@@ -1,0 +1,150 @@
+import {
+  AckPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstreamManager,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import type { Names } from '@ops/contracts';
+
+/** Windows and limits of the bus; see docs/architecture.md for the why of each. */
+export const TOPOLOGY_DEFAULTS = {
+  /** JetStream drops a re-published job with the same Nats-Msg-Id inside this window */
+  duplicateWindowMs: 15 * 60 * 1000,
+  /** lease/cooldown bucket TTL: an entry lives 15 min after its last write */
+  locksTtlMs: 15 * 60 * 1000,
+  jobsMaxAgeMs: 7 * 24 * 3600 * 1000,
+  ledgerMaxAgeMs: 7 * 24 * 3600 * 1000,
+  dlqMaxAgeMs: 30 * 24 * 3600 * 1000,
+  /** NATS' own default max_payload; our consumers enforce much smaller limits themselves */
+  maxMsgBytes: 1024 * 1024,
+} as const;
+
+export interface TopologyOptions {
+  readonly replicas?: number;
+  /** bucket TTL of ops_locks; 15 minutes unless a test needs a short cooldown */
+  readonly locksTtlMs?: number;
+}
+
+export function streamConfigs(names: Names, options: TopologyOptions = {}): StreamConfig[] {
+  const num_replicas = options.replicas ?? 1;
+  const d = TOPOLOGY_DEFAULTS;
+  const base = {
+    storage: StorageType.File,
+    num_replicas,
+    discard: DiscardPolicy.Old,
+    max_msg_size: d.maxMsgBytes,
+    duplicate_window: nanos(d.duplicateWindowMs),
+  };
+  return [
+    {
+      ...base,
+      name: names.streams.jobs,
+      subjects: [names.jobsWildcard],
+      // a job is work: gone once a worker acks it
+      retention: RetentionPolicy.Workqueue,
+      max_age: nanos(d.jobsMaxAgeMs),
+    } as StreamConfig,
+    {
+      ...base,
+      name: names.streams.ledger,
+      subjects: [names.ledgerEventsWildcard],
+      // kept for audit and replay: applying the log again changes nothing
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(d.ledgerMaxAgeMs),
+    } as StreamConfig,
+    {
+      ...base,
+      name: names.streams.dlq,
+      subjects: [names.dlqWildcard],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(d.dlqMaxAgeMs),
+    } as StreamConfig,
+  ];
+}
+
+/** Idempotent: creates what is missing, updates what drifted. Safe to run from every replica at once. */
+export async function ensureStreams(nc: NatsConnection, names: Names, options: TopologyOptions = {}): Promise<JetStreamManager> {
+  const jsm = await jetstreamManager(nc);
+  for (const cfg of streamConfigs(names, options)) {
+    await upsertStream(jsm, cfg);
+  }
+  return jsm;
+}
+
+async function upsertStream(jsm: JetStreamManager, cfg: StreamConfig): Promise<void> {
+  try {
+    await jsm.streams.info(cfg.name);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    try {
+      await jsm.streams.add(cfg);
+      return;
+    } catch (addErr) {
+      // another replica created it between our info and add: fall through to update
+      if (!(addErr instanceof JetStreamApiError)) throw addErr;
+    }
+  }
+  const { name, retention: _retention, storage: _storage, ...mutable } = cfg;
+  await jsm.streams.update(name, mutable);
+}
+
+export async function ensureLocksBucket(nc: NatsConnection, names: Names, options: TopologyOptions = {}): Promise<KV> {
+  const kvm = new Kvm(nc);
+  const ttl = options.locksTtlMs ?? TOPOLOGY_DEFAULTS.locksTtlMs;
+  try {
+    // bucket TTL, not per-key TTL: NATS 2.9 ignores per-key TTLs
+    return await kvm.create(names.kv.locks, { ttl, history: 1, replicas: options.replicas ?? 1 });
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError)) throw err;
+    return await kvm.open(names.kv.locks);
+  }
+}
+
+/** Streams + KV in one call (services call this at start). */
+export async function ensureTopology(nc: NatsConnection, names: Names, options: TopologyOptions = {}): Promise<void> {
+  await ensureStreams(nc, names, options);
+  await ensureLocksBucket(nc, names, options);
+}
+
+/** Creates (or, when its settings drifted, updates) a durable pull consumer with explicit acks. */
+export async function ensureDurableConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<void> {
+  const cfg: Partial<ConsumerConfig> = { ack_policy: AckPolicy.Explicit, ...config };
+  try {
+    await jsm.consumers.add(stream, cfg);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError)) throw err;
+    const { ack_wait, max_deliver, max_ack_pending, backoff, description } = cfg;
+    await jsm.consumers.update(stream, config.durable_name, { ack_wait, max_deliver, max_ack_pending, backoff, description });
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) {
+    // 10059 stream not found, 10014 consumer not found
+    return err.code === 10059 || err.code === 10014 || err.status === 404;
+  }
+  return false;
+}
+
+/** Removes every stream and bucket of a prefix (tests and `--fresh` dev resets only). */
+export async function deleteTopology(nc: NatsConnection, names: Names): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for (const name of [names.streams.jobs, names.streams.ledger, names.streams.dlq, `KV_${names.kv.locks}`]) {
+    try {
+      await jsm.streams.delete(name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export * from './http-server.ts';
+export * from './lifecycle.ts';
+export * from './metrics.ts';

@@ -1,0 +1,94 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { Service } from '@nats-io/services';
+import { createNames, sanitizeMessage } from '@ops/contracts';
+import { createOrm, pingDb, type Orm } from '@ops/db';
+import type { Logger } from '@ops/logging';
+import { connectNats, drainNats, ensureTopology, natsReady, type BatchConsumer, type NatsConnection } from '@ops/nats';
+import { createRegistry, startOpsHttpServer, type OpsHttpServer, type Registry } from '@ops/runtime';
+import type { LedgerConfig } from './config.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import { startLedgerApi } from './handlers/api.ts';
+import { startLedgerEventsConsumer } from './handlers/ledger-events.ts';
+import { createLedgerMetrics } from './metrics.ts';
+import { createRunsRepository } from './repositories/runs-repository.ts';
+
+export interface LedgerService {
+  readonly nc: NatsConnection;
+  readonly orm: Orm;
+  readonly http: OpsHttpServer;
+  readonly registry: Registry;
+  /** stop pulling events and answering requests (shutdown step 1) */
+  stopIntake(): Promise<void>;
+  /** drain NATS, close the ORM and the HTTP server (after stopIntake) */
+  close(): Promise<void>;
+}
+
+export interface LedgerServiceOptions {
+  readonly config: Readonly<LedgerConfig>;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+/** Wires the ledger: NATS topology, ORM, API micro service, event consumer, HTTP. */
+export async function startLedgerService(options: LedgerServiceOptions): Promise<LedgerService> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const names = createNames(config.NATS_PREFIX);
+  const registry = createRegistry('ledger-service');
+  const metrics = createLedgerMetrics(registry);
+
+  const orm = await createOrm({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'ledger-service' });
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats({ servers: config.NATS_URL, name: 'ledger-service', logger });
+  } catch (err) {
+    await orm.close();
+    throw err;
+  }
+  await ensureTopology(nc, names, { replicas: config.NATS_REPLICAS });
+  const jsm = await jetstreamManager(nc);
+  const repo = createRunsRepository(orm.em);
+
+  const api: Service = await startLedgerApi({ nc, names, repo, clock, logger, metrics, maxRequestBytes: config.LEDGER_MAX_REQUEST_BYTES });
+  const events: BatchConsumer = await startLedgerEventsConsumer({
+    nc,
+    jsm,
+    names,
+    repo,
+    clock,
+    logger,
+    metrics,
+    batchMax: config.LEDGER_BATCH_MAX,
+    batchWaitMs: config.LEDGER_BATCH_WAIT_MS,
+    maxEventBytes: config.LEDGER_MAX_EVENT_BYTES,
+  });
+  let intake = true;
+  const http = await startOpsHttpServer({
+    port: config.HTTP_PORT,
+    registry,
+    readiness: {
+      nats: () => natsReady(nc),
+      database: () => pingDb(orm),
+      intake: () => intake,
+    },
+  });
+  logger.info({ port: http.port, prefix: names.prefix }, 'ledger-service ready');
+
+  return {
+    nc,
+    orm,
+    http,
+    registry,
+    async stopIntake() {
+      if (!intake) return;
+      intake = false;
+      await api.stop().catch((err: unknown) => logger.warn({ err: sanitizeMessage(err) }, 'micro service stop failed'));
+      await events.stop();
+    },
+    async close() {
+      await drainNats(nc);
+      await orm.close();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { intKey, loadConfig, sharedKeys, type Env } from '@ops/config';
+import { z } from 'zod';
+
+/** ledger-service configuration: the shared keys plus its own (README lists them all). */
+export const ledgerConfigSchema = z.object({
+  ...sharedKeys,
+  /** port of /healthz, /readyz, /metrics */
+  HTTP_PORT: intKey(8081, 0, 65535).describe('HTTP port for /healthz, /readyz, /metrics (ledger-service)'),
+  /** most ledger events applied in one transaction */
+  LEDGER_BATCH_MAX: intKey(256, 1, 5000).describe('most ledger events applied in one database transaction'),
+  /** flush a partial batch after this long */
+  LEDGER_BATCH_WAIT_MS: intKey(20, 1, 5000).describe('longest wait before a partial event batch is applied (ms)'),
+  /** larger events are dead-lettered as oversized */
+  LEDGER_MAX_EVENT_BYTES: intKey(16 * 1024, 256, 1024 * 1024).describe('largest accepted ledger event (bytes)'),
+  /** larger API requests are refused as bad requests */
+  LEDGER_MAX_REQUEST_BYTES: intKey(64 * 1024, 256, 1024 * 1024).describe('largest accepted ops.ledger.api request (bytes)'),
+  /** PostgreSQL connections of the ledger */
+  DB_POOL_MAX: intKey(10, 1, 100).describe('PostgreSQL pool size'),
+});
+export type LedgerConfig = z.infer<typeof ledgerConfigSchema>;
+
+export function loadLedgerConfig(env?: Env): Readonly<LedgerConfig> {
+  return loadConfig(ledgerConfigSchema, env);
+}

@@ -1,0 +1,28 @@
+import { OpsError } from '@ops/contracts';
+
+/** Keyset cursor of list_runs: the (created_at, id) of the last row of a page, opaque to callers. */
+export interface Cursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function decodeCursor(value: string): Cursor {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && parsed.length === 2) {
+      const [createdAt, id] = parsed as [unknown, unknown];
+      if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string' && UUID.test(id)) {
+        return { createdAt, id };
+      }
+    }
+  } catch {
+    // fall through
+  }
+  throw new OpsError('bad_request', 'invalid cursor: pass back next_cursor unchanged', { issues: ['cursor: invalid'] });
+}

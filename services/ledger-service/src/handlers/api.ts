@@ -1,0 +1,167 @@
+import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  ERROR_STATUS,
+  OpsError,
+  catalogEntry,
+  computeIdentity,
+  decodeRequest,
+  encodeJson,
+  ensureRunRequestV1,
+  getRunRequestV1,
+  isOpsError,
+  listRunsRequestV1,
+  sanitizeMessage,
+  type EnsureRunReplyV1,
+  type GetRunReplyV1,
+  type LedgerApiEndpoint,
+  type ListRunsReplyV1,
+  type Names,
+} from '@ops/contracts';
+import type { Logger } from '@ops/logging';
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../domain/clock.ts';
+import { toRunView } from '../domain/run-view.ts';
+import type { LedgerMetrics } from '../metrics.ts';
+import type { RunsRepository } from '../repositories/runs-repository.ts';
+
+export interface LedgerApiDeps {
+  readonly nc: NatsConnection;
+  readonly names: Names;
+  readonly repo: RunsRepository;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: LedgerMetrics;
+  readonly maxRequestBytes: number;
+}
+
+/**
+ * ops.ledger.api as a NATS micro service (`nats micro ls` shows it). Every
+ * request is parsed with zod; every failure is a typed error reply — a bad
+ * request can never take the service down.
+ */
+export async function startLedgerApi(deps: LedgerApiDeps): Promise<Service> {
+  const service = await new Svcm(deps.nc).add({
+    name: deps.names.services.ledger,
+    version: '1.0.0',
+    description: 'operations ledger: ensure_run, get_run, list_runs',
+  });
+  const group = service.addGroup(deps.names.ledgerApiGroup);
+  const endpoints: Record<LedgerApiEndpoint, (data: Uint8Array) => Promise<unknown>> = {
+    ensure_run: (data) => ensureRun(deps, data),
+    get_run: (data) => getRun(deps, data),
+    list_runs: (data) => listRuns(deps, data),
+  };
+  for (const [endpoint, handle] of Object.entries(endpoints) as Array<[LedgerApiEndpoint, (d: Uint8Array) => Promise<unknown>]>) {
+    group.addEndpoint(endpoint, {
+      handler: (err, msg) => {
+        if (err) {
+          deps.logger.error({ err, endpoint }, 'ledger api subscription error');
+          return;
+        }
+        void respond(deps, endpoint, msg, handle);
+      },
+    });
+  }
+  return service;
+}
+
+async function respond(
+  deps: LedgerApiDeps,
+  endpoint: LedgerApiEndpoint,
+  msg: ServiceMsg,
+  handle: (data: Uint8Array) => Promise<unknown>,
+): Promise<void> {
+  const stop = deps.metrics.apiDuration.startTimer({ endpoint });
+  try {
+    const reply = await handle(msg.data);
+    msg.respond(encodeJson(reply));
+    deps.metrics.apiRequests.inc({ endpoint, result: 'ok' });
+  } catch (raw) {
+    const err = toOpsError(raw);
+    if (err.code === 'internal' || err.code === 'unavailable') {
+      deps.logger.error({ err: raw, endpoint }, 'ledger api request failed');
+    }
+    const message = sanitizeMessage(err.message, { maxLength: 300 });
+    const body = { ok: false, error: { code: err.code, message, issues: err.issues.map((i) => sanitizeMessage(i, { maxLength: 200 })) } };
+    msg.respondError(ERROR_STATUS[err.code], message, encodeJson(body));
+    deps.metrics.apiRequests.inc({ endpoint, result: err.code });
+  } finally {
+    stop();
+  }
+}
+
+/** Database and unknown failures become typed errors; their text is never trusted. */
+function toOpsError(err: unknown): OpsError {
+  if (isOpsError(err)) return err;
+  const code = (err as { code?: unknown })?.code;
+  // connection-class SQLSTATEs and driver connection errors: the caller may retry
+  if (typeof code === 'string' && (/^(08|57P|53)/.test(code) || code === 'ECONNREFUSED' || code === 'ETIMEDOUT')) {
+    return new OpsError('unavailable', 'the ledger database is unavailable; retry later', { cause: err });
+  }
+  return new OpsError('internal', 'internal ledger error', { cause: err });
+}
+
+async function ensureRun(deps: LedgerApiDeps, data: Uint8Array): Promise<EnsureRunReplyV1> {
+  const req = decodeRequest(ensureRunRequestV1, data, deps.maxRequestBytes);
+  const entry = catalogEntry(req.type);
+  if (entry.scope === 'tenant' && !req.tenant_id) {
+    throw new OpsError('bad_request', `${req.type} is tenant-scoped: tenant_id is required`, { issues: ['tenant_id: required'] });
+  }
+  if (entry.scope === 'workspace' && req.tenant_id) {
+    throw new OpsError('bad_request', `${req.type} is workspace-scoped: tenant_id must be null`, { issues: ['tenant_id: must be null'] });
+  }
+  const identity = computeIdentity({
+    type: req.type,
+    workspaceId: req.workspace_id,
+    tenantId: req.tenant_id,
+    inputs: req.inputs,
+    runId: req.run_id,
+  });
+  const policyIds = Array.isArray(identity.fingerprintInputs['policy_ids']) ? (identity.fingerprintInputs['policy_ids'] as string[]) : [];
+  const result = await deps.repo.ensureRun({
+    id: req.run_id ?? randomUUID(),
+    workspaceId: req.workspace_id,
+    tenantId: req.tenant_id,
+    type: req.type,
+    identityHash: identity.hash,
+    context: { inputs: identity.fingerprintInputs, label: entry.label },
+    initiatorName: req.initiator.name,
+    userId: req.initiator.user_id ?? null,
+    cooldownSeconds: entry.cooldownSeconds,
+    explicitRunId: req.run_id !== undefined,
+    policyIds,
+    now: deps.clock.now(),
+  });
+  deps.metrics.dispositions.inc({ type: req.type, disposition: result.disposition });
+  if (result.disposition !== 'created') {
+    // a rejected duplicate: visible in logs and metrics, counted on the canonical run
+    deps.logger.info(
+      { runId: result.row.id, type: req.type, disposition: result.disposition, dedupeHits: result.row.dedupe_hits },
+      'duplicate dispatch deduplicated',
+    );
+  }
+  return { ok: true, disposition: result.disposition, run: toRunView(result.row) };
+}
+
+async function getRun(deps: LedgerApiDeps, data: Uint8Array): Promise<GetRunReplyV1> {
+  const req = decodeRequest(getRunRequestV1, data, deps.maxRequestBytes);
+  const row = await deps.repo.getRun(req.workspace_id, req.run_id);
+  if (!row) throw new OpsError('not_found', 'run not found in this workspace');
+  return { ok: true, run: toRunView(row) };
+}
+
+async function listRuns(deps: LedgerApiDeps, data: Uint8Array): Promise<ListRunsReplyV1> {
+  const req = decodeRequest(listRunsRequestV1, data, deps.maxRequestBytes);
+  const { rows, nextCursor } = await deps.repo.listRuns({
+    workspaceId: req.workspace_id,
+    tenantId: req.tenant_id,
+    type: req.type,
+    status: req.status,
+    createdAfter: req.created_after,
+    createdBefore: req.created_before,
+    limit: req.limit,
+    cursor: req.cursor,
+  });
+  return { ok: true, runs: rows.map(toRunView), next_cursor: nextCursor };
+}

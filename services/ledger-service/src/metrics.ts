@@ -1,0 +1,50 @@
+import { Counter, Histogram, type Registry } from '@ops/runtime';
+
+/** The ledger's Prometheus metrics (all prefixed ops_ledger_). */
+export function createLedgerMetrics(registry: Registry) {
+  return {
+    apiRequests: new Counter({
+      name: 'ops_ledger_api_requests_total',
+      help: 'ops.ledger.api requests by endpoint and result code',
+      labelNames: ['endpoint', 'result'] as const,
+      registers: [registry],
+    }),
+    apiDuration: new Histogram({
+      name: 'ops_ledger_api_duration_seconds',
+      help: 'ops.ledger.api handling time',
+      labelNames: ['endpoint'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    dispositions: new Counter({
+      name: 'ops_ledger_ensure_dispositions_total',
+      help: 'ensure_run outcomes: created, active (duplicate of a running run), cooldown',
+      labelNames: ['type', 'disposition'] as const,
+      registers: [registry],
+    }),
+    events: new Counter({
+      name: 'ops_ledger_events_total',
+      help: 'ledger events by kind and what happened to them (applied, duplicate, stale_attempt, …)',
+      labelNames: ['kind', 'result'] as const,
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'ops_ledger_dead_letters_total',
+      help: 'messages copied to OPS_DLQ by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'ops_ledger_event_batch_size',
+      help: 'events per applied batch (one transaction)',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
+    batchFailures: new Counter({
+      name: 'ops_ledger_event_batch_failures_total',
+      help: 'batches whose transaction failed (events nak-ed for redelivery)',
+      registers: [registry],
+    }),
+  };
+}
+export type LedgerMetrics = ReturnType<typeof createLedgerMetrics>;

@@ -1,0 +1,242 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { OpsError, type Disposition, type LedgerEventV1, type RunType } from '@ops/contracts';
+import { applyEvent, type IgnoreReason, type RunState } from '../domain/apply-event.ts';
+import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
+import type { RunRow } from '../domain/run-view.ts';
+import { pgBigint, pgTimestamp, uuidArray } from './sql-values.ts';
+
+/**
+ * The write path of operation_runs — the ONLY one in the system (a test
+ * fails if another package reaches it; the database grants forbid it too).
+ * Everything goes through MikroORM's EntityManager; the statements are raw
+ * SQL because the guarantees live in them: ON CONFLICT against the partial
+ * unique indexes, row locks in id order, one UPDATE per event batch.
+ */
+
+const RUN_COLUMNS = `id, workspace_id, tenant_id, user_id, initiator_name, type, status, outcome, run_identity_hash,
+  summary_counts, failure_summary, context, attempt, event_seq, dedupe_hits, last_event_stream_seq,
+  last_event_at, started_at, completed_at, created_at, updated_at`;
+
+export interface EnsureCommand {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly tenantId: string | null;
+  readonly type: RunType;
+  readonly identityHash: string;
+  readonly context: Record<string, unknown>;
+  readonly initiatorName: string;
+  readonly userId: string | null;
+  readonly cooldownSeconds: number;
+  /** the caller brought its own run id (identity = run) */
+  readonly explicitRunId: boolean;
+  readonly policyIds: readonly string[];
+  readonly now: Date;
+}
+
+export interface EnsureResult {
+  readonly disposition: Disposition;
+  readonly row: RunRow;
+}
+
+export interface ListQuery {
+  readonly workspaceId: string;
+  readonly tenantId?: string | undefined;
+  readonly type?: string | undefined;
+  readonly status?: string | undefined;
+  readonly createdAfter?: string | undefined;
+  readonly createdBefore?: string | undefined;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+export interface PendingEvent {
+  readonly event: LedgerEventV1;
+  readonly streamSeq: number;
+}
+
+export type EventOutcome = { readonly result: 'applied' } | { readonly result: 'ignored'; readonly reason: IgnoreReason } | { readonly result: 'unknown_run' };
+
+export interface RunsRepository {
+  ensureRun(cmd: EnsureCommand): Promise<EnsureResult>;
+  getRun(workspaceId: string, runId: string): Promise<RunRow | null>;
+  listRuns(query: ListQuery): Promise<{ rows: RunRow[]; nextCursor: string | null }>;
+  /** Applies a batch of events in ONE transaction; outcomes are index-aligned with the input. */
+  applyEvents(events: readonly PendingEvent[], now: Date): Promise<EventOutcome[]>;
+}
+
+type Row = RunRow & Record<string, unknown>;
+
+export function createRunsRepository(em: EntityManager): RunsRepository {
+  // outside a transaction every call gets its own fork (no global context);
+  // inside one, the transaction's EntityManager itself (a fork would escape it)
+  const exec = <T = Row[]>(sql: string, params: unknown[] = [], tx?: EntityManager) =>
+    (tx ?? em.fork()).execute(sql, params as unknown[]) as Promise<T>;
+
+  async function validateScope(cmd: EnsureCommand): Promise<void> {
+    const [check] = await exec<Array<{ workspace_ok: boolean; tenant_ok: boolean; policies_found: string }>>(
+      `SELECT
+         EXISTS (SELECT 1 FROM workspaces WHERE id = ?) AS workspace_ok,
+         (?::uuid IS NULL OR EXISTS (SELECT 1 FROM tenants WHERE id = ? AND workspace_id = ?)) AS tenant_ok,
+         (SELECT count(*) FROM policies WHERE tenant_id = ? AND workspace_id = ? AND id = ANY(?::uuid[])) AS policies_found`,
+      [cmd.workspaceId, cmd.tenantId, cmd.tenantId, cmd.workspaceId, cmd.tenantId, cmd.workspaceId, uuidArray(cmd.policyIds)],
+    );
+    if (!check?.workspace_ok) throw new OpsError('not_found', 'workspace not found');
+    if (!check.tenant_ok) throw new OpsError('not_found', 'tenant not found in this workspace');
+    if (Number(check.policies_found) !== cmd.policyIds.length) {
+      throw new OpsError('not_found', 'one or more policies not found for this tenant', { issues: ['inputs.policy_ids: unknown policy'] });
+    }
+  }
+
+  async function ensureRun(cmd: EnsureCommand): Promise<EnsureResult> {
+    await validateScope(cmd);
+    // the identity predicate that hits the matching partial unique index
+    const scope = cmd.tenantId === null ? 'tenant_id IS NULL AND workspace_id = ?' : 'tenant_id = ? AND workspace_id = ?';
+    const scopeParams = cmd.tenantId === null ? [cmd.workspaceId] : [cmd.tenantId, cmd.workspaceId];
+    // a conflicting concurrent insert makes us look again; three rounds settle any race
+    for (let round = 0; round < 3; round += 1) {
+      const [active] = await exec(
+        `UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ?
+          WHERE ${scope} AND run_identity_hash = ? AND status IN ('queued', 'running')
+          RETURNING ${RUN_COLUMNS}`,
+        [cmd.now, ...scopeParams, cmd.identityHash],
+      );
+      if (active) return { disposition: 'active', row: active };
+      if (cmd.cooldownSeconds > 0) {
+        const since = new Date(cmd.now.getTime() - cmd.cooldownSeconds * 1000);
+        const [recent] = await exec(
+          `UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ?
+            WHERE id = (SELECT id FROM operation_runs
+                         WHERE workspace_id = ? AND run_identity_hash = ? AND status = 'completed' AND completed_at > ?
+                         ORDER BY completed_at DESC LIMIT 1)
+            RETURNING ${RUN_COLUMNS}`,
+          [cmd.now, cmd.workspaceId, cmd.identityHash, since],
+        );
+        if (recent) return { disposition: 'cooldown', row: recent };
+      }
+      const [created] = await exec(
+        `INSERT INTO operation_runs (id, workspace_id, tenant_id, user_id, initiator_name, type, status, outcome,
+                                     run_identity_hash, context, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', 'pending', ?, ?::jsonb, ?, ?)
+         ON CONFLICT DO NOTHING
+         RETURNING ${RUN_COLUMNS}`,
+        [
+          cmd.id,
+          cmd.workspaceId,
+          cmd.tenantId,
+          cmd.userId,
+          cmd.initiatorName,
+          cmd.type,
+          cmd.identityHash,
+          JSON.stringify(cmd.context),
+          cmd.now,
+          cmd.now,
+        ],
+      );
+      if (created) return { disposition: 'created', row: created };
+      if (cmd.explicitRunId) {
+        // the caller's run id exists but is neither active nor cooling down
+        const existing = await getRun(cmd.workspaceId, cmd.id);
+        if (existing?.status === 'completed') {
+          throw new OpsError('conflict', 'this run already completed; dispatch without a run id to start a new run');
+        }
+        if (!existing) throw new OpsError('conflict', 'run id already in use');
+      }
+    }
+    throw new OpsError('conflict', 'could not settle the run for this identity; retry');
+  }
+
+  async function getRun(workspaceId: string, runId: string): Promise<RunRow | null> {
+    const [row] = await exec(`SELECT ${RUN_COLUMNS} FROM operation_runs WHERE id = ? AND workspace_id = ?`, [runId, workspaceId]);
+    return row ?? null;
+  }
+
+  async function listRuns(query: ListQuery): Promise<{ rows: RunRow[]; nextCursor: string | null }> {
+    const where = ['workspace_id = ?'];
+    const params: unknown[] = [query.workspaceId];
+    const add = (clause: string, value: unknown) => {
+      where.push(clause);
+      params.push(value);
+    };
+    if (query.tenantId) add('tenant_id = ?', query.tenantId);
+    if (query.type) add('type = ?', query.type);
+    if (query.status) add('status = ?', query.status);
+    if (query.createdAfter) add('created_at >= ?::timestamptz', query.createdAfter);
+    if (query.createdBefore) add('created_at < ?::timestamptz', query.createdBefore);
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor);
+      where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
+      params.push(c.createdAt, c.id);
+    }
+    params.push(query.limit + 1);
+    const rows = await exec(
+      `SELECT ${RUN_COLUMNS} FROM operation_runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      params,
+    );
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    const nextCursor =
+      rows.length > query.limit && last
+        ? encodeCursor({ createdAt: (pgTimestamp(last.created_at) as Date).toISOString(), id: last.id })
+        : null;
+    return { rows: page, nextCursor };
+  }
+
+  async function applyEvents(events: readonly PendingEvent[], now: Date): Promise<EventOutcome[]> {
+    const ids = [...new Set(events.map((e) => e.event.run_id))].sort();
+    return em.fork().transactional(async (tx) => {
+      // lock in id order: concurrent ledger replicas never deadlock
+      const rows = await exec(
+        `SELECT ${RUN_COLUMNS} FROM operation_runs WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE`,
+        [uuidArray(ids)],
+        tx,
+      );
+      const states = new Map<string, { workspaceId: string; state: RunState; dirty: boolean }>();
+      for (const row of rows) states.set(row.id, { workspaceId: row.workspace_id, state: toState(row), dirty: false });
+      const outcomes: EventOutcome[] = events.map(({ event, streamSeq }) => {
+        const entry = states.get(event.run_id);
+        // another workspace's run is as unknown as a missing one (tenant isolation)
+        if (!entry || entry.workspaceId !== event.workspace_id) return { result: 'unknown_run' };
+        const result = applyEvent(entry.state, event, streamSeq, now);
+        if (!result.applied) return { result: 'ignored', reason: result.reason };
+        entry.state = result.state;
+        entry.dirty = true;
+        return { result: 'applied' };
+      });
+      const dirty = [...states.entries()].filter(([, e]) => e.dirty).map(([id, e]) => ({ id, ...e.state }));
+      if (dirty.length > 0) {
+        await exec(
+          `UPDATE operation_runs AS r SET
+             status = x.status, outcome = x.outcome, attempt = x.attempt, event_seq = x.event_seq,
+             summary_counts = x.summary_counts, failure_summary = x.failure_summary,
+             started_at = x.started_at, completed_at = x.completed_at, last_event_at = x.last_event_at,
+             last_event_stream_seq = x.last_event_stream_seq, updated_at = ?
+           FROM jsonb_to_recordset(?::jsonb) AS x(
+             id uuid, status text, outcome text, attempt integer, event_seq integer, summary_counts jsonb,
+             failure_summary jsonb, started_at timestamptz, completed_at timestamptz, last_event_at timestamptz,
+             last_event_stream_seq bigint)
+           WHERE r.id = x.id`,
+          [now, JSON.stringify(dirty)],
+          tx,
+        );
+      }
+      return outcomes;
+    });
+  }
+
+  return { ensureRun, getRun, listRuns, applyEvents };
+}
+
+function toState(row: RunRow): RunState {
+  return {
+    status: row.status as RunState['status'],
+    outcome: row.outcome as RunState['outcome'],
+    attempt: row.attempt,
+    event_seq: row.event_seq,
+    summary_counts: row.summary_counts,
+    failure_summary: row.failure_summary as RunState['failure_summary'],
+    started_at: pgTimestamp(row.started_at),
+    completed_at: pgTimestamp(row.completed_at),
+    last_event_at: pgTimestamp(row.last_event_at),
+    last_event_stream_seq: pgBigint(row.last_event_stream_seq),
+  };
+}
