@@ -1,0 +1,60 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Names } from '@ops/contracts';
+import { DB_ROLES } from '@ops/db';
+import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestDatabase, withOrm, type TestDatabase } from '../../../test/support/db.ts';
+import { testEnv } from '../../../test/support/env.ts';
+import { captureLogger, fakeClock } from '../../../test/support/logger.ts';
+import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
+import { startLedgerService, type LedgerService } from '../src/app.ts';
+import { ledgerConfigSchema } from '../src/config.ts';
+import { seedData, type SeedReport } from '../src/seed/seed-data.ts';
+
+export interface LedgerHarness {
+  db: TestDatabase;
+  names: Names;
+  nc: NatsConnection;
+  client: LedgerClient;
+  service: LedgerService;
+  clock: ReturnType<typeof fakeClock>;
+  logLines: string[];
+  seed: SeedReport;
+}
+
+/**
+ * Per test file: its own database (seeded: 2 tenants × 3 policies, plus a
+ * second workspace for isolation tests), its own NATS prefix, an in-process
+ * ledger-service connected as the ledger's role, with a fake clock.
+ */
+export function useLedgerHarness(overrides: Record<string, string> = {}): LedgerHarness {
+  const h = {} as LedgerHarness;
+  beforeAll(async () => {
+    h.db = await createTestDatabase();
+    h.names = uniqueNames();
+    h.clock = fakeClock(new Date());
+    h.seed = await withOrm(h.db.url, async (orm) => {
+      await seedData(orm, { workspaceSlug: 'other', tenants: 1, policiesPerTenant: 1 });
+      return seedData(orm, { workspaceSlug: 'default', tenants: 2, policiesPerTenant: 3 });
+    });
+    const { logger, lines } = captureLogger('ledger-service');
+    h.logLines = lines;
+    const config = ledgerConfigSchema.parse({
+      NATS_URL: testEnv.NATS_URL.join(','),
+      DATABASE_URL: h.db.urlAs(DB_ROLES.ledger),
+      NATS_PREFIX: h.names.prefix,
+      HTTP_PORT: '0',
+      ...overrides,
+    });
+    h.service = await startLedgerService({ config, logger, clock: h.clock });
+    h.nc = await connectTestNats();
+    h.client = createLedgerClient(h.nc, h.names);
+  });
+  afterAll(async () => {
+    await h.service?.stopIntake();
+    await h.service?.close();
+    if (h.nc) await cleanupNats(h.nc, h.names);
+    await h.db?.drop();
+  });
+  return h;
+}

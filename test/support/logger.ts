@@ -1,0 +1,35 @@
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '@ops/logging';
+import { sanitizeMessage } from '@ops/contracts';
+
+/** A real pino logger whose JSON lines are kept in memory, so tests can search them (secrets!). */
+export function captureLogger(service: string): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger({
+    service,
+    level: 'debug',
+    destination,
+    scrub: (t) => sanitizeMessage(t, { maxLength: 2000 }),
+  });
+  return { logger, lines };
+}
+
+/** A clock the test moves by hand. */
+export function fakeClock(start = new Date('2026-01-01T00:00:00.000Z')) {
+  let current = start.getTime();
+  return {
+    now: () => new Date(current),
+    set(date: Date) {
+      current = date.getTime();
+    },
+    advance(ms: number) {
+      current += ms;
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+// One test command for everything (README, .ci/run): unit tests beside the
+// code, integration tests against the real PostgreSQL and NATS. Each test
+// file gets its own database (cloned from a migrated template) and its own
+// NATS prefix, so files run in parallel.
+export default defineConfig({
+  test: {
+    include: ['libs/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'services/*/test/**/*.test.ts', 'deploy/local/test/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '.tools/**'],
+    globalSetup: ['test/support/global-setup.ts'],
+    pool: 'forks',
+    maxWorkers: 3,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 30_000,
+    restoreMocks: true,
+  },
+});
