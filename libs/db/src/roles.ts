@@ -1,6 +1,6 @@
 /**
- * One PostgreSQL role per service (least privilege). Only ops_ledger may
- * INSERT/UPDATE operation_runs; the grants are in the roles migration.
+ * One PostgreSQL role per service (least privilege). Only ops_ledger may write
+ * (insert into or update) the operation_runs table; grants: migrations/002-roles.ts.
  */
 export const DB_ROLES = {
   ledger: 'ops_ledger',

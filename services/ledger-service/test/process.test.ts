@@ -1,0 +1,75 @@
+import { connect } from '@nats-io/transport-node';
+import { DB_ROLES } from '@ops/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
+import { testEnv } from '../../../test/support/env.ts';
+import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
+import { startService, type ServiceProcess } from '../../../test/support/process.ts';
+
+/** ledger-service as operators run it: its own process, its own DB role, HTTP probes, SIGTERM. */
+const MAIN = 'services/ledger-service/src/main.ts';
+const names = uniqueNames();
+let db: TestDatabase;
+let svc: ServiceProcess;
+let port: number;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  svc = startService(MAIN, {
+    NATS_URL: testEnv.NATS_URL.join(','),
+    DATABASE_URL: db.urlAs(DB_ROLES.ledger),
+    NATS_PREFIX: names.prefix,
+    HTTP_PORT: '0',
+  });
+  await svc.waitForOutput(/ledger-service ready/);
+  port = Number(/"port":(\d+)/.exec(svc.output())![1]);
+});
+
+afterAll(async () => {
+  await svc?.stop('SIGKILL');
+  await cleanupNats(await connectTestNats(), names);
+  await db?.drop();
+});
+
+describe('ledger-service process', () => {
+  it('serves /healthz, /readyz (NATS + DB) and /metrics', async () => {
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { nats: true, database: true, intake: true } });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('ops_ledger_api_requests_total');
+    expect(metrics).toContain('process_resident_memory_bytes');
+  });
+
+  it('is discoverable as a NATS micro service with its three endpoints', async () => {
+    const nc = await connect({ servers: testEnv.NATS_URL });
+    try {
+      const info = (await nc.request(`$SRV.INFO.${names.services.ledger}`, '', { timeout: 3_000 })).json<{
+        name: string;
+        endpoints: Array<{ name: string; subject: string }>;
+      }>();
+      expect(info.name).toBe(names.services.ledger);
+      expect(info.endpoints.map((e) => e.subject).sort()).toEqual(
+        ['ensure_run', 'get_run', 'list_runs'].map((e) => `${names.prefix}.ops.ledger.api.${e}`),
+      );
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('refuses to start with bad configuration, naming every bad key', async () => {
+    const bad = startService(MAIN, { NATS_URL: 'http://nope', HTTP_PORT: '-5', LEDGER_BATCH_MAX: 'lots', DATABASE_URL: 'mysql://u:secretpw@h/db' });
+    const code = await bad.exited;
+    expect(code).toBe(1);
+    for (const key of ['NATS_URL', 'HTTP_PORT', 'LEDGER_BATCH_MAX', 'DATABASE_URL']) expect(bad.output()).toContain(key);
+    expect(bad.output()).not.toContain('secretpw');
+  });
+
+  it('shuts down gracefully on SIGTERM (exit 0, shutdown logged)', async () => {
+    const code = await svc.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(svc.output()).toContain('shutdown complete');
+  });
+});
