@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// .ci/run sets VITEST_JSON_REPORT to read the counts it prints last
+const jsonReport = process.env['VITEST_JSON_REPORT'];
+
 // One test command for everything (README, .ci/run): unit tests beside the
 // code, integration tests against the real PostgreSQL and NATS. Each test
 // file gets its own database (cloned from a migrated template) and its own
@@ -15,5 +18,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
     restoreMocks: true,
+    reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
   },
 });

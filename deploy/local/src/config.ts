@@ -1,0 +1,28 @@
+import { intKey, loadConfig, sharedKeys, type Env } from '@ops/config';
+import { z } from 'zod';
+
+/**
+ * `pnpm start` reads the shared keys (NATS_URL, DATABASE_URL, …) and hands
+ * the environment on to every service it starts. DATABASE_URL is the admin
+ * URL here (the seed job creates and migrates the database); each service
+ * gets the same URL with its own role as the user (least privilege), which
+ * works as-is with local trust auth — with passwords, set LEDGER_DATABASE_URL.
+ */
+export const localConfigSchema = z.object({
+  ...sharedKeys,
+  LEDGER_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a postgres:// URL')
+    .optional()
+    .describe('pnpm start only: the ledger-service URL (default: DATABASE_URL with user ops_ledger)'),
+  START_PORT_BASE: intKey(8081, 1024, 65000).describe('pnpm start only: HTTP port of the first service; the others follow'),
+});
+export type LocalConfig = z.infer<typeof localConfigSchema>;
+
+export function loadLocalConfig(env: Env = process.env): { config: Readonly<LocalConfig>; env: Record<string, string> } {
+  const config = loadConfig(localConfigSchema, env);
+  // children inherit the environment minus per-process keys they must not share
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'HTTP_PORT') childEnv[k] = v;
+  return { config, env: childEnv };
+}
