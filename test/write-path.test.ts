@@ -40,7 +40,7 @@ describe('the operation_runs write path', () => {
     const offenders: string[] = [];
     for (const file of sources.filter((f) => !f.startsWith(LEDGER) && !isSchemaFile(f) && f !== 'libs/db/src/index.ts')) {
       const text = await readFile(join(ROOT, file), 'utf8');
-      if (/\bOperationRun\b/.test(text) || /ledger-service\/src|runs-repository/.test(text)) offenders.push(file);
+      if (/\bOperationRun\b/.test(text) || /(from|import\()\s*['"][^'"]*(ledger-service\/src|runs-repository)/.test(text)) offenders.push(file);
     }
     expect(offenders).toEqual([]);
   });

@@ -10,9 +10,9 @@ export const sharedKeys = {
   NATS_URL: z
     .string()
     .default('nats://127.0.0.1:4222')
-    .describe('NATS server(s), comma-separated')
     .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, 'must be nats://host:port[,…]')).min(1)),
+    .pipe(z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, 'must be nats://host:port[,…]')).min(1))
+    .describe('NATS server(s), comma-separated'),
   /** PostgreSQL URL of this process's own role */
   DATABASE_URL: z
     .string()

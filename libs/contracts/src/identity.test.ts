@@ -30,6 +30,11 @@ function thrown(fn: () => unknown): unknown {
 }
 
 describe('canonicalJson', () => {
+  it('is valid JSON for holes and dates, like JSON.stringify', () => {
+    expect(canonicalJson([undefined, 1])).toBe('[null,1]');
+    expect(JSON.parse(canonicalJson({ at: new Date('2026-01-01T00:00:00Z') }))).toEqual({ at: '2026-01-01T00:00:00.000Z' });
+  });
+
   it('is independent of object key order at every level', () => {
     const a = { b: 1, a: { y: [1, { q: 2, p: 3 }], x: 'z' } };
     const b = { a: { x: 'z', y: [1, { p: 3, q: 2 }] }, b: 1 };
@@ -123,6 +128,7 @@ describe('computeIdentity', () => {
     expect(opsErr.code).toBe('bad_request');
     expect(opsErr.issues.length).toBeGreaterThan(0);
     expect(opsErr.issues.join('\n')).toContain('client_secret');
+    expect(opsErr.issues.join('\n')).toMatch(/^inputs: /m);
     expect(opsErr.message).not.toContain(secret);
     expect(opsErr.issues.join('\n')).not.toContain(secret);
   });

@@ -12,9 +12,11 @@ export const IDENTITY_VERSION = 'v1';
 
 /** JSON with object keys sorted at every level, so equal inputs hash equally. */
 export function canonicalJson(value: unknown): string {
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite number');
-    return JSON.stringify(value);
+    // like JSON.stringify: undefined (and functions) become null inside arrays
+    return value === undefined || typeof value === 'function' ? 'null' : JSON.stringify(value);
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
@@ -42,7 +44,7 @@ export function computeIdentity(input: IdentityInput): Identity {
   const parsed = catalogEntry(input.type).inputs.safeParse(input.inputs ?? {});
   if (!parsed.success) {
     throw new OpsError('bad_request', `invalid inputs for ${input.type}`, {
-      issues: parsed.error.issues.map((i) => `inputs.${i.path.join('.')}: ${i.message}`),
+      issues: parsed.error.issues.map((i) => `${['inputs', ...i.path.map(String)].join('.')}: ${i.message}`),
     });
   }
   const fingerprintInputs = parsed.data;

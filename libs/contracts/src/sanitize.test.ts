@@ -29,6 +29,18 @@ describe('sanitizeMessage removes secrets', () => {
     expect(out).toContain('grant_type=client_credentials');
   });
 
+  it('removes a quoted secret value that contains spaces, whole', () => {
+    const out = sanitizeMessage('{"password": "correct horse battery staple", "user": "ops"}');
+    expect(out).toContain('"password": "[redacted]"');
+    for (const word of ['correct', 'horse', 'battery', 'staple']) expect(out).not.toContain(word);
+    expect(out).toContain('"user": "ops"');
+  });
+
+  it('removes a known secret that contains whitespace even after lines are joined', () => {
+    expect(sanitizeMessage('value ab c here', { secrets: ['ab c'] })).not.toContain('ab c');
+    expect(sanitizeMessage('value ab\nc here', { secrets: ['ab c'] })).not.toContain('ab c');
+  });
+
   it('removes "password": "..." JSON values', () => {
     const out = sanitizeMessage('login body {"user":"ops","password": "hunter2!"} refused');
     expect(out).not.toContain('hunter2');

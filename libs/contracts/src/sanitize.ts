@@ -19,7 +19,12 @@ const RULES: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [redacted]'],
   // JWTs
   [/\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[redacted-jwt]'],
-  // key=value / "key": "value" for secret-ish keys
+  // "key": "quoted value, spaces included" for secret-ish keys
+  [
+    /((?:client_?secret|secret|password|passwd|pwd|token|access_token|refresh_token|id_token|api_?key|authorization|assertion)["']?\s*[:=]\s*)(["'])(?:(?!\2).)*\2/gi,
+    '$1$2[redacted]$2',
+  ],
+  // key=value for secret-ish keys
   [
     /((?:client_?secret|secret|password|passwd|pwd|token|access_token|refresh_token|id_token|api_?key|authorization|assertion)["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi,
     '$1[redacted]',
@@ -41,14 +46,19 @@ export interface SanitizeOptions {
 export function sanitizeMessage(input: unknown, options: SanitizeOptions = {}): string {
   const max = options.maxLength ?? FAILURE_LIMITS.maxMessageLength;
   let text = typeof input === 'string' ? input : input instanceof Error ? input.message : safeString(input);
-  for (const secret of options.secrets ?? []) {
-    if (secret.length >= 4) text = text.split(secret).join('[redacted]');
-  }
+  const removeSecrets = () => {
+    for (const secret of options.secrets ?? []) {
+      if (secret.length >= 4) text = text.split(secret).join('[redacted]');
+    }
+  };
+  removeSecrets();
   for (const [re, replacement] of RULES) text = text.replace(re, replacement);
   // one line, printable characters only
   text = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+  // again: collapsing whitespace may have re-assembled a secret that contains some
+  removeSecrets();
   if (text.length === 0) text = 'no details';
-  if (text.length > max) text = `${text.slice(0, Math.max(0, max - 1))}…`;
+  if (text.length > max) text = max < 2 ? text.slice(0, Math.max(0, max)) : `${text.slice(0, max - 1)}…`;
   return text;
 }
 

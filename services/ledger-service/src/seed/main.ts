@@ -1,8 +1,9 @@
-import { intKey, loadConfig, sharedKeys, ConfigError } from '@ops/config';
+import { loadConfig, ConfigError } from '@ops/config';
 import { sanitizeMessage } from '@ops/contracts';
 import { createOrm, describeDatabase, ensureDatabaseExists, migrate } from '@ops/db';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { seedConfigSchema } from './config.ts';
 import { dropAllTables, isEmpty, seedData, type SeedReport } from './seed-data.ts';
 
 /**
@@ -15,17 +16,6 @@ import { dropAllTables, isEmpty, seedData, type SeedReport } from './seed-data.t
  *
  * Exit codes: 0 done, 1 failed (message on stderr), 2 bad arguments/config.
  */
-const seedConfigSchema = z.object({
-  ...sharedKeys,
-  SEED_WORKSPACE_SLUG: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes')
-    .default('default')
-    .describe('slug of the seeded workspace'),
-  SEED_TENANTS: intKey(3, 0, 1000).describe('number of seeded tenants'),
-  SEED_POLICIES_PER_TENANT: intKey(3, 0, 100).describe('policies seeded per tenant'),
-});
-
 const argsSchema = z
   .object({ fresh: z.boolean(), force: z.boolean(), json: z.boolean(), 'if-empty': z.boolean() })
   .refine((a) => !(a.fresh && a['if-empty']), { message: '--fresh and --if-empty exclude each other' });
