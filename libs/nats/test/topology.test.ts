@@ -1,0 +1,67 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
+import { ensureDurableConsumer, ensureTopology } from '../src/topology.ts';
+
+/** The bus topology against the real server: names, windows, idempotency under concurrency. */
+const names = uniqueNames();
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  nc = await connectTestNats();
+});
+afterAll(async () => {
+  await cleanupNats(nc, names);
+});
+
+describe('ensureTopology', () => {
+  it('is idempotent, also when several processes run it at once', async () => {
+    await Promise.all([ensureTopology(nc, names), ensureTopology(nc, names), ensureTopology(nc, names)]);
+    await ensureTopology(nc, names);
+    const jsm = await jetstreamManager(nc);
+    const streams: string[] = [];
+    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(names.prefix) || s.config.name === `KV_${names.kv.locks}`) streams.push(s.config.name);
+    expect(streams.sort()).toEqual([`KV_${names.kv.locks}`, names.streams.dlq, names.streams.jobs, names.streams.ledger].sort());
+  });
+
+  it('OPS_JOBS: work queue on ops.jobs.> with a 15-minute duplicate window', async () => {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(names.streams.jobs);
+    expect(info.config.subjects).toEqual([`${names.prefix}.ops.jobs.>`]);
+    expect(info.config.retention).toBe('workqueue');
+    expect(info.config.duplicate_window).toBe(nanos(15 * 60 * 1000));
+    const ledger = await jsm.streams.info(names.streams.ledger);
+    expect(ledger.config.subjects).toEqual([`${names.prefix}.ops.ledger.events.>`]);
+    const dlq = await jsm.streams.info(names.streams.dlq);
+    expect(dlq.config.subjects).toEqual([`${names.prefix}.ops.dlq.>`]);
+  });
+
+  it('JetStream drops a job re-published with the same Nats-Msg-Id inside the window', async () => {
+    const { jetstream } = await import('@nats-io/jetstream');
+    const js = jetstream(nc);
+    const first = await js.publish(names.jobSubject('assignments.fetch'), '{}', { msgID: 'run-1' });
+    const again = await js.publish(names.jobSubject('assignments.fetch'), '{}', { msgID: 'run-1' });
+    expect(first.duplicate).toBe(false);
+    expect(again.duplicate).toBe(true);
+    expect(again.seq).toBe(first.seq);
+  });
+
+  it('KV ops_locks has a 15-minute bucket TTL', async () => {
+    const kv = await new Kvm(nc).open(names.kv.locks);
+    const status = await kv.status();
+    expect(status.ttl).toBe(15 * 60 * 1000);
+    expect(status.history).toBe(1);
+  });
+
+  it('ensureDurableConsumer creates once and updates a drifted setting', async () => {
+    const jsm = await jetstreamManager(nc);
+    const cfg = { durable_name: `${names.prefix}_probe`, filter_subject: names.ledgerEventsWildcard, ack_wait: nanos(30_000), max_deliver: -1 };
+    await ensureDurableConsumer(jsm, names.streams.ledger, cfg);
+    await ensureDurableConsumer(jsm, names.streams.ledger, cfg);
+    await ensureDurableConsumer(jsm, names.streams.ledger, { ...cfg, ack_wait: nanos(45_000) });
+    const info = await jsm.consumers.info(names.streams.ledger, cfg.durable_name);
+    expect(info.config.ack_wait).toBe(nanos(45_000));
+  });
+});
