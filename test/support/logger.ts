@@ -33,3 +33,17 @@ export function fakeClock(start = new Date('2026-01-01T00:00:00.000Z')) {
     },
   };
 }
+
+/** Real time plus an offset the test can move forward (services keep running in real time). */
+export function shiftableClock() {
+  let offset = 0;
+  return {
+    now: () => new Date(Date.now() + offset),
+    set(date: Date) {
+      offset = date.getTime() - Date.now();
+    },
+    advance(ms: number) {
+      offset += ms;
+    },
+  };
+}

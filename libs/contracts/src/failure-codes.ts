@@ -16,6 +16,8 @@ export const FAILURE_CODES = {
   'run.lost': 'The run was queued but its job was lost and could not be rebuilt',
   'run.attempts_exhausted': 'The run failed on every allowed attempt',
   'run.internal': 'The run failed on an unexpected internal error',
+  'run.skipped_cooldown': 'Skipped: the same job identity completed less than the cooldown ago',
+  'run.lease_conflict': 'Another run of the same job identity held the execution lease until attempts ran out',
   'ops.reconcile_adapter_runs.failed': 'The reconcile-adapter-runs housekeeping job failed',
 } as const;
 

@@ -10,6 +10,7 @@ export * from './messages/api-error.v1.ts';
 export * from './messages/ensure-run.v1.ts';
 export * from './messages/get-run.v1.ts';
 export * from './messages/list-runs.v1.ts';
+export * from './messages/record-duplicate.v1.ts';
 export * from './messages/run-event-base.ts';
 export * from './messages/run-started.v1.ts';
 export * from './messages/run-progress.v1.ts';

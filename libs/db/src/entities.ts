@@ -79,4 +79,20 @@ export const OperationRun = defineEntity({
   },
 });
 
-export const ENTITIES = [Workspace, Tenant, Policy, OperationRun];
+/** What a fetch read from Graph for one policy; owned by assignment-worker. */
+export const AssignmentSnapshot = defineEntity({
+  name: 'AssignmentSnapshot',
+  tableName: 'assignment_snapshots',
+  properties: {
+    id: p.uuid().primary(),
+    workspace_id: p.uuid(),
+    tenant_id: p.uuid(),
+    policy_id: p.uuid(),
+    run_id: p.uuid(),
+    assignments: p.json<Array<{ id: string; target: Record<string, unknown> }>>(),
+    assignment_count: p.integer(),
+    fetched_at: p.datetime(),
+  },
+});
+
+export const ENTITIES = [Workspace, Tenant, Policy, OperationRun, AssignmentSnapshot];

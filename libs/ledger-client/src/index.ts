@@ -7,6 +7,8 @@ import {
   ensureRunReplyV1,
   getRunReplyV1,
   listRunsReplyV1,
+  recordDuplicateReplyV1,
+  type RecordDuplicateRequestV1,
   type EnsureRunReplyV1,
   type EnsureRunRequestInputV1,
   type GetRunReplyV1,
@@ -23,6 +25,8 @@ export interface LedgerClient {
   ensureRun(request: EnsureRunRequestInputV1): Promise<EnsureRunReplyV1>;
   getRun(request: GetRunRequestV1): Promise<GetRunReplyV1['run']>;
   listRuns(request: ListRunsRequestInputV1): Promise<ListRunsReplyV1>;
+  /** counts a duplicate job on the canonical run (execution-time dedupe) */
+  recordDuplicate(request: RecordDuplicateRequestV1): Promise<GetRunReplyV1['run']>;
 }
 
 export function createLedgerClient(nc: NatsConnection, names: Names, options: { timeoutMs?: number } = {}): LedgerClient {
@@ -58,5 +62,7 @@ export function createLedgerClient(nc: NatsConnection, names: Names, options: { 
     ensureRun: (request) => call('ensure_run', request, ensureRunReplyV1),
     getRun: async (request) => (await call('get_run', request, getRunReplyV1)).run,
     listRuns: (request) => call('list_runs', request, listRunsReplyV1),
+    recordDuplicate: async (request) => (await call('record_duplicate', request, recordDuplicateReplyV1)).run,
   };
 }
+export * from './dispatch.ts';

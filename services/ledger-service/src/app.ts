@@ -45,7 +45,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     await orm.close();
     throw err;
   }
-  await ensureTopology(nc, names, { replicas: config.NATS_REPLICAS });
+  await ensureTopology(nc, names, { replicas: config.NATS_REPLICAS, locksTtlMs: config.LOCKS_TTL_SECONDS * 1000 });
   const jsm = await jetstreamManager(nc);
   const repo = createRunsRepository(orm.em);
 

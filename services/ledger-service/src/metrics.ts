@@ -22,6 +22,12 @@ export function createLedgerMetrics(registry: Registry) {
       labelNames: ['type', 'disposition'] as const,
       registers: [registry],
     }),
+    executionDuplicates: new Counter({
+      name: 'ops_ledger_execution_duplicates_total',
+      help: 'duplicate jobs workers acked without executing, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     events: new Counter({
       name: 'ops_ledger_events_total',
       help: 'ledger events by kind and what happened to them (applied, duplicate, stale_attempt, …)',

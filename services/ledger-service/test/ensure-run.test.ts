@@ -129,6 +129,26 @@ describe('ensure_run', () => {
   });
 });
 
+describe('record_duplicate', () => {
+  it('counts a duplicate job on the canonical run, only within its workspace', async () => {
+    const run = (
+      await h.client.ensureRun({
+        workspace_id: h.seed.workspace.id,
+        tenant_id: tenant(1).id,
+        type: 'assignments.fetch',
+        run_id: '7d1f0c2a-3b4c-4d5e-8f60-718293a4b5c6',
+        initiator,
+      })
+    ).run;
+    const after = await h.client.recordDuplicate({ workspace_id: h.seed.workspace.id, run_id: run.id, reason: 'already_running' });
+    expect(after.dedupe_hits).toBe(run.dedupe_hits + 1);
+    const err = await h.client.recordDuplicate({ workspace_id: await otherWorkspaceId(), run_id: run.id, reason: 'cooldown' }).catch((e: unknown) => e);
+    expect((err as OpsError).code).toBe('not_found');
+    const bad = await h.client.recordDuplicate({ workspace_id: h.seed.workspace.id, run_id: run.id, reason: 'because' as 'cooldown' }).catch((e: unknown) => e);
+    expect((bad as OpsError).code).toBe('bad_request');
+  });
+});
+
 describe('tenant isolation', () => {
   it('get_run and list_runs of another workspace see nothing', async () => {
     const mine = await h.client.ensureRun({

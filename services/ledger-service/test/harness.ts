@@ -5,7 +5,7 @@ import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, withOrm, type TestDatabase } from '../../../test/support/db.ts';
 import { testEnv } from '../../../test/support/env.ts';
-import { captureLogger, fakeClock } from '../../../test/support/logger.ts';
+import { captureLogger, shiftableClock } from '../../../test/support/logger.ts';
 import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
 import { startLedgerService, type LedgerService } from '../src/app.ts';
 import { ledgerConfigSchema } from '../src/config.ts';
@@ -17,7 +17,7 @@ export interface LedgerHarness {
   nc: NatsConnection;
   client: LedgerClient;
   service: LedgerService;
-  clock: ReturnType<typeof fakeClock>;
+  clock: ReturnType<typeof shiftableClock>;
   logLines: string[];
   seed: SeedReport;
 }
@@ -27,15 +27,21 @@ export interface LedgerHarness {
  * second workspace for isolation tests), its own NATS prefix, an in-process
  * ledger-service connected as the ledger's role, with a fake clock.
  */
-export function useLedgerHarness(overrides: Record<string, string> = {}): LedgerHarness {
+export interface HarnessOptions {
+  /** seeded in the 'default' workspace (another workspace 'other' always has 1 × 1) */
+  readonly tenants?: number;
+  readonly policiesPerTenant?: number;
+}
+
+export function useLedgerHarness(overrides: Record<string, string> = {}, options: HarnessOptions = {}): LedgerHarness {
   const h = {} as LedgerHarness;
   beforeAll(async () => {
     h.db = await createTestDatabase();
     h.names = uniqueNames();
-    h.clock = fakeClock(new Date());
+    h.clock = shiftableClock();
     h.seed = await withOrm(h.db.url, async (orm) => {
       await seedData(orm, { workspaceSlug: 'other', tenants: 1, policiesPerTenant: 1 });
-      return seedData(orm, { workspaceSlug: 'default', tenants: 2, policiesPerTenant: 3 });
+      return seedData(orm, { workspaceSlug: 'default', tenants: options.tenants ?? 2, policiesPerTenant: options.policiesPerTenant ?? 3 });
     });
     const { logger, lines } = captureLogger('ledger-service');
     h.logLines = lines;

@@ -43,7 +43,7 @@ describe('ledger-service process', () => {
     expect(metrics).toContain('process_resident_memory_bytes');
   });
 
-  it('is discoverable as a NATS micro service with its three endpoints', async () => {
+  it('is discoverable as a NATS micro service with its endpoints', async () => {
     const nc = await connect({ servers: testEnv.NATS_URL });
     try {
       const info = (await nc.request(`$SRV.INFO.${names.services.ledger}`, '', { timeout: 3_000 })).json<{
@@ -52,7 +52,7 @@ describe('ledger-service process', () => {
       }>();
       expect(info.name).toBe(names.services.ledger);
       expect(info.endpoints.map((e) => e.subject).sort()).toEqual(
-        ['ensure_run', 'get_run', 'list_runs'].map((e) => `${names.prefix}.ops.ledger.api.${e}`),
+        ['ensure_run', 'get_run', 'list_runs', 'record_duplicate'].map((e) => `${names.prefix}.ops.ledger.api.${e}`),
       );
     } finally {
       await nc.close();

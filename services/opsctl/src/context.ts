@@ -3,6 +3,7 @@ import { createOrm, type Orm } from '@ops/db';
 import { createLogger, type Logger } from '@ops/logging';
 import type { OpsctlConfig } from './config.ts';
 import { CliError, databaseError } from './errors.ts';
+import { openNats, type NatsHandles } from './nats.ts';
 
 export type EntityManager = Orm['em'];
 
@@ -19,6 +20,11 @@ export interface Context {
   readonly logger: Logger;
   /** runs fn with a fresh EntityManager; driver failures become one-line CliErrors */
   db<T>(fn: (em: EntityManager) => Promise<T>): Promise<T>;
+  /**
+   * The NATS connection, opened on first use (NATS_URL, NATS_PREFIX): JetStream and the
+   * ledger client ride on it. Unreachable → a one-line CliError within seconds.
+   */
+  nats(): Promise<NatsHandles>;
 }
 
 export interface OpenContext extends Context {
@@ -28,20 +34,24 @@ export interface OpenContext extends Context {
 export function openContext(config: Readonly<OpsctlConfig>, globals: { json: boolean }): OpenContext {
   let orm: Orm | undefined;
   let logger: Logger | undefined;
+  let nats: Promise<NatsHandles> | undefined;
   // closers run in reverse opening order (later resources, e.g. NATS, may depend on earlier ones)
   const closers: Array<() => Promise<void>> = [];
+  const getLogger = (): Logger => {
+    logger ??= createLogger({
+      service: 'opsctl',
+      level: config.LOG_LEVEL,
+      scrub: (t) => sanitizeMessage(t, { maxLength: 2000 }),
+      destination: process.stderr,
+    });
+    return logger;
+  };
 
   return {
     config,
     json: globals.json,
     get logger() {
-      logger ??= createLogger({
-        service: 'opsctl',
-        level: config.LOG_LEVEL,
-        scrub: (t) => sanitizeMessage(t, { maxLength: 2000 }),
-        destination: process.stderr,
-      });
-      return logger;
+      return getLogger();
     },
     async db(fn) {
       try {
@@ -56,6 +66,13 @@ export function openContext(config: Readonly<OpsctlConfig>, globals: { json: boo
         if (err instanceof CliError) throw err;
         throw databaseError(err, config.DATABASE_URL);
       }
+    },
+    nats() {
+      nats ??= openNats(config, getLogger()).then(({ handles, close }) => {
+        closers.push(close);
+        return handles;
+      });
+      return nats;
     },
     async close() {
       for (const close of closers.reverse()) {

@@ -1,44 +1,10 @@
 import { DB_ROLES } from '@ops/db';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, withOrm, type TestDatabase } from '../../../test/support/db.ts';
 import { seedData, type SeedReport } from '../../ledger-service/src/seed/seed-data.ts';
+import { TIMEOUT, UUID_V4, opsctl } from './support.ts';
 
-/**
- * opsctl as operators run it: a child process of the real entrypoint, its
- * exit code, stdout and stderr — the contract is those three (CLI.md).
- */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-const TIMEOUT = 30_000;
 const SEED = { workspaceSlug: 'default', tenants: 4, policiesPerTenant: 2 };
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function opsctl(args: string[], env: Record<string, string>): Promise<Result> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    // a minimal environment: only what the test means to configure reaches the CLI
-    const child = spawn(process.execPath, ['services/opsctl/src/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 25_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
-}
 
 let db: TestDatabase;
 let seed: SeedReport;

@@ -11,6 +11,8 @@ import {
   getRunRequestV1,
   isOpsError,
   listRunsRequestV1,
+  recordDuplicateRequestV1,
+  type RecordDuplicateReplyV1,
   sanitizeMessage,
   type EnsureRunReplyV1,
   type GetRunReplyV1,
@@ -44,13 +46,14 @@ export async function startLedgerApi(deps: LedgerApiDeps): Promise<Service> {
   const service = await new Svcm(deps.nc).add({
     name: deps.names.services.ledger,
     version: '1.0.0',
-    description: 'operations ledger: ensure_run, get_run, list_runs',
+    description: 'operations ledger: ensure_run, get_run, list_runs, record_duplicate',
   });
   const group = service.addGroup(deps.names.ledgerApiGroup);
   const endpoints: Record<LedgerApiEndpoint, (data: Uint8Array) => Promise<unknown>> = {
     ensure_run: (data) => ensureRun(deps, data),
     get_run: (data) => getRun(deps, data),
     list_runs: (data) => listRuns(deps, data),
+    record_duplicate: (data) => recordDuplicate(deps, data),
   };
   for (const [endpoint, handle] of Object.entries(endpoints) as Array<[LedgerApiEndpoint, (d: Uint8Array) => Promise<unknown>]>) {
     group.addEndpoint(endpoint, {
@@ -164,4 +167,13 @@ async function listRuns(deps: LedgerApiDeps, data: Uint8Array): Promise<ListRuns
     cursor: req.cursor,
   });
   return { ok: true, runs: rows.map(toRunView), next_cursor: nextCursor };
+}
+
+async function recordDuplicate(deps: LedgerApiDeps, data: Uint8Array): Promise<RecordDuplicateReplyV1> {
+  const req = decodeRequest(recordDuplicateRequestV1, data, deps.maxRequestBytes);
+  const row = await deps.repo.recordDuplicate(req.workspace_id, req.run_id, deps.clock.now());
+  if (!row) throw new OpsError('not_found', 'run not found in this workspace');
+  deps.metrics.executionDuplicates.inc({ reason: req.reason });
+  deps.logger.info({ runId: row.id, reason: req.reason, dedupeHits: row.dedupe_hits }, 'duplicate job recorded');
+  return { ok: true, run: toRunView(row) };
 }

@@ -59,6 +59,8 @@ export type EventOutcome = { readonly result: 'applied' } | { readonly result: '
 export interface RunsRepository {
   ensureRun(cmd: EnsureCommand): Promise<EnsureResult>;
   getRun(workspaceId: string, runId: string): Promise<RunRow | null>;
+  /** dedupe_hits + 1 on a run (a worker skipped a duplicate job of it) */
+  recordDuplicate(workspaceId: string, runId: string, now: Date): Promise<RunRow | null>;
   listRuns(query: ListQuery): Promise<{ rows: RunRow[]; nextCursor: string | null }>;
   /** Applies a batch of events in ONE transaction; outcomes are index-aligned with the input. */
   applyEvents(events: readonly PendingEvent[], now: Date): Promise<EventOutcome[]>;
@@ -150,6 +152,14 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
     return row ?? null;
   }
 
+  async function recordDuplicate(workspaceId: string, runId: string, now: Date): Promise<RunRow | null> {
+    const [row] = await exec(
+      `UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ? WHERE id = ? AND workspace_id = ? RETURNING ${RUN_COLUMNS}`,
+      [now, runId, workspaceId],
+    );
+    return row ?? null;
+  }
+
   async function listRuns(query: ListQuery): Promise<{ rows: RunRow[]; nextCursor: string | null }> {
     const where = ['workspace_id = ?'];
     const params: unknown[] = [query.workspaceId];
@@ -223,7 +233,7 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
     });
   }
 
-  return { ensureRun, getRun, listRuns, applyEvents };
+  return { ensureRun, getRun, recordDuplicate, listRuns, applyEvents };
 }
 
 function toState(row: RunRow): RunState {

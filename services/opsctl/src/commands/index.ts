@@ -1,4 +1,9 @@
 import type { Command } from '../cli.ts';
+import { dispatch } from './dispatch.ts';
+import { locksList } from './locks-list.ts';
+import { runsList } from './runs-list.ts';
+import { runsShow } from './runs-show.ts';
+import { runsWait } from './runs-wait.ts';
 import { tenantsList } from './tenants-list.ts';
 
 /**
@@ -7,4 +12,9 @@ import { tenantsList } from './tenants-list.ts';
  */
 export const COMMANDS: readonly Command[] = [
   tenantsList,
+  dispatch,
+  runsShow,
+  runsList,
+  runsWait,
+  locksList,
 ];

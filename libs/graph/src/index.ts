@@ -1,0 +1,3 @@
+export * from './types.ts';
+export { createHttpGraphClient, type HttpGraphClientOptions } from './http-client.ts';
+export { parseRetryAfter, type Sleep } from './retry.ts';

@@ -1,0 +1,46 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { encodeJson, type EnsureRunReplyV1, type EnsureRunRequestInputV1, type JobV1, type Names, type RunV1 } from '@ops/contracts';
+import type { LedgerClient } from './index.ts';
+
+export interface DispatchResult {
+  readonly run: RunV1;
+  readonly disposition: EnsureRunReplyV1['disposition'];
+  readonly published: boolean;
+}
+
+/** The job message of a run (only whitelisted inputs, never secrets). */
+export function jobFor(run: RunV1, now: Date = new Date()): JobV1 {
+  const inputs = run.context['inputs'];
+  return {
+    v: 1,
+    run_id: run.id,
+    workspace_id: run.workspace_id,
+    tenant_id: run.tenant_id,
+    type: run.type,
+    run_identity_hash: run.run_identity_hash,
+    inputs: inputs && typeof inputs === 'object' && !Array.isArray(inputs) ? (inputs as Record<string, unknown>) : {},
+    dispatched_at: now.toISOString(),
+  };
+}
+
+/**
+ * Publishes a run's job to OPS_JOBS with Nats-Msg-Id = run id: inside the
+ * stream's 15-minute duplicate window a second publish of the same run is
+ * dropped by JetStream (`duplicate: true`). Resolves after the PubAck.
+ */
+export async function publishJob(js: JetStreamClient, names: Names, run: RunV1): Promise<{ duplicate: boolean; seq: number }> {
+  const ack = await js.publish(names.jobSubject(run.type), encodeJson(jobFor(run)), { msgID: run.id });
+  return { duplicate: ack.duplicate, seq: ack.seq };
+}
+
+/**
+ * Dispatch (ARCHITECTURE data flow 1–2): ensure_run, then publish the job
+ * ONLY when the ledger created the run; an active or cooling-down identity
+ * publishes nothing and returns the canonical run.
+ */
+export async function dispatch(ledger: LedgerClient, js: JetStreamClient, names: Names, request: EnsureRunRequestInputV1): Promise<DispatchResult> {
+  const reply = await ledger.ensureRun(request);
+  if (reply.disposition !== 'created') return { run: reply.run, disposition: reply.disposition, published: false };
+  await publishJob(js, names, reply.run);
+  return { run: reply.run, disposition: 'created', published: true };
+}

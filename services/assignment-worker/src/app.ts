@@ -1,0 +1,118 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { nanos } from '@nats-io/nats-core';
+import { createNames, sanitizeMessage } from '@ops/contracts';
+import { createOrm, pingDb, type Orm } from '@ops/db';
+import { createHttpGraphClient, type GraphClient } from '@ops/graph';
+import { createLedgerClient } from '@ops/ledger-client';
+import type { Logger } from '@ops/logging';
+import { connectNats, drainNats, ensureDurableConsumer, ensureTopology, natsReady, type NatsConnection } from '@ops/nats';
+import { createRegistry, startOpsHttpServer, type OpsHttpServer } from '@ops/runtime';
+import { hostname } from 'node:os';
+import type { WorkerConfig } from './config.ts';
+import { startJobsConsumer, type JobsConsumer } from './handlers/jobs-consumer.ts';
+import { processJob, type WorkerDeps } from './handlers/process-job.ts';
+import { createWorkerMetrics } from './metrics.ts';
+import { createLeases } from './repositories/leases.ts';
+import { createSnapshots } from './repositories/snapshots.ts';
+
+export interface AssignmentWorker {
+  readonly http: OpsHttpServer;
+  readonly owner: string;
+  /** stop pulling, let in-flight jobs finish (up to the grace period), release the rest */
+  stopIntake(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  readonly config: Readonly<WorkerConfig>;
+  readonly logger: Logger;
+  /** tests inject a Graph client; production builds the HTTP one from config */
+  readonly graph?: GraphClient;
+}
+
+/** Wires the worker: NATS (jobs consumer, KV leases, ledger client), ORM (tenancy, snapshots), Graph, HTTP. */
+export async function startAssignmentWorker(options: WorkerOptions): Promise<AssignmentWorker> {
+  const { config, logger } = options;
+  const names = createNames(config.NATS_PREFIX);
+  const owner = `${hostname()}:${process.pid}`;
+  const registry = createRegistry('assignment-worker');
+  const metrics = createWorkerMetrics(registry);
+  const orm: Orm = await createOrm({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'assignment-worker' });
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats({ servers: config.NATS_URL, name: `assignment-worker ${owner}`, logger });
+  } catch (err) {
+    await orm.close();
+    throw err;
+  }
+  await ensureTopology(nc, names, { replicas: config.NATS_REPLICAS, locksTtlMs: config.LOCKS_TTL_SECONDS * 1000 });
+  const jsm = await jetstreamManager(nc);
+  await ensureDurableConsumer(jsm, names.streams.jobs, {
+    durable_name: names.consumers.assignmentWorker,
+    filter_subject: names.jobSubject('assignments.>'),
+    ack_wait: nanos(config.WORKER_ACK_WAIT_MS),
+    max_deliver: config.WORKER_MAX_DELIVER,
+    max_ack_pending: 10_000,
+    description: 'assignment-worker: executes assignments.fetch and assignments.restore',
+  });
+  const js = jetstream(nc);
+  const kv = await new Kvm(nc).open(names.kv.locks);
+  const graph =
+    options.graph ??
+    createHttpGraphClient({
+      authorityUrl: config.GRAPH_AUTHORITY_URL,
+      graphUrl: config.GRAPH_BASE_URL,
+      clientId: config.GRAPH_CLIENT_ID,
+      clientSecret: config.GRAPH_CLIENT_SECRET,
+      timeoutMs: config.GRAPH_TIMEOUT_MS,
+      maxRetries: config.GRAPH_MAX_RETRIES,
+      maxRetryAfterMs: config.GRAPH_MAX_RETRY_AFTER_MS,
+      logger,
+    });
+  const deps: WorkerDeps = {
+    js,
+    names,
+    leases: createLeases(kv),
+    ledger: createLedgerClient(nc, names),
+    graph,
+    em: orm.em,
+    snapshots: createSnapshots(orm.em),
+    logger: logger.child({ owner }),
+    metrics,
+    owner,
+    secrets: [config.GRAPH_CLIENT_SECRET],
+    settings: {
+      maxDeliver: config.WORKER_MAX_DELIVER,
+      heartbeatMs: config.WORKER_HEARTBEAT_MS,
+      staleMs: config.WORKER_LEASE_STALE_MS,
+      progressEvery: config.WORKER_PROGRESS_EVERY,
+    },
+    now: () => new Date(),
+  };
+  const consumer = await js.consumers.get(names.streams.jobs, names.consumers.assignmentWorker);
+  const jobs: JobsConsumer = startJobsConsumer(consumer, { concurrency: config.WORKER_CONCURRENCY, logger }, (msg, release) =>
+    processJob(deps, msg, release),
+  );
+  let intake = true;
+  const http = await startOpsHttpServer({
+    port: config.HTTP_PORT,
+    registry,
+    readiness: { nats: () => natsReady(nc), database: () => pingDb(orm), intake: () => intake },
+  });
+  logger.info({ port: http.port, owner, concurrency: config.WORKER_CONCURRENCY, prefix: names.prefix }, 'assignment-worker ready');
+  return {
+    http,
+    owner,
+    async stopIntake() {
+      if (!intake) return;
+      intake = false;
+      await jobs.stop(config.WORKER_SHUTDOWN_GRACE_MS);
+    },
+    async close() {
+      await drainNats(nc).catch((err: unknown) => logger.warn({ err: sanitizeMessage(err) }, 'nats drain failed'));
+      await orm.close();
+      await http.close();
+    },
+  };
+}

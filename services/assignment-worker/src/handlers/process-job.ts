@@ -1,0 +1,161 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { decodeMessage, isOpsError, jobV1, sanitizeMessage, type DuplicateReason, type JobV1, type Names } from '@ops/contracts';
+import type { GraphClient } from '@ops/graph';
+import type { LedgerClient } from '@ops/ledger-client';
+import type { Logger } from '@ops/logging';
+import { deadLetter } from '@ops/nats';
+import { decideOnExistingLease, leaseKey, type LeaseValue } from '../domain/lease.ts';
+import { LeaseHolder } from '../domain/lease-holder.ts';
+import { attemptEvents } from '../events.ts';
+import type { WorkerMetrics } from '../metrics.ts';
+import type { Leases } from '../repositories/leases.ts';
+import type { Snapshots } from '../repositories/snapshots.ts';
+import { executeAttempt } from '../work/execute.ts';
+
+export interface WorkerDeps {
+  readonly js: JetStreamClient;
+  readonly names: Names;
+  readonly leases: Leases;
+  readonly ledger: LedgerClient;
+  readonly graph: GraphClient;
+  readonly em: EntityManager;
+  readonly snapshots: Snapshots;
+  readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
+  readonly owner: string;
+  readonly secrets: readonly string[];
+  readonly settings: {
+    readonly maxDeliver: number;
+    readonly heartbeatMs: number;
+    readonly staleMs: number;
+    readonly progressEvery: number;
+  };
+  readonly now: () => Date;
+}
+
+export type JobResult = 'completed' | 'skipped' | 'duplicate' | 'retry' | 'wait' | 'released' | 'lease_lost' | 'dead_letter';
+
+const MAX_JOB_BYTES = 64 * 1024;
+const LEDGER_RETRY_MS = 5_000;
+
+/**
+ * One job message, start to end: validate → ask the ledger → take the lease
+ * (execution-time dedupe, FR-006) → execute the attempt → settle the message.
+ * Every path acks, naks, terminates (with a dead letter) or — when the lease
+ * was lost — leaves the message to its new owner.
+ */
+export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSignal): Promise<JobResult> {
+  const decoded = decodeMessage(jobV1, msg.data, MAX_JOB_BYTES);
+  if (!decoded.ok) return deadLetterJob(deps, msg, decoded.reason, decoded.detail);
+  const job = decoded.value;
+  if (msg.subject !== deps.names.jobSubject(job.type) || !job.type.startsWith('assignments.') || job.tenant_id === null) {
+    return deadLetterJob(deps, msg, 'subject_mismatch', `job of type ${job.type} on ${msg.subject}`);
+  }
+  const attempt = msg.info.deliveryCount;
+  const log = deps.logger.child({ runId: job.run_id, tenantId: job.tenant_id, type: job.type, attempt, streamSeq: msg.info.streamSequence });
+  log.debug('job received');
+
+  let run;
+  try {
+    run = await deps.ledger.getRun({ workspace_id: job.workspace_id, run_id: job.run_id });
+  } catch (err) {
+    if (isOpsError(err) && err.code === 'not_found') return deadLetterJob(deps, msg, 'unknown_run', 'no such run in the job\'s workspace');
+    log.warn({ err }, 'ledger unavailable; job retried later');
+    msg.nak(LEDGER_RETRY_MS);
+    return 'retry';
+  }
+  if (run.run_identity_hash !== job.run_identity_hash || run.type !== job.type || run.tenant_id !== job.tenant_id) {
+    return deadLetterJob(deps, msg, 'run_mismatch', 'the job does not match its run in the ledger');
+  }
+  if (run.status === 'completed') return duplicate(deps, msg, job, 'already_completed', log);
+
+  const key = leaseKey(job.type, job.run_identity_hash);
+  const value: LeaseValue = {
+    run_id: job.run_id,
+    owner: deps.owner,
+    attempt,
+    state: 'running',
+    heartbeat_at: deps.now().toISOString(),
+    stream_seq: msg.info.streamSequence,
+  };
+  let holder: LeaseHolder | null = null;
+  for (let round = 0; round < 2 && !holder; round += 1) {
+    const created = await deps.leases.tryCreate(key, value);
+    if (created !== null) {
+      holder = new LeaseHolder(deps.leases, key, value, created, deps.settings.staleMs);
+      deps.metrics.leases.inc({ event: 'acquired' });
+      break;
+    }
+    const existing = await deps.leases.read(key);
+    if (!existing) continue; // deleted in between: try to create again
+    const decision = decideOnExistingLease(existing.value, { runId: job.run_id, streamSeq: msg.info.streamSequence }, deps.now(), deps.settings.staleMs);
+    switch (decision.kind) {
+      case 'already_completed':
+        return duplicate(deps, msg, job, 'already_completed', log);
+      case 'duplicate':
+        return duplicate(deps, msg, job, 'already_running', log);
+      case 'cooldown':
+        return skipForCooldown(deps, msg, job, attempt, log);
+      case 'takeover':
+        try {
+          const revision = await deps.leases.update(key, value, existing.revision);
+          holder = new LeaseHolder(deps.leases, key, value, revision, deps.settings.staleMs);
+          deps.metrics.leases.inc({ event: 'takeover' });
+          log.warn({ previousOwner: existing.value?.owner }, 'took over a stale lease of this run');
+        } catch {
+          msg.nak(deps.settings.staleMs);
+          return 'wait';
+        }
+        break;
+      case 'wait':
+        log.info({ retryInMs: decision.retryInMs, holder: existing.value?.run_id }, 'lease held elsewhere; job retried later');
+        msg.nak(decision.retryInMs);
+        return 'wait';
+    }
+  }
+  if (!holder) {
+    msg.nak(deps.settings.staleMs);
+    return 'wait';
+  }
+  log.debug('lease held; executing');
+  return executeAttempt(deps, { msg, job, attempt, holder, release, log });
+}
+
+async function duplicate(deps: WorkerDeps, msg: JsMsg, job: JobV1, reason: DuplicateReason, log: WorkerDeps['logger']): Promise<JobResult> {
+  // never executed: acknowledged, logged, counted here and on the canonical run
+  msg.ack();
+  deps.metrics.duplicates.inc({ reason });
+  log.info({ reason }, 'duplicate job acknowledged without executing');
+  try {
+    await deps.ledger.recordDuplicate({ workspace_id: job.workspace_id, run_id: job.run_id, reason });
+  } catch (err) {
+    log.warn({ err }, 'could not record the duplicate on the run');
+  }
+  return 'duplicate';
+}
+
+async function skipForCooldown(deps: WorkerDeps, msg: JsMsg, job: JobV1, attempt: number, log: WorkerDeps['logger']): Promise<JobResult> {
+  // the identity completed less than the cooldown ago (FR-005): this run ends without executing
+  const events = attemptEvents(deps.js, deps.names, { runId: job.run_id, workspaceId: job.workspace_id, attempt, owner: deps.owner }, deps.now);
+  await events.completed('cancelled', { total: 0, processed: 0, failed: 0 }, [
+    { code: 'run.skipped_cooldown', message: 'skipped: the same job identity completed less than the cooldown ago', count: 1 },
+  ]);
+  msg.ack();
+  deps.metrics.duplicates.inc({ reason: 'cooldown' });
+  log.info('job skipped: identity in cooldown');
+  return 'skipped';
+}
+
+async function deadLetterJob(deps: WorkerDeps, msg: JsMsg, reason: string, detail: string): Promise<JobResult> {
+  try {
+    await deadLetter(deps.js, deps.names, 'assignment-worker', msg, { reason, detail: sanitizeMessage(detail) });
+    deps.metrics.deadLetters.inc({ reason });
+    deps.logger.warn({ reason, subject: msg.subject, streamSeq: msg.info.streamSequence }, 'job dead-lettered');
+    return 'dead_letter';
+  } catch (err) {
+    deps.logger.error({ err }, 'dead-lettering failed; job redelivered later');
+    msg.nak(LEDGER_RETRY_MS);
+    return 'retry';
+  }
+}

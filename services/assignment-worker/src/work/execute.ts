@@ -1,0 +1,170 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { FAILURE_CODES, sanitizeMessage, type FailureCode, type JobV1 } from '@ops/contracts';
+import { isGraphError } from '@ops/graph';
+import type { Logger } from '@ops/logging';
+import type { LeaseHolder } from '../domain/lease-holder.ts';
+import { Tally } from '../domain/tally.ts';
+import { attemptEvents } from '../events.ts';
+import type { JobResult, WorkerDeps } from '../handlers/process-job.ts';
+import { LeaseLostError } from '../repositories/leases.ts';
+import { resolveSelection } from '../repositories/tenancy.ts';
+import { ITEM_WORK, ItemError, type ItemContext } from './items.ts';
+
+/** A failure of the whole attempt that another attempt may not have (Graph down, throttled past retries, DB hiccup). */
+class TransientRunError extends Error {
+  override readonly name = 'TransientRunError';
+  readonly code: FailureCode;
+  constructor(code: FailureCode, message: string, cause: unknown) {
+    super(message, { cause });
+    this.code = code;
+  }
+}
+
+class ReleasedError extends Error {
+  override readonly name = 'ReleasedError';
+}
+
+export interface AttemptInput {
+  readonly msg: JsMsg;
+  readonly job: JobV1;
+  readonly attempt: number;
+  readonly holder: LeaseHolder;
+  /** fires when the worker shuts down and must hand the job back */
+  readonly release: AbortSignal;
+  readonly log: Logger;
+}
+
+/**
+ * Executes one attempt under a held lease: started → per-item work with
+ * progress → completed, then the lease becomes the cooldown marker and only
+ * then is the job acked (ARCHITECTURE data flow, steps 4–6). Counters are
+ * this attempt's own (a new Tally), so the final attempt wins (FR-003).
+ */
+export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Promise<JobResult> {
+  const { msg, job, attempt, holder, log } = input;
+  const events = attemptEvents(deps.js, deps.names, { runId: job.run_id, workspaceId: job.workspace_id, attempt, owner: deps.owner }, deps.now);
+  const stopTimer = deps.metrics.jobDuration.startTimer({ type: job.type });
+  const heartbeat = setInterval(() => {
+    holder
+      .renew(deps.now())
+      .then(() => msg.working())
+      .catch((err: unknown) => {
+        if (err instanceof LeaseLostError) log.warn('lease lost during heartbeat; stopping');
+        else log.warn({ err }, 'lease renewal failed');
+      });
+  }, deps.settings.heartbeatMs);
+  let tally = new Tally(0);
+  try {
+    holder.assertHeld();
+    await events.started();
+    const policyIds = Array.isArray(job.inputs['policy_ids']) ? (job.inputs['policy_ids'] as string[]) : [];
+    const selection = await resolveSelection(deps.em, { workspace_id: job.workspace_id, tenant_id: job.tenant_id as string, policy_ids: policyIds });
+    if (!selection) throw new TransientRunError('run.internal', 'the run\'s tenant was not found', null);
+    tally = new Tally(selection.policies.length);
+    const ctx: ItemContext = {
+      graph: deps.graph,
+      snapshots: deps.snapshots,
+      workspaceId: job.workspace_id,
+      tenantId: job.tenant_id as string,
+      tenantExternalId: selection.tenantExternalId,
+      runId: job.run_id,
+      signal: input.release,
+      now: deps.now,
+    };
+    const work = ITEM_WORK[job.type as keyof typeof ITEM_WORK];
+    for (const [i, policy] of selection.policies.entries()) {
+      if (input.release.aborted) throw new ReleasedError('shutting down');
+      holder.assertHeld();
+      try {
+        await work(ctx, policy);
+        tally.succeed();
+        deps.metrics.items.inc({ type: job.type, result: 'processed' });
+      } catch (err) {
+        if (input.release.aborted) throw new ReleasedError('shutting down');
+        if (err instanceof ItemError || (isGraphError(err) && !err.transient)) {
+          tally.fail(err.code, err.message, deps.secrets);
+          deps.metrics.items.inc({ type: job.type, result: 'failed' });
+        } else if (isGraphError(err)) {
+          throw new TransientRunError(err.code, err.message, err);
+        } else {
+          throw new TransientRunError('run.internal', FAILURE_CODES['run.internal'], err);
+        }
+      }
+      const done = i + 1;
+      if (done < selection.policies.length && done % deps.settings.progressEvery === 0) {
+        holder.assertHeld();
+        await events.progress(tally.counts());
+      }
+    }
+    // fence once more right before the irrevocable publish
+    await holder.renew(deps.now());
+    await events.completed(tally.outcome(), tally.counts(), tally.failures());
+    await finish(deps, msg, holder, log);
+    deps.metrics.jobs.inc({ type: job.type, result: tally.outcome() });
+    log.info({ counts: tally.counts(), outcome: tally.outcome() }, 'run completed');
+    return 'completed';
+  } catch (err) {
+    return await settleFailure(deps, input, events, tally, err);
+  } finally {
+    clearInterval(heartbeat);
+    stopTimer();
+  }
+}
+
+async function settleFailure(
+  deps: WorkerDeps,
+  input: AttemptInput,
+  events: ReturnType<typeof attemptEvents>,
+  tally: Tally,
+  err: unknown,
+): Promise<JobResult> {
+  const { msg, job, attempt, holder, log } = input;
+  if (err instanceof LeaseLostError || holder.lost) {
+    // a zombie: someone else owns the run now; publish nothing, leave the message to them
+    deps.metrics.leases.inc({ event: 'lost' });
+    log.warn('lease lost; attempt abandoned without publishing');
+    return 'lease_lost';
+  }
+  if (err instanceof ReleasedError || input.release.aborted) {
+    await holder.release().catch(() => false);
+    msg.nak();
+    deps.metrics.leases.inc({ event: 'released' });
+    log.info('job released on shutdown');
+    return 'released';
+  }
+  const failure = err instanceof TransientRunError ? err : new TransientRunError('run.internal', FAILURE_CODES['run.internal'], err);
+  if (attempt < deps.settings.maxDeliver) {
+    await holder.release().catch(() => false);
+    const delay = Math.min(1_000 * 2 ** (attempt - 1), 30_000) + Math.floor(Math.random() * 250);
+    msg.nak(delay);
+    deps.metrics.jobs.inc({ type: job.type, result: 'retry' });
+    log.warn({ err: failure.cause ?? failure, code: failure.code, retryInMs: delay }, 'attempt failed transiently; retrying');
+    return 'retry';
+  }
+  // out of attempts: the run ends failed with this (final) attempt's counters
+  tally.fail(failure.code, sanitizeMessage(failure.message, { secrets: deps.secrets }), deps.secrets);
+  try {
+    await holder.renew(deps.now());
+    await events.completed('failed', tally.counts(), tally.failures());
+    await finish(deps, msg, holder, log);
+  } catch (publishErr) {
+    if (publishErr instanceof LeaseLostError) return 'lease_lost';
+    log.error({ err: publishErr }, 'could not publish the final failure; job redelivered');
+    msg.nak(5_000);
+    return 'retry';
+  }
+  deps.metrics.jobs.inc({ type: job.type, result: 'failed' });
+  log.error({ code: failure.code, counts: tally.counts() }, 'run failed after its last attempt');
+  return 'completed';
+}
+
+/** After the completed event is stored: lease → cooldown marker, then ack (ack only after the PubAck). */
+async function finish(deps: WorkerDeps, msg: JsMsg, holder: LeaseHolder, log: Logger): Promise<void> {
+  try {
+    await holder.complete(deps.now());
+  } catch (err) {
+    // the completed event is stored; the run is done even if the marker could not be written
+    log.warn({ err }, 'could not mark the lease completed');
+  }
+  await msg.ackAck().catch(() => msg.ack());
+}

@@ -1,0 +1,49 @@
+import type { GraphClient } from '@ops/graph';
+import type { PolicyRef } from '../repositories/tenancy.ts';
+import type { Snapshots } from '../repositories/snapshots.ts';
+
+/** Thrown for an item that cannot be done for a reason of ours, not Graph's. */
+export class ItemError extends Error {
+  override readonly name = 'ItemError';
+  readonly code: 'snapshot.missing';
+  constructor(code: 'snapshot.missing', message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface ItemContext {
+  readonly graph: GraphClient;
+  readonly snapshots: Snapshots;
+  readonly workspaceId: string;
+  readonly tenantId: string;
+  readonly tenantExternalId: string;
+  readonly runId: string;
+  readonly signal: AbortSignal;
+  readonly now: () => Date;
+}
+
+/** One item of a fetch: read the policy's assignments from Graph, keep them as this run's snapshot. */
+export async function fetchItem(ctx: ItemContext, policy: PolicyRef): Promise<void> {
+  const assignments = await ctx.graph.listAssignments(ctx.tenantExternalId, policy.externalId, ctx.signal);
+  await ctx.snapshots.save({
+    workspaceId: ctx.workspaceId,
+    tenantId: ctx.tenantId,
+    policyId: policy.id,
+    runId: ctx.runId,
+    assignments,
+    at: ctx.now(),
+  });
+}
+
+/** One item of a restore: re-apply the newest snapshot of the policy. */
+export async function restoreItem(ctx: ItemContext, policy: PolicyRef): Promise<void> {
+  const snapshot = await ctx.snapshots.latest(policy.id);
+  if (!snapshot) throw new ItemError('snapshot.missing', `no fetched snapshot of policy ${policy.id} to restore`);
+  await ctx.graph.assign(ctx.tenantExternalId, policy.externalId, snapshot, ctx.signal);
+}
+
+export const ITEM_WORK = {
+  'assignments.fetch': fetchItem,
+  'assignments.restore': restoreItem,
+} as const;

@@ -1,0 +1,122 @@
+import { CATALOG, DISPATCHABLE_TYPES, encodeJson, isRunType, jobV1, sanitizeMessage, type Disposition, type JobV1, type RunType, type RunV1 } from '@ops/contracts';
+import { z } from 'zod';
+import { uuidArg } from '../args.ts';
+import { defineCommand } from '../cli.ts';
+import { CliError } from '../errors.ts';
+
+/** The documented `--json` shape (CLI.md). */
+export interface DispatchJson {
+  run_id: string;
+  disposition: Disposition;
+  run_identity_hash: string;
+  published: boolean;
+}
+
+const VALID = DISPATCHABLE_TYPES.join(', ');
+
+const typeArg = z
+  .string({ error: `is required — one of ${VALID}` })
+  .superRefine((t, ctx) => {
+    if ((DISPATCHABLE_TYPES as readonly string[]).includes(t)) return;
+    const why = isRunType(t) ? `'${t}' is not dispatched by hand` : `unknown run type '${t}'`;
+    ctx.addIssue({ code: 'custom', message: `${why} — valid types: ${VALID}` });
+  })
+  .transform((t) => t as RunType);
+
+const schema = z
+  .object({
+    type: typeArg,
+    workspace: uuidArg(),
+    tenant: uuidArg().optional(),
+    policy: z.array(uuidArg()).max(500, 'at most 500 policies').optional(),
+    'run-id': uuidArg().optional(),
+    initiator: z.string().trim().min(1, 'must not be empty').max(200, 'at most 200 characters').default('opsctl'),
+  })
+  .superRefine((a, ctx) => {
+    // zod skips object refinements after field issues; the guard keeps it safe regardless
+    if (!isRunType(a.type)) return;
+    const scope = CATALOG[a.type].scope;
+    if (scope === 'tenant' && a.tenant === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tenant'], message: `is required for ${a.type} (tenant-scoped) — see \`opsctl tenants list\`` });
+    }
+    if (scope === 'workspace' && a.tenant !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tenant'], message: `is not allowed for ${a.type} (workspace-scoped)` });
+    }
+    if (scope === 'workspace' && a.policy !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['policy'], message: `is not allowed for ${a.type} (workspace-scoped)` });
+    }
+  });
+
+export const dispatch = defineCommand({
+  path: ['dispatch'],
+  summary: 'ensure a run through the ledger and publish its job when it is new',
+  usage: `opsctl dispatch <type> --workspace <uuid> [--tenant <uuid>] [--policy <id> …] [--run-id <uuid>] [--initiator <name>] [--json]`,
+  help: [
+    `<type>: ${VALID}. --tenant is required for tenant-scoped types; --policy (repeatable) takes`,
+    'policy ids from `opsctl tenants list` (none = every policy of the tenant).',
+    'The job is published only when the ledger created the run; an active run or a run in its',
+    'cooldown is reported, not re-published.',
+  ].join('\n'),
+  options: {
+    workspace: { type: 'string' },
+    tenant: { type: 'string' },
+    policy: { type: 'string', multiple: true },
+    'run-id': { type: 'string' },
+    initiator: { type: 'string' },
+  },
+  positionals: ['type'],
+  schema,
+  async run(ctx, args) {
+    const { names, js, ledger } = await ctx.nats();
+    const tenantScoped = CATALOG[args.type].scope === 'tenant';
+    const reply = await ledger.ensureRun({
+      workspace_id: args.workspace,
+      tenant_id: args.tenant ?? null,
+      type: args.type,
+      inputs: tenantScoped ? { policy_ids: args.policy ?? [] } : {},
+      ...(args['run-id'] === undefined ? {} : { run_id: args['run-id'] }),
+      initiator: { name: args.initiator },
+    });
+    const { run, disposition } = reply;
+    let published = false;
+    if (disposition === 'created') {
+      const job: JobV1 = jobV1.parse({
+        v: 1,
+        run_id: run.id,
+        workspace_id: run.workspace_id,
+        tenant_id: run.tenant_id,
+        type: run.type,
+        run_identity_hash: run.run_identity_hash,
+        inputs: run.context['inputs'] ?? {},
+        dispatched_at: new Date().toISOString(),
+      });
+      try {
+        // Nats-Msg-Id = run id: JetStream drops a re-publish inside the duplicate window
+        await js.publish(names.jobSubject(run.type), encodeJson(job), { msgID: run.id });
+      } catch (err) {
+        throw new CliError(
+          1,
+          `run ${run.id} was created but publishing its job to ${names.jobSubject(run.type)} failed: ${sanitizeMessage(err, { maxLength: 200 })} — housekeeping re-publishes queued runs, or retry once JetStream is back`,
+          { cause: err },
+        );
+      }
+      published = true;
+    }
+    const json: DispatchJson = { run_id: run.id, disposition, run_identity_hash: run.run_identity_hash, published };
+    return { json, text: describe(disposition, run) };
+  },
+});
+
+function describe(disposition: Disposition, run: RunV1): string {
+  switch (disposition) {
+    case 'created':
+      return `created run ${run.id} (published job)`;
+    case 'active':
+      return `active: run ${run.id} is already ${run.status} — not published`;
+    case 'cooldown': {
+      const cooldown = CATALOG[run.type].cooldownSeconds;
+      const until = run.completed_at ? new Date(Date.parse(run.completed_at) + cooldown * 1000).toISOString() : undefined;
+      return `cooldown: run ${run.id} completed at ${run.completed_at ?? '?'} — not published${until ? ` (a new run is possible from ${until})` : ''}`;
+    }
+  }
+}

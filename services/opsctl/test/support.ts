@@ -1,0 +1,116 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Names } from '@ops/contracts';
+import { spawn } from 'node:child_process';
+import { createServer, connect as tcpConnect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { testEnv } from '../../../test/support/env.ts';
+import type { LedgerHarness } from '../../ledger-service/test/harness.ts';
+
+/**
+ * opsctl as operators run it: a child process of the real entrypoint, its
+ * exit code, stdout and stderr — the contract is those three (CLI.md).
+ */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+export const TIMEOUT = 30_000;
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function opsctl(args: string[], env: Record<string, string>): Promise<Result> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    // a minimal environment: only what the test means to configure reaches the CLI
+    const child = spawn(process.execPath, ['services/opsctl/src/main.ts', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 25_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+  });
+}
+
+/** The CLI's environment for one harness: the test's NATS prefix and database. */
+export function cliEnv(h: { names: Names; db: { url: string } }): Record<string, string> {
+  return { NATS_URL: testEnv.NATS_URL.join(','), NATS_PREFIX: h.names.prefix, DATABASE_URL: h.db.url };
+}
+
+/** Runs a command with --json, expects exit 0 and an empty stderr, returns the parsed document. */
+export async function json<T = Record<string, unknown>>(args: string[], env: Record<string, string>): Promise<T> {
+  const r = await opsctl([...args, '--json'], env);
+  if (r.code !== 0 || r.stderr !== '') throw new Error(`opsctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+export async function policiesOf(h: LedgerHarness, tenantId: string): Promise<string[]> {
+  const rows = await h.service.orm.em.fork().execute<Array<{ id: string }>>('SELECT id FROM policies WHERE tenant_id = ? ORDER BY id', [tenantId]);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Publishes a worker's ledger events for a run (as the assignment-worker
+ * would): started, then progress and/or completed when given.
+ */
+export async function publishEvents(
+  nc: NatsConnection,
+  names: Names,
+  run: { id: string; workspace_id: string },
+  events: { progress?: { total: number; processed: number; failed: number }; completed?: boolean },
+): Promise<void> {
+  const js = jetstream(nc);
+  const base = { v: 1, run_id: run.id, workspace_id: run.workspace_id, attempt: 1, at: new Date().toISOString() };
+  const publish = (kind: 'started' | 'progress' | 'completed', seq: number, body: object) =>
+    js.publish(names.ledgerEventSubject(kind), JSON.stringify({ ...base, kind, seq, ...body }), { msgID: `${run.id}.1.${seq}` });
+  await publish('started', 0, {});
+  if (events.progress) await publish('progress', 1, { counts: events.progress });
+  if (events.completed) {
+    await publish('completed', 2, { outcome: 'succeeded', counts: { total: 2, processed: 2, failed: 0 }, failures: [] });
+  }
+}
+
+/** Polls until the check holds (hooks cannot use expect.poll). */
+export async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A TCP relay to the test NATS server on 127.0.0.1 that a test can cut (NATS "going away"). */
+export async function natsRelay(): Promise<{ url: string; cut(): void }> {
+  const target = new URL(testEnv.NATS_URL[0]!);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = tcpConnect(Number(target.port || 4222), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    cut() {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
