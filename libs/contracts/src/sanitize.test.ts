@@ -29,6 +29,13 @@ describe('sanitizeMessage removes secrets', () => {
     expect(out).toContain('grant_type=client_credentials');
   });
 
+  it('keeps Graph URL paths readable, still redacts base64 blobs', () => {
+    const path = 'GET /beta/deviceManagement/deviceConfigurations/p1/assignments answered HTTP 404';
+    expect(sanitizeMessage(path)).toBe(path);
+    const blob = Buffer.from(Array.from({ length: 48 }, (_, i) => (i * 37 + 11) % 256)).toString('base64');
+    expect(sanitizeMessage(`cert ${blob} end`)).toBe('cert [redacted-blob] end');
+  });
+
   it('removes a quoted secret value that contains spaces, whole', () => {
     const out = sanitizeMessage('{"password": "correct horse battery staple", "user": "ops"}');
     expect(out).toContain('"password": "[redacted]"');

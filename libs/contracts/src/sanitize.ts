@@ -8,7 +8,7 @@ import { FAILURE_LIMITS } from './failure-codes.ts';
  * leak.
  */
 
-const RULES: ReadonlyArray<readonly [RegExp, string]> = [
+const RULES: ReadonlyArray<readonly [RegExp, string | ((match: string) => string)]> = [
   // stack frames: "    at fn (file:1:2)"
   [/\n\s*at\s[^\n]*/g, ''],
   // URLs with credentials: postgres://user:pass@host/db, nats://u:p@h
@@ -29,10 +29,11 @@ const RULES: ReadonlyArray<readonly [RegExp, string]> = [
     /((?:client_?secret|secret|password|passwd|pwd|token|access_token|refresh_token|id_token|api_?key|authorization|assertion)["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi,
     '$1[redacted]',
   ],
+  // standard base64 blobs — but not URL paths (/beta/deviceManagement/…), which
+  // have few digits and no '+': random base64 of this length has both
+  [/[A-Za-z0-9+/]{48,}={0,2}/g, (m) => (m.includes('+') || m.endsWith('=') || (m.match(/\d/g)?.length ?? 0) >= 4 ? '[redacted-blob]' : m)],
   // long opaque blobs (hex/base64url secrets, Azure client secrets); UUIDs stay
   [/(?<![A-Za-z0-9_~-])(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![A-Za-z0-9_~-]))[A-Za-z0-9_~-]{32,}/g, '[redacted-blob]'],
-  // standard base64 blobs (contain + or /, end in padding or are long)
-  [/[A-Za-z0-9+/]{48,}={0,2}/g, '[redacted-blob]'],
   // raw JSON payloads
   [/\{[^{}]{120,}\}/g, '[payload]'],
 ];
@@ -52,7 +53,7 @@ export function sanitizeMessage(input: unknown, options: SanitizeOptions = {}): 
     }
   };
   removeSecrets();
-  for (const [re, replacement] of RULES) text = text.replace(re, replacement);
+  for (const [re, replacement] of RULES) text = typeof replacement === 'string' ? text.replace(re, replacement) : text.replace(re, replacement);
   // one line, printable characters only
   text = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
   // again: collapsing whitespace may have re-assembled a secret that contains some

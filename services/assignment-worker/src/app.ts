@@ -56,6 +56,11 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     max_ack_pending: 10_000,
     description: 'assignment-worker: executes assignments.fetch and assignments.restore',
   });
+  // the consumer's max_deliver is the truth (another replica may have set it):
+  // the last attempt must know it is the last, or the run would never end
+  const consumerInfo = await jsm.consumers.info(names.streams.jobs, names.consumers.assignmentWorker);
+  const configured = consumerInfo.config.max_deliver ?? -1;
+  const maxDeliver = configured > 0 ? configured : config.WORKER_MAX_DELIVER;
   const js = jetstream(nc);
   const kv = await new Kvm(nc).open(names.kv.locks);
   const graph =
@@ -83,7 +88,7 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     owner,
     secrets: [config.GRAPH_CLIENT_SECRET],
     settings: {
-      maxDeliver: config.WORKER_MAX_DELIVER,
+      maxDeliver,
       heartbeatMs: config.WORKER_HEARTBEAT_MS,
       staleMs: config.WORKER_LEASE_STALE_MS,
       progressEvery: config.WORKER_PROGRESS_EVERY,

@@ -2,6 +2,15 @@ import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '@ops/logging';
 import type { JobResult } from './process-job.ts';
 
+/** Pull requests wait this long for a message. */
+export const PULL_EXPIRES_MS = 2_000;
+/**
+ * A job handed back on shutdown is redelivered only after our own pending
+ * pull requests expired — otherwise they would receive it again, hand it back
+ * again, and burn its delivery attempts.
+ */
+export const HAND_BACK_DELAY_MS = PULL_EXPIRES_MS + 500;
+
 export interface JobsConsumer {
   /** stop pulling; wait up to graceMs for in-flight jobs, then release the rest */
   stop(graceMs: number): Promise<void>;
@@ -25,7 +34,7 @@ export function startJobsConsumer(
     while (!stopping) {
       let msg: JsMsg | null = null;
       try {
-        msg = await consumer.next({ expires: 2_000 });
+        msg = await consumer.next({ expires: PULL_EXPIRES_MS });
       } catch (err) {
         if (stopping) break;
         options.logger.warn({ err }, 'pull failed; retrying');
@@ -35,8 +44,8 @@ export function startJobsConsumer(
       if (!msg) continue;
       options.logger.debug({ subject: msg.subject, streamSeq: msg.info.streamSequence, deliveries: msg.info.deliveryCount }, 'job pulled');
       if (stopping) {
-        // pulled while stopping: hand it straight back
-        msg.nak();
+        // pulled while stopping: hand it back to another worker
+        msg.nak(HAND_BACK_DELAY_MS);
         break;
       }
       inFlight += 1;

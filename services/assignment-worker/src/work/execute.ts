@@ -5,6 +5,7 @@ import type { Logger } from '@ops/logging';
 import type { LeaseHolder } from '../domain/lease-holder.ts';
 import { Tally } from '../domain/tally.ts';
 import { attemptEvents } from '../events.ts';
+import { HAND_BACK_DELAY_MS } from '../handlers/jobs-consumer.ts';
 import type { JobResult, WorkerDeps } from '../handlers/process-job.ts';
 import { LeaseLostError } from '../repositories/leases.ts';
 import { resolveSelection } from '../repositories/tenancy.ts';
@@ -127,7 +128,7 @@ async function settleFailure(
   }
   if (err instanceof ReleasedError || input.release.aborted) {
     await holder.release().catch(() => false);
-    msg.nak();
+    msg.nak(HAND_BACK_DELAY_MS);
     deps.metrics.leases.inc({ event: 'released' });
     log.info('job released on shutdown');
     return 'released';
