@@ -15,7 +15,17 @@ export const localConfigSchema = z.object({
     .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a postgres:// URL')
     .optional()
     .describe('pnpm start only: the ledger-service URL (default: DATABASE_URL with user ops_ledger)'),
-  START_PORT_BASE: intKey(8081, 1024, 65000).describe('pnpm start only: HTTP port of the first service; the others follow'),
+  WORKER_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a postgres:// URL')
+    .optional()
+    .describe('pnpm start only: the assignment-worker URL (default: DATABASE_URL with user ops_worker)'),
+  LOCAL_GRAPH_SECRET: z
+    .string()
+    .min(8)
+    .default('local-fake-graph-secret')
+    .describe('pnpm start only: the client secret shared by the fake Graph and the worker (not a real secret)'),
+  START_PORT_BASE: intKey(8081, 1024, 65000).describe('pnpm start only: HTTP port of ledger-service; the worker uses +1, the fake Graph +9'),
 });
 export type LocalConfig = z.infer<typeof localConfigSchema>;
 
@@ -23,6 +33,6 @@ export function loadLocalConfig(env: Env = process.env): { config: Readonly<Loca
   const config = loadConfig(localConfigSchema, env);
   // children inherit the environment minus per-process keys they must not share
   const childEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'HTTP_PORT') childEnv[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'HTTP_PORT' && !k.startsWith('GRAPH_')) childEnv[k] = v;
   return { config, env: childEnv };
 }

@@ -23,16 +23,39 @@ try {
 const { config, env } = loaded;
 
 // every long-running service, with the port of its /readyz
+const base = config.START_PORT_BASE;
+const fakeGraphPort = base + 9;
+const fakeGraphUrl = `http://127.0.0.1:${fakeGraphPort}`;
 const services: Array<ChildSpec & { port: number }> = [
+  {
+    name: 'fake-graph',
+    script: 'services/fake-graph/src/main.ts',
+    env: { ...env, FAKE_GRAPH_PORT: String(fakeGraphPort), FAKE_GRAPH_CLIENT_SECRET: config.LOCAL_GRAPH_SECRET },
+    port: fakeGraphPort,
+  },
   {
     name: 'ledger-service',
     script: 'services/ledger-service/src/main.ts',
     env: {
       ...env,
       DATABASE_URL: config.LEDGER_DATABASE_URL ?? withRole(config.DATABASE_URL, DB_ROLES.ledger),
-      HTTP_PORT: String(config.START_PORT_BASE),
+      HTTP_PORT: String(base),
     },
-    port: config.START_PORT_BASE,
+    port: base,
+  },
+  {
+    name: 'assignment-worker',
+    script: 'services/assignment-worker/src/main.ts',
+    env: {
+      ...env,
+      DATABASE_URL: config.WORKER_DATABASE_URL ?? withRole(config.DATABASE_URL, DB_ROLES.worker),
+      HTTP_PORT: String(base + 1),
+      // the local stack talks to the fake Graph; production sets these to Microsoft's
+      GRAPH_AUTHORITY_URL: fakeGraphUrl,
+      GRAPH_BASE_URL: fakeGraphUrl,
+      GRAPH_CLIENT_SECRET: config.LOCAL_GRAPH_SECRET,
+    },
+    port: base + 1,
   },
 ];
 
@@ -77,7 +100,7 @@ process.stdout.write(
     'system ready:',
     ...services.map((s) => `  ${s.name.padEnd(16)} http://127.0.0.1:${s.port}/readyz  /metrics`),
     `  NATS ${config.NATS_URL.join(',')}  prefix "${config.NATS_PREFIX}"`,
-    '  try: pnpm opsctl tenants list',
+    '  try: pnpm opsctl tenants list   then   pnpm opsctl dispatch assignments.fetch --workspace <id> --tenant <id>',
     'Ctrl-C stops everything.',
     '',
   ].join('\n'),

@@ -29,11 +29,26 @@ describe('pnpm start', () => {
       const ready = await fetch('http://127.0.0.1:18181/readyz');
       expect(ready.status).toBe(200);
 
+      for (const port of [18182, 18190]) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+
       const tenants = await runNode('services/opsctl/src/main.ts', ['tenants', 'list', '--json'], env);
       expect(tenants.code).toBe(0);
-      const doc = JSON.parse(tenants.stdout) as { workspaces: Array<{ tenants: unknown[] }> };
+      const doc = JSON.parse(tenants.stdout) as { workspaces: Array<{ id: string; tenants: Array<{ id: string }> }> };
       expect(doc.workspaces).toHaveLength(1);
       expect(doc.workspaces[0]!.tenants).toHaveLength(3);
+
+      // the README session: dispatch, dispatch again, wait
+      const ws = doc.workspaces[0]!.id;
+      const tenant = doc.workspaces[0]!.tenants[0]!.id;
+      const args = ['dispatch', 'assignments.fetch', '--workspace', ws, '--tenant', tenant, '--json'];
+      const first = JSON.parse((await runNode('services/opsctl/src/main.ts', args, env)).stdout) as { run_id: string; disposition: string };
+      const second = JSON.parse((await runNode('services/opsctl/src/main.ts', args, env)).stdout) as { run_id: string; disposition: string };
+      expect(first.disposition).toBe('created');
+      expect(['active', 'cooldown']).toContain(second.disposition);
+      expect(second.run_id).toBe(first.run_id);
+      const waited = await runNode('services/opsctl/src/main.ts', ['runs', 'wait', first.run_id, '--workspace', ws, '--json'], env);
+      expect(waited.code).toBe(0);
+      expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'completed', outcome: 'succeeded', summary_counts: { total: 3, processed: 3, failed: 0 } });
     } finally {
       // what a terminal's Ctrl-C sends to the foreground process
       stack.child.kill('SIGINT');
