@@ -1,2 +1,2 @@
-export * from './load.ts';
+export * from './load-config.ts';
 export * from './shared-keys.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { intKey } from './load.ts';
+import { intKey } from './load-config.ts';
 
 /**
  * Keys every process reads (../shared/brief/CLI.md), with the same defaults

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, boolKey, describeKeys, intKey, loadConfig } from './load.ts';
+import { ConfigError, boolKey, describeKeys, intKey, loadConfig } from './load-config.ts';
 import { sharedKeys } from './shared-keys.ts';
 
 const schema = z.object(sharedKeys);
