@@ -16,7 +16,7 @@ export const BASE_NAMES = {
   services: { ledger: 'ops_ledger' },
 } as const;
 
-export const LEDGER_API_ENDPOINTS = ['ensure_run', 'get_run', 'list_runs', 'record_duplicate'] as const;
+export const LEDGER_API_ENDPOINTS = ['ensure_run', 'get_run', 'list_runs', 'record_duplicate', 'list_workspaces', 'list_active_runs'] as const;
 export type LedgerApiEndpoint = (typeof LEDGER_API_ENDPOINTS)[number];
 
 export const LEDGER_EVENT_KINDS = ['started', 'progress', 'completed'] as const;

@@ -8,6 +8,11 @@ import {
   getRunReplyV1,
   listRunsReplyV1,
   recordDuplicateReplyV1,
+  listWorkspacesReplyV1,
+  listActiveRunsReplyV1,
+  type ListWorkspacesReplyV1,
+  type ListActiveRunsReplyV1,
+  type ListActiveRunsRequestInputV1,
   type RecordDuplicateRequestV1,
   type EnsureRunReplyV1,
   type EnsureRunRequestInputV1,
@@ -27,6 +32,9 @@ export interface LedgerClient {
   listRuns(request: ListRunsRequestInputV1): Promise<ListRunsReplyV1>;
   /** counts a duplicate job on the canonical run (execution-time dedupe) */
   recordDuplicate(request: RecordDuplicateRequestV1): Promise<GetRunReplyV1['run']>;
+  listWorkspaces(): Promise<ListWorkspacesReplyV1['workspaces']>;
+  /** queued/running runs quiet since an instant (housekeeping) */
+  listActiveRuns(request: ListActiveRunsRequestInputV1): Promise<ListActiveRunsReplyV1['runs']>;
 }
 
 export function createLedgerClient(nc: NatsConnection, names: Names, options: { timeoutMs?: number } = {}): LedgerClient {
@@ -63,6 +71,8 @@ export function createLedgerClient(nc: NatsConnection, names: Names, options: { 
     getRun: async (request) => (await call('get_run', request, getRunReplyV1)).run,
     listRuns: (request) => call('list_runs', request, listRunsReplyV1),
     recordDuplicate: async (request) => (await call('record_duplicate', request, recordDuplicateReplyV1)).run,
+    listWorkspaces: async () => (await call('list_workspaces', {}, listWorkspacesReplyV1)).workspaces,
+    listActiveRuns: async (request) => (await call('list_active_runs', request, listActiveRunsReplyV1)).runs,
   };
 }
 export * from './dispatch.ts';

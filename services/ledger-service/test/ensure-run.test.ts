@@ -149,6 +149,20 @@ describe('record_duplicate', () => {
   });
 });
 
+describe('housekeeping queries', () => {
+  it('list_workspaces lists every workspace; list_active_runs only quiet queued/running runs of one workspace', async () => {
+    const workspaces = await h.client.listWorkspaces();
+    expect(workspaces.map((w) => w.slug).sort()).toEqual(['default', 'other']);
+    const future = new Date(Date.now() + 60_000).toISOString();
+    const active = await h.client.listActiveRuns({ workspace_id: h.seed.workspace.id, quiet_since: future });
+    expect(active.length).toBeGreaterThan(0);
+    expect(active.every((r) => r.status !== 'completed' && r.workspace_id === h.seed.workspace.id)).toBe(true);
+    expect(active[0]).toHaveProperty('last_event_at');
+    expect(await h.client.listActiveRuns({ workspace_id: h.seed.workspace.id, quiet_since: '2000-01-01T00:00:00Z' })).toEqual([]);
+    expect(await h.client.listActiveRuns({ workspace_id: await otherWorkspaceId(), quiet_since: future })).toEqual([]);
+  });
+});
+
 describe('tenant isolation', () => {
   it('get_run and list_runs of another workspace see nothing', async () => {
     const mine = await h.client.ensureRun({

@@ -12,6 +12,10 @@ import {
   isOpsError,
   listRunsRequestV1,
   recordDuplicateRequestV1,
+  listWorkspacesRequestV1,
+  listActiveRunsRequestV1,
+  type ListWorkspacesReplyV1,
+  type ListActiveRunsReplyV1,
   type RecordDuplicateReplyV1,
   sanitizeMessage,
   type EnsureRunReplyV1,
@@ -24,6 +28,7 @@ import type { Logger } from '@ops/logging';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../domain/clock.ts';
 import { toRunView } from '../domain/run-view.ts';
+import { pgTimestamp } from '../repositories/sql-values.ts';
 import type { LedgerMetrics } from '../metrics.ts';
 import type { RunsRepository } from '../repositories/runs-repository.ts';
 
@@ -46,7 +51,7 @@ export async function startLedgerApi(deps: LedgerApiDeps): Promise<Service> {
   const service = await new Svcm(deps.nc).add({
     name: deps.names.services.ledger,
     version: '1.0.0',
-    description: 'operations ledger: ensure_run, get_run, list_runs, record_duplicate',
+    description: 'operations ledger: ensure_run, get_run, list_runs, record_duplicate, list_workspaces, list_active_runs',
   });
   const group = service.addGroup(deps.names.ledgerApiGroup);
   const endpoints: Record<LedgerApiEndpoint, (data: Uint8Array) => Promise<unknown>> = {
@@ -54,6 +59,8 @@ export async function startLedgerApi(deps: LedgerApiDeps): Promise<Service> {
     get_run: (data) => getRun(deps, data),
     list_runs: (data) => listRuns(deps, data),
     record_duplicate: (data) => recordDuplicate(deps, data),
+    list_workspaces: (data) => listWorkspaces(deps, data),
+    list_active_runs: (data) => listActiveRuns(deps, data),
   };
   for (const [endpoint, handle] of Object.entries(endpoints) as Array<[LedgerApiEndpoint, (d: Uint8Array) => Promise<unknown>]>) {
     group.addEndpoint(endpoint, {
@@ -176,4 +183,18 @@ async function recordDuplicate(deps: LedgerApiDeps, data: Uint8Array): Promise<R
   deps.metrics.executionDuplicates.inc({ reason: req.reason });
   deps.logger.info({ runId: row.id, reason: req.reason, dedupeHits: row.dedupe_hits }, 'duplicate job recorded');
   return { ok: true, run: toRunView(row) };
+}
+
+async function listWorkspaces(deps: LedgerApiDeps, data: Uint8Array): Promise<ListWorkspacesReplyV1> {
+  decodeRequest(listWorkspacesRequestV1, data.byteLength === 0 ? new TextEncoder().encode('{}') : data, deps.maxRequestBytes);
+  return { ok: true, workspaces: await deps.repo.listWorkspaces() };
+}
+
+async function listActiveRuns(deps: LedgerApiDeps, data: Uint8Array): Promise<ListActiveRunsReplyV1> {
+  const req = decodeRequest(listActiveRunsRequestV1, data, deps.maxRequestBytes);
+  const rows = await deps.repo.listActiveRuns(req.workspace_id, req.quiet_since, req.limit);
+  return {
+    ok: true,
+    runs: rows.map((row) => ({ ...toRunView(row), last_event_at: pgTimestamp(row.last_event_at)?.toISOString() ?? null })),
+  };
 }

@@ -62,6 +62,9 @@ export interface RunsRepository {
   /** dedupe_hits + 1 on a run (a worker skipped a duplicate job of it) */
   recordDuplicate(workspaceId: string, runId: string, now: Date): Promise<RunRow | null>;
   listRuns(query: ListQuery): Promise<{ rows: RunRow[]; nextCursor: string | null }>;
+  /** queued/running runs of a workspace with no sign of life since `quietSince`, oldest first */
+  listActiveRuns(workspaceId: string, quietSince: string, limit: number): Promise<RunRow[]>;
+  listWorkspaces(): Promise<Array<{ id: string; slug: string }>>;
   /** Applies a batch of events in ONE transaction; outcomes are index-aligned with the input. */
   applyEvents(events: readonly PendingEvent[], now: Date): Promise<EventOutcome[]>;
 }
@@ -191,6 +194,20 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
     return { rows: page, nextCursor };
   }
 
+  async function listActiveRuns(workspaceId: string, quietSince: string, limit: number): Promise<RunRow[]> {
+    return exec(
+      `SELECT ${RUN_COLUMNS} FROM operation_runs
+        WHERE workspace_id = ? AND status IN ('queued', 'running')
+          AND coalesce(last_event_at, created_at) < ?::timestamptz
+        ORDER BY created_at, id LIMIT ?`,
+      [workspaceId, quietSince, limit],
+    );
+  }
+
+  async function listWorkspaces(): Promise<Array<{ id: string; slug: string }>> {
+    return exec<Array<{ id: string; slug: string }>>('SELECT id, slug FROM workspaces ORDER BY slug');
+  }
+
   async function applyEvents(events: readonly PendingEvent[], now: Date): Promise<EventOutcome[]> {
     const ids = [...new Set(events.map((e) => e.event.run_id))].sort();
     return em.fork().transactional(async (tx) => {
@@ -233,7 +250,7 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
     });
   }
 
-  return { ensureRun, getRun, recordDuplicate, listRuns, applyEvents };
+  return { ensureRun, getRun, recordDuplicate, listRuns, listActiveRuns, listWorkspaces, applyEvents };
 }
 
 function toState(row: RunRow): RunState {
