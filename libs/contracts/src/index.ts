@@ -13,6 +13,7 @@ export * from './messages/list-runs.v1.ts';
 export * from './messages/record-duplicate.v1.ts';
 export * from './messages/list-workspaces.v1.ts';
 export * from './messages/list-active-runs.v1.ts';
+export * from './messages/housekeeping-run.v1.ts';
 export * from './messages/run-event-base.ts';
 export * from './messages/run-started.v1.ts';
 export * from './messages/run-progress.v1.ts';

@@ -9,7 +9,7 @@ describe('createNames without a prefix', () => {
     expect(names.streams).toEqual({ jobs: 'OPS_JOBS', ledger: 'OPS_LEDGER', dlq: 'OPS_DLQ' });
     expect(names.kv).toEqual({ locks: 'ops_locks' });
     expect(names.consumers).toEqual({ ledgerEvents: 'ledger-events', assignmentWorker: 'assignment-worker' });
-    expect(names.services).toEqual({ ledger: 'ops_ledger' });
+    expect(names.services).toEqual({ ledger: 'ops_ledger', housekeeping: 'ops_housekeeping' });
   });
 
   it('builds unprefixed subjects and wildcards', () => {
@@ -42,7 +42,8 @@ describe('createNames with a prefix', () => {
       ledgerEvents: 't_42-a_ledger-events',
       assignmentWorker: 't_42-a_assignment-worker',
     });
-    expect(names.services).toEqual({ ledger: 't_42-a_ops_ledger' });
+    expect(names.services).toEqual({ ledger: 't_42-a_ops_ledger', housekeeping: 't_42-a_ops_housekeeping' });
+    expect(names.housekeepingRunSubject).toBe('t_42-a.ops.housekeeping.run');
   });
 
   it('prefixes subjects with one extra leading token', () => {

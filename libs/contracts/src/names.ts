@@ -11,9 +11,10 @@ export const BASE_NAMES = {
     ledgerEvents: 'ops.ledger.events',
     ledgerApi: 'ops.ledger.api',
     dlq: 'ops.dlq',
+    housekeepingApi: 'ops.housekeeping',
   },
   consumers: { ledgerEvents: 'ledger-events', assignmentWorker: 'assignment-worker' },
-  services: { ledger: 'ops_ledger' },
+  services: { ledger: 'ops_ledger', housekeeping: 'ops_housekeeping' },
 } as const;
 
 export const LEDGER_API_ENDPOINTS = ['ensure_run', 'get_run', 'list_runs', 'record_duplicate', 'list_workspaces', 'list_active_runs'] as const;
@@ -33,7 +34,7 @@ export interface Names {
   readonly streams: { readonly jobs: string; readonly ledger: string; readonly dlq: string };
   readonly kv: { readonly locks: string };
   readonly consumers: { readonly ledgerEvents: string; readonly assignmentWorker: string };
-  readonly services: { readonly ledger: string };
+  readonly services: { readonly ledger: string; readonly housekeeping: string };
   /** `ops.jobs.<type>` */
   jobSubject(type: string): string;
   /** every job subject: `ops.jobs.>` */
@@ -44,6 +45,9 @@ export interface Names {
   /** `ops.ledger.api` — the micro service's endpoint group */
   readonly ledgerApiGroup: string;
   ledgerApiSubject(endpoint: LedgerApiEndpoint): string;
+  /** `ops.housekeeping` — the housekeeping micro service's group (endpoint `run`) */
+  readonly housekeepingApiGroup: string;
+  readonly housekeepingRunSubject: string;
   /** `ops.dlq.<origin>` */
   dlqSubject(origin: DlqOrigin): string;
   readonly dlqWildcard: string;
@@ -68,13 +72,15 @@ export function createNames(prefix = ''): Names {
       ledgerEvents: name(b.consumers.ledgerEvents),
       assignmentWorker: name(b.consumers.assignmentWorker),
     }),
-    services: Object.freeze({ ledger: name(b.services.ledger) }),
+    services: Object.freeze({ ledger: name(b.services.ledger), housekeeping: name(b.services.housekeeping) }),
     jobSubject: (type: string) => sub(`${b.subjects.jobs}.${type}`),
     jobsWildcard: sub(`${b.subjects.jobs}.>`),
     ledgerEventSubject: (kind: LedgerEventKind) => sub(`${b.subjects.ledgerEvents}.${kind}`),
     ledgerEventsWildcard: sub(`${b.subjects.ledgerEvents}.>`),
     ledgerApiGroup: sub(b.subjects.ledgerApi),
     ledgerApiSubject: (endpoint: LedgerApiEndpoint) => sub(`${b.subjects.ledgerApi}.${endpoint}`),
+    housekeepingApiGroup: sub(b.subjects.housekeepingApi),
+    housekeepingRunSubject: sub(`${b.subjects.housekeepingApi}.run`),
     dlqSubject: (origin: DlqOrigin) => sub(`${b.subjects.dlq}.${origin}`),
     dlqWildcard: sub(`${b.subjects.dlq}.>`),
   });

@@ -76,3 +76,4 @@ export function createLedgerClient(nc: NatsConnection, names: Names, options: { 
   };
 }
 export * from './dispatch.ts';
+export * from './events.ts';

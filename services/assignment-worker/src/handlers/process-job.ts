@@ -7,7 +7,7 @@ import type { Logger } from '@ops/logging';
 import { deadLetter } from '@ops/nats';
 import { decideOnExistingLease, leaseKey, type LeaseValue } from '../domain/lease.ts';
 import { LeaseHolder } from '../domain/lease-holder.ts';
-import { attemptEvents } from '../events.ts';
+import { attemptEvents } from '@ops/ledger-client';
 import type { WorkerMetrics } from '../metrics.ts';
 import type { Leases } from '../repositories/leases.ts';
 import type { Snapshots } from '../repositories/snapshots.ts';

@@ -4,7 +4,7 @@ import { isGraphError } from '@ops/graph';
 import type { Logger } from '@ops/logging';
 import type { LeaseHolder } from '../domain/lease-holder.ts';
 import { Tally } from '../domain/tally.ts';
-import { attemptEvents } from '../events.ts';
+import { attemptEvents } from '@ops/ledger-client';
 import { HAND_BACK_DELAY_MS } from '../handlers/jobs-consumer.ts';
 import type { JobResult, WorkerDeps } from '../handlers/process-job.ts';
 import { LeaseLostError } from '../repositories/leases.ts';

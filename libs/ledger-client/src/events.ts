@@ -1,8 +1,12 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import {
+  FAILURE_CODES,
+  sanitizeMessage,
   encodeJson,
   runEventMsgId,
+  type FailureCode,
   type FailureEntry,
+  type RunV1,
   type LedgerEventV1,
   type Names,
   type SummaryCounts,
@@ -37,4 +41,42 @@ export function attemptEvents(
     progress: (counts) => publish({ ...base(), kind: 'progress', seq: ++seq, counts }),
     completed: (outcome, counts, failures) => publish({ ...base(), kind: 'completed', seq: ++seq, outcome, counts, failures }),
   };
+}
+
+/**
+ * Ends a run that its executor can no longer end (housekeeping: the worker
+ * vanished, or the job was lost): a `completed` event of the NEXT attempt, so
+ * it outranks every event the vanished attempt may still publish (final
+ * attempt wins), with the counters the run last reported. The very high seq
+ * keeps its Nats-Msg-Id apart from a real attempt's events.
+ */
+export const CLOSE_SEQ = 1_000_000;
+
+export async function publishClosure(
+  js: JetStreamClient,
+  names: Names,
+  run: Pick<RunV1, 'id' | 'workspace_id' | 'attempt' | 'summary_counts'>,
+  failure: { code: FailureCode; message?: string },
+  owner: string,
+  now: Date = new Date(),
+): Promise<void> {
+  const c = run.summary_counts;
+  const total = c['total'] ?? 0;
+  const processed = c['processed'] ?? 0;
+  const failed = c['failed'] ?? 0;
+  const counts = processed + failed <= total ? { total, processed, failed } : { total: 0, processed: 0, failed: 0 };
+  const event: LedgerEventV1 = {
+    v: 1,
+    kind: 'completed',
+    run_id: run.id,
+    workspace_id: run.workspace_id,
+    attempt: run.attempt + 1,
+    seq: CLOSE_SEQ,
+    at: now.toISOString(),
+    owner,
+    outcome: 'failed',
+    counts,
+    failures: [{ code: failure.code, message: sanitizeMessage(failure.message ?? FAILURE_CODES[failure.code]), count: 1 }],
+  };
+  await js.publish(names.ledgerEventSubject('completed'), encodeJson(event), { msgID: runEventMsgId(event) });
 }

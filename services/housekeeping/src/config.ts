@@ -1,0 +1,31 @@
+import { intKey, loadConfig, sharedKeys, type Env } from '@ops/config';
+import { Cron } from 'croner';
+import { z } from 'zod';
+
+/** housekeeping configuration: the shared keys plus its own (README lists them all). */
+export const housekeepingConfigSchema = z.object({
+  ...sharedKeys,
+  HTTP_PORT: intKey(8083, 0, 65535).describe('HTTP port for /healthz, /readyz, /metrics (housekeeping)'),
+  HOUSEKEEPING_CRON: z
+    .string()
+    .default('*/5 * * * *')
+    .refine((pattern) => {
+      try {
+        new Cron(pattern, { paused: true }).stop();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a cron expression (5 fields, or 6 with seconds)')
+    .describe('when ops.reconcile_adapter_runs runs for every workspace (cron; default every 5 minutes)'),
+  HOUSEKEEPING_STALE_GRACE_SECONDS: intKey(120, 1, 86_400).describe(
+    'a running run is stale when quiet this long and its lease is gone, or its lease heartbeat is older than the expected duration plus this',
+  ),
+  HOUSEKEEPING_QUEUED_AFTER_SECONDS: intKey(300, 1, 86_400).describe('a queued run this old has its job published again (same Nats-Msg-Id)'),
+  HOUSEKEEPING_LEDGER_TIMEOUT_MS: intKey(5_000, 100, 120_000).describe('timeout of one ledger request (ms)'),
+});
+export type HousekeepingConfig = z.infer<typeof housekeepingConfigSchema>;
+
+export function loadHousekeepingConfig(env?: Env): Readonly<HousekeepingConfig> {
+  return loadConfig(housekeepingConfigSchema, env);
+}

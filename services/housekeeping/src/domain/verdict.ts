@@ -1,0 +1,48 @@
+import { catalogEntry, isRunType, type ActiveRunV1 } from '@ops/contracts';
+
+/**
+ * What housekeeping does about one quiet active run (pure). The "adapter"
+ * of a run is the worker executing it; it may have vanished.
+ *
+ * - running, quiet for the grace period, and its lease gone, held for another
+ *   run, or not renewed for expected duration + grace → `stale`: end it
+ *   failed with run.stale (a run whose completion is already on its way —
+ *   lease `completed` for this run — is left alone);
+ * - queued for longer than the threshold → `republish` its job (the same
+ *   Nats-Msg-Id: JetStream drops it if the job is still there), or `lost`
+ *   when the job cannot be rebuilt from the run;
+ * - anything else → `ok`.
+ */
+export interface LeaseView {
+  readonly runId: string | null;
+  readonly state: 'running' | 'completed';
+  readonly heartbeatAt: Date | null;
+}
+
+export interface Thresholds {
+  readonly staleGraceMs: number;
+  readonly queuedAfterMs: number;
+}
+
+export type Verdict = { kind: 'ok' } | { kind: 'stale'; why: string } | { kind: 'republish' } | { kind: 'lost'; why: string };
+
+export function judgeRun(run: ActiveRunV1, lease: LeaseView | null, now: Date, t: Thresholds): Verdict {
+  const lastSign = Date.parse(run.last_event_at ?? run.created_at);
+  const quietMs = now.getTime() - lastSign;
+  if (!isRunType(run.type)) return { kind: 'ok' };
+  const entry = catalogEntry(run.type);
+  if (run.status === 'running') {
+    if (quietMs < t.staleGraceMs) return { kind: 'ok' };
+    if (!lease) return { kind: 'stale', why: 'its execution lease is gone' };
+    if (lease.runId !== run.id) return { kind: 'stale', why: 'its execution lease belongs to another run' };
+    if (lease.state === 'completed') return { kind: 'ok' };
+    const beat = lease.heartbeatAt ? now.getTime() - lease.heartbeatAt.getTime() : Number.POSITIVE_INFINITY;
+    if (beat > entry.expectedDurationSeconds * 1000 + t.staleGraceMs) return { kind: 'stale', why: 'its worker stopped renewing the lease' };
+    return { kind: 'ok' };
+  }
+  // queued: housekeeping's own runs are adopted by its next execution, they have no job
+  if (entry.scope === 'workspace' || quietMs < t.queuedAfterMs) return { kind: 'ok' };
+  const parsed = entry.inputs.safeParse(run.context['inputs']);
+  if (!parsed.success) return { kind: 'lost', why: 'its inputs cannot be rebuilt from the run' };
+  return { kind: 'republish' };
+}

@@ -1,0 +1,168 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { computeIdentity, FAILURE_CODES, sanitizeMessage, type ActiveRunV1, type Names, type SummaryCounts } from '@ops/contracts';
+import { attemptEvents, publishClosure, publishJob, type LedgerClient } from '@ops/ledger-client';
+import type { Logger } from '@ops/logging';
+import { chooseLease, housekeepingLeaseSchema, type HousekeepingLease } from './domain/lease.ts';
+import { judgeRun, type LeaseView, type Thresholds } from './domain/verdict.ts';
+import type { HousekeepingMetrics } from './metrics.ts';
+
+export const RECONCILE_TYPE = 'ops.reconcile_adapter_runs';
+
+export interface ReconcileDeps {
+  readonly js: JetStreamClient;
+  readonly kv: KV;
+  readonly names: Names;
+  readonly ledger: LedgerClient;
+  readonly logger: Logger;
+  readonly metrics: HousekeepingMetrics;
+  readonly owner: string;
+  readonly thresholds: Thresholds;
+  /** a running housekeeping lease older than this belongs to a dead replica */
+  readonly leaseStaleMs: number;
+  readonly now: () => Date;
+}
+
+export type ReconcileResult =
+  | { readonly disposition: 'created'; readonly runId: string; readonly outcome: 'succeeded' | 'failed'; readonly counts: SummaryCounts }
+  | { readonly disposition: 'active'; readonly runId: string | null };
+
+const encoder = new TextEncoder();
+const CAS_ERROR = /wrong last sequence|key exists/i;
+
+/**
+ * One execution of ops.reconcile_adapter_runs for one workspace (FR-007):
+ * take the workspace's lease (at most one execution at a time, whatever the
+ * number of replicas), ensure a workspace-scoped run through the ledger,
+ * report started/completed on OPS_LEDGER like every other run, heal what
+ * needs healing — never touching the database itself.
+ */
+export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: string, tick: string): Promise<ReconcileResult> {
+  const identity = computeIdentity({ type: RECONCILE_TYPE, workspaceId, tenantId: null, inputs: {} });
+  const key = `${RECONCILE_TYPE}.${identity.hash}`;
+  const log = deps.logger.child({ workspaceId, type: RECONCILE_TYPE, tick });
+  const lease: HousekeepingLease = { run_id: null, owner: deps.owner, state: 'running', tick, heartbeat_at: deps.now().toISOString() };
+
+  let revision = await takeLease(deps, key, lease, tick);
+  if (typeof revision !== 'number') {
+    deps.metrics.executions.inc({ result: 'stood_down' });
+    log.info({ heldBy: revision.runId }, 'reconcile skipped: another execution holds the workspace lease');
+    return { disposition: 'active', runId: revision.runId };
+  }
+
+  // ensure the run; an active one left by a dead execution is adopted (its next attempt)
+  let ensured;
+  try {
+    ensured = await deps.ledger.ensureRun({ workspace_id: workspaceId, tenant_id: null, type: RECONCILE_TYPE, inputs: {}, initiator: { name: 'housekeeping' } });
+  } catch (err) {
+    // no run to report on: give the lease back so the next tick can try
+    await deps.kv.delete(key, { previousSeq: revision }).catch(() => undefined);
+    throw err;
+  }
+  const run = ensured.run;
+  const attempt = run.attempt + 1;
+  const events = attemptEvents(deps.js, deps.names, { runId: run.id, workspaceId, attempt, owner: deps.owner }, deps.now);
+  revision = await writeLease(deps.kv, key, { ...lease, run_id: run.id }, revision);
+  await events.started();
+
+  const counts: SummaryCounts = { total: 0, processed: 0, failed: 0 };
+  let outcome: 'succeeded' | 'failed' = 'succeeded';
+  try {
+    const quietSince = new Date(deps.now().getTime() - Math.min(deps.thresholds.staleGraceMs, deps.thresholds.queuedAfterMs)).toISOString();
+    const runs = await deps.ledger.listActiveRuns({ workspace_id: workspaceId, quiet_since: quietSince });
+    for (const candidate of runs.filter((r) => r.id !== run.id)) {
+      counts.total += 1;
+      const healed = await heal(deps, candidate, log);
+      if (healed === 'healed') counts.processed += 1;
+      if (healed === 'failed') counts.failed += 1;
+    }
+    await events.completed('succeeded', counts, []);
+  } catch (err) {
+    // FR-008: a stable code and an operator-readable message, sanitized and bounded
+    outcome = 'failed';
+    log.error({ err }, 'reconcile failed');
+    const message = sanitizeMessage(`${FAILURE_CODES['ops.reconcile_adapter_runs.failed']}: ${(err as Error)?.message ?? String(err)}`);
+    await events.completed('failed', counts, [{ code: 'ops.reconcile_adapter_runs.failed', message, count: 1 }]);
+  }
+  await writeLease(deps.kv, key, { ...lease, run_id: run.id, state: 'completed', heartbeat_at: deps.now().toISOString() }, revision).catch((err: unknown) =>
+    log.warn({ err }, 'could not mark the workspace lease completed'),
+  );
+  deps.metrics.executions.inc({ result: outcome });
+  log.info({ runId: run.id, attempt, outcome, counts }, 'reconcile executed');
+  return { disposition: 'created', runId: run.id, outcome, counts };
+}
+
+async function heal(deps: ReconcileDeps, run: ActiveRunV1, log: Logger): Promise<'healed' | 'ok' | 'failed'> {
+  const lease = await readRunLease(deps.kv, `${run.type}.${run.run_identity_hash}`);
+  const verdict = judgeRun(run, lease, deps.now(), deps.thresholds);
+  try {
+    switch (verdict.kind) {
+      case 'ok':
+        return 'ok';
+      case 'stale':
+        await publishClosure(deps.js, deps.names, run, { code: 'run.stale', message: `${FAILURE_CODES['run.stale']} (${verdict.why})` }, deps.owner, deps.now());
+        break;
+      case 'lost':
+        await publishClosure(deps.js, deps.names, run, { code: 'run.lost', message: `${FAILURE_CODES['run.lost']} (${verdict.why})` }, deps.owner, deps.now());
+        break;
+      case 'republish': {
+        const ack = await publishJob(deps.js, deps.names, run);
+        // still in the stream (inside the duplicate window): nothing was lost
+        if (ack.duplicate) return 'ok';
+        break;
+      }
+    }
+    deps.metrics.healed.inc({ action: verdict.kind });
+    log.warn({ runId: run.id, runType: run.type, action: verdict.kind }, 'run healed');
+    return 'healed';
+  } catch (err) {
+    log.error({ err, runId: run.id, action: verdict.kind }, 'could not heal a run');
+    return 'failed';
+  }
+}
+
+async function readRunLease(kv: KV, key: string): Promise<LeaseView | null> {
+  const entry = await kv.get(key);
+  if (!entry || entry.operation !== 'PUT') return null;
+  try {
+    const v = entry.json<{ run_id?: unknown; state?: unknown; heartbeat_at?: unknown }>();
+    return {
+      runId: typeof v.run_id === 'string' ? v.run_id : null,
+      state: v.state === 'completed' ? 'completed' : 'running',
+      heartbeatAt: typeof v.heartbeat_at === 'string' ? new Date(v.heartbeat_at) : null,
+    };
+  } catch {
+    return { runId: null, state: 'running', heartbeatAt: null };
+  }
+}
+
+/** revision when taken; otherwise who holds it */
+async function takeLease(deps: ReconcileDeps, key: string, value: HousekeepingLease, tick: string): Promise<number | { runId: string | null }> {
+  for (let round = 0; round < 3; round += 1) {
+    const entry = await deps.kv.get(key);
+    const existing = entry && entry.operation === 'PUT' ? { value: parseLease(entry), revision: entry.revision } : null;
+    const choice = chooseLease(existing, tick, deps.now(), deps.leaseStaleMs);
+    try {
+      if (choice.kind === 'stand_down') return { runId: choice.runId };
+      if (choice.kind === 'create') return await deps.kv.create(key, encoder.encode(JSON.stringify(value)));
+      return await deps.kv.update(key, encoder.encode(JSON.stringify(value)), choice.revision);
+    } catch (err) {
+      // another replica wrote first: look again
+      if (!CAS_ERROR.test((err as Error).message) && (err as { code?: unknown }).code !== 10071) throw err;
+    }
+  }
+  return { runId: null };
+}
+
+async function writeLease(kv: KV, key: string, value: HousekeepingLease, revision: number): Promise<number> {
+  return kv.update(key, encoder.encode(JSON.stringify(value)), revision);
+}
+
+function parseLease(entry: { json<T>(): T }): HousekeepingLease | null {
+  try {
+    const parsed = housekeepingLeaseSchema.safeParse(entry.json());
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
