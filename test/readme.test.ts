@@ -8,13 +8,14 @@ import { seedConfigSchema } from '../services/ledger-service/src/seed/config.ts'
 import { opsctlConfigSchema } from '../services/opsctl/src/config.ts';
 import { workerConfigSchema } from '../services/assignment-worker/src/config.ts';
 import { fakeGraphConfigSchema } from '../services/fake-graph/src/config.ts';
+import { housekeepingConfigSchema } from '../services/housekeeping/src/config.ts';
 import { ROOT } from './support/process.ts';
 
 /**
  * The README's configuration table is the operators' reference: every key
  * any process reads must be in it, with the default the schema really has.
  */
-const schemas = { ledgerConfigSchema, seedConfigSchema, opsctlConfigSchema, localConfigSchema, workerConfigSchema, fakeGraphConfigSchema };
+const schemas = { ledgerConfigSchema, seedConfigSchema, opsctlConfigSchema, localConfigSchema, workerConfigSchema, fakeGraphConfigSchema, housekeepingConfigSchema };
 
 describe('README configuration table', () => {
   it('lists every configuration key with its real default', async () => {

@@ -57,6 +57,13 @@ const services: Array<ChildSpec & { port: number }> = [
     },
     port: base + 1,
   },
+  {
+    // no database at all: housekeeping talks to the ledger over NATS only
+    name: 'housekeeping',
+    script: 'services/housekeeping/src/main.ts',
+    env: { ...env, HTTP_PORT: String(base + 2) },
+    port: base + 2,
+  },
 ];
 
 const seedCode = await runOnce({ name: 'seed', script: 'services/ledger-service/src/seed/main.ts', args: ['--if-empty'], env }, pretty, ROOT);

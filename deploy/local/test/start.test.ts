@@ -29,7 +29,7 @@ describe('pnpm start', () => {
       const ready = await fetch('http://127.0.0.1:18181/readyz');
       expect(ready.status).toBe(200);
 
-      for (const port of [18182, 18190]) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      for (const port of [18182, 18183, 18190]) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
       const tenants = await runNode('services/opsctl/src/main.ts', ['tenants', 'list', '--json'], env);
       expect(tenants.code).toBe(0);
@@ -49,6 +49,11 @@ describe('pnpm start', () => {
       const waited = await runNode('services/opsctl/src/main.ts', ['runs', 'wait', first.run_id, '--workspace', ws, '--json'], env);
       expect(waited.code).toBe(0);
       expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'completed', outcome: 'succeeded', summary_counts: { total: 3, processed: 3, failed: 0 } });
+
+      // issue #4's acceptance: housekeeping on demand, then its run in the ledger
+      const hk = JSON.parse((await runNode('services/opsctl/src/main.ts', ['housekeeping', 'run', '--workspace', ws, '--json'], env)).stdout) as { run_id: string };
+      const listed = await runNode('services/opsctl/src/main.ts', ['runs', 'list', '--workspace', ws, '--type', 'ops.reconcile_adapter_runs', '--json'], env);
+      expect(JSON.parse(listed.stdout).runs[0]).toMatchObject({ id: hk.run_id, tenant_id: null, outcome: 'succeeded' });
     } finally {
       // what a terminal's Ctrl-C sends to the foreground process
       stack.child.kill('SIGINT');

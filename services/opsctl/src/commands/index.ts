@@ -1,5 +1,6 @@
 import type { Command } from '../cli.ts';
 import { dispatch } from './dispatch.ts';
+import { housekeepingRun } from './housekeeping-run.ts';
 import { locksList } from './locks-list.ts';
 import { runsList } from './runs-list.ts';
 import { runsShow } from './runs-show.ts';
@@ -17,4 +18,5 @@ export const COMMANDS: readonly Command[] = [
   runsList,
   runsWait,
   locksList,
+  housekeepingRun,
 ];
