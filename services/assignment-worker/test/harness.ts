@@ -56,9 +56,10 @@ export function useWorkerStack(options: HarnessOptions & { ledgerEnv?: Record<st
       GRAPH_CLIENT_SECRET: GRAPH_SECRET,
       GRAPH_MAX_RETRIES: '1',
       GRAPH_MAX_RETRY_AFTER_MS: '2000',
-      WORKER_ACK_WAIT_MS: '3000',
-      WORKER_HEARTBEAT_MS: '250',
-      WORKER_LEASE_STALE_MS: '1500',
+      WORKER_ACK_WAIT_MS: '4000',
+      WORKER_HEARTBEAT_MS: '300',
+      // short enough for redelivery tests, long enough for a loaded CI machine
+      WORKER_LEASE_STALE_MS: '3000',
       WORKER_SHUTDOWN_GRACE_MS: '2000',
       LOG_LEVEL: 'debug',
       ...extra,
