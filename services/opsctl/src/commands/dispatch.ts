@@ -1,4 +1,5 @@
-import { CATALOG, DISPATCHABLE_TYPES, encodeJson, isRunType, jobV1, sanitizeMessage, type Disposition, type JobV1, type RunType, type RunV1 } from '@ops/contracts';
+import { CATALOG, DISPATCHABLE_TYPES, isRunType, sanitizeMessage, type Disposition, type RunType, type RunV1 } from '@ops/contracts';
+import { publishJob } from '@ops/ledger-client';
 import { z } from 'zod';
 import { uuidArg } from '../args.ts';
 import { defineCommand } from '../cli.ts';
@@ -80,19 +81,9 @@ export const dispatch = defineCommand({
     const { run, disposition } = reply;
     let published = false;
     if (disposition === 'created') {
-      const job: JobV1 = jobV1.parse({
-        v: 1,
-        run_id: run.id,
-        workspace_id: run.workspace_id,
-        tenant_id: run.tenant_id,
-        type: run.type,
-        run_identity_hash: run.run_identity_hash,
-        inputs: run.context['inputs'] ?? {},
-        dispatched_at: new Date().toISOString(),
-      });
       try {
         // Nats-Msg-Id = run id: JetStream drops a re-publish inside the duplicate window
-        await js.publish(names.jobSubject(run.type), encodeJson(job), { msgID: run.id });
+        await publishJob(js, names, run);
       } catch (err) {
         throw new CliError(
           1,
