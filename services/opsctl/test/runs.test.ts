@@ -139,7 +139,8 @@ describe('opsctl runs wait', () => {
   it('NATS going away while waiting → exit 1 at once with one clear line (no reconnect loop)', async () => {
     const relay = await natsRelay();
     const waiting = opsctl(['runs', 'wait', queued.id, '--workspace', workspace(), '--timeout', '60', '--json'], { ...env, NATS_URL: relay.url });
-    await new Promise((r) => setTimeout(r, 2_500));
+    // cut only once the CLI is connected and polling (a loaded machine starts it slowly)
+    await until(async () => relay.seen('get_run') >= 2, 20_000);
     const cutAt = Date.now();
     relay.cut();
     const r = await waiting;

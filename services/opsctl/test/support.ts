@@ -89,9 +89,11 @@ export async function until(check: () => Promise<boolean>, timeoutMs = 10_000): 
 }
 
 /** A TCP relay to the test NATS server on 127.0.0.1 that a test can cut (NATS "going away"). */
-export async function natsRelay(): Promise<{ url: string; cut(): void }> {
+export async function natsRelay(): Promise<{ url: string; cut(): void; seen(text: string): number }> {
   const target = new URL(testEnv.NATS_URL[0]!);
   const sockets = new Set<Socket>();
+  // what clients sent, so a test can wait for a connected, working client instead of sleeping
+  let sent = '';
   const server = createServer((client) => {
     const upstream = tcpConnect(Number(target.port || 4222), target.hostname);
     for (const s of [client, upstream]) {
@@ -102,6 +104,9 @@ export async function natsRelay(): Promise<{ url: string; cut(): void }> {
         upstream.destroy();
       });
     }
+    client.on('data', (chunk: Buffer) => {
+      sent = (sent + chunk.toString('latin1')).slice(-100_000);
+    });
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -112,5 +117,6 @@ export async function natsRelay(): Promise<{ url: string; cut(): void }> {
       server.close();
       for (const s of sockets) s.destroy();
     },
+    seen: (text) => sent.split(text).length - 1,
   };
 }
