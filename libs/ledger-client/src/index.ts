@@ -1,9 +1,5 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { NoRespondersError, TimeoutError } from '@nats-io/nats-core';
 import {
-  OpsError,
-  apiErrorReplyV1,
-  encodeJson,
   ensureRunReplyV1,
   getRunReplyV1,
   listRunsReplyV1,
@@ -24,6 +20,7 @@ import {
   type Names,
 } from '@ops/contracts';
 import type { z } from 'zod';
+import { requestService } from './request.ts';
 
 /** Typed client of the ledger's micro service (ops.ledger.api.*). */
 export interface LedgerClient {
@@ -39,33 +36,14 @@ export interface LedgerClient {
 
 export function createLedgerClient(nc: NatsConnection, names: Names, options: { timeoutMs?: number } = {}): LedgerClient {
   const timeout = options.timeoutMs ?? 5_000;
-  async function call<S extends z.ZodType>(endpoint: LedgerApiEndpoint, body: unknown, schema: S): Promise<z.infer<S>> {
-    let reply;
-    try {
-      reply = await nc.request(names.ledgerApiSubject(endpoint), encodeJson(body), { timeout });
-    } catch (err) {
-      if (err instanceof NoRespondersError || (err as Error).cause instanceof NoRespondersError) {
-        throw new OpsError('unavailable', 'the ledger service is not running (no responders on ops.ledger.api)', { cause: err });
-      }
-      if (err instanceof TimeoutError || (err as Error).cause instanceof TimeoutError) {
-        throw new OpsError('timeout', `the ledger service did not answer ${endpoint} within ${timeout} ms`, { cause: err });
-      }
-      throw new OpsError('unavailable', `ledger request ${endpoint} failed`, { cause: err });
-    }
-    let json: unknown;
-    try {
-      json = reply.json();
-    } catch (err) {
-      throw new OpsError('internal', `the ledger answered ${endpoint} with a non-JSON body`, { cause: err });
-    }
-    const failure = apiErrorReplyV1.safeParse(json);
-    if (failure.success) {
-      throw new OpsError(failure.data.error.code, failure.data.error.message, { issues: failure.data.error.issues });
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new OpsError('internal', `the ledger answered ${endpoint} with an unexpected body`);
-    return parsed.data;
-  }
+  const call = <S extends z.ZodType>(endpoint: LedgerApiEndpoint, body: unknown, schema: S): Promise<z.infer<S>> =>
+    requestService(
+      nc,
+      { subject: names.ledgerApiSubject(endpoint), service: 'the ledger service', group: 'ops.ledger.api', what: endpoint },
+      body,
+      schema,
+      timeout,
+    );
   return {
     ensureRun: (request) => call('ensure_run', request, ensureRunReplyV1),
     getRun: async (request) => (await call('get_run', request, getRunReplyV1)).run,
@@ -77,3 +55,4 @@ export function createLedgerClient(nc: NatsConnection, names: Names, options: { 
 }
 export * from './dispatch.ts';
 export * from './events.ts';
+export * from './request.ts';

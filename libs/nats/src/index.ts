@@ -2,3 +2,4 @@ export * from './connect.ts';
 export * from './topology.ts';
 export * from './dead-letter.ts';
 export * from './batch-consumer.ts';
+export * from './kv-cas.ts';

@@ -3,6 +3,7 @@ import type { KV } from '@nats-io/kv';
 import { computeIdentity, FAILURE_CODES, sanitizeMessage, type ActiveRunV1, type Names, type SummaryCounts } from '@ops/contracts';
 import { attemptEvents, publishClosure, publishJob, type LedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
+import { isKvCasError } from '@ops/nats';
 import { chooseLease, housekeepingLeaseSchema, type HousekeepingLease } from './domain/lease.ts';
 import { judgeRun, type LeaseView, type Thresholds } from './domain/verdict.ts';
 import type { HousekeepingMetrics } from './metrics.ts';
@@ -28,7 +29,6 @@ export type ReconcileResult =
   | { readonly disposition: 'active'; readonly runId: string | null };
 
 const encoder = new TextEncoder();
-const CAS_ERROR = /wrong last sequence|key exists/i;
 
 /**
  * One execution of ops.reconcile_adapter_runs for one workspace (FR-007):
@@ -148,7 +148,7 @@ async function takeLease(deps: ReconcileDeps, key: string, value: HousekeepingLe
       return await deps.kv.update(key, encoder.encode(JSON.stringify(value)), choice.revision);
     } catch (err) {
       // another replica wrote first: look again
-      if (!CAS_ERROR.test((err as Error).message) && (err as { code?: unknown }).code !== 10071) throw err;
+      if (!isKvCasError(err)) throw err;
     }
   }
   return { runId: null };

@@ -1,8 +1,6 @@
 import type { KV } from '@nats-io/kv';
+import { isKvCasError } from '@ops/nats';
 import { leaseValueSchema, type LeaseValue } from '../domain/lease.ts';
-
-/** JetStream's "wrong last sequence" (CAS mismatch) and "key exists" API errors. */
-const CAS_CODES = new Set([10071]);
 
 export interface LeaseEntry {
   readonly value: LeaseValue | null;
@@ -37,7 +35,7 @@ export function createLeases(kv: KV): Leases {
       try {
         return await kv.create(key, encode(value));
       } catch (err) {
-        if (isCasError(err)) return null;
+        if (isKvCasError(err)) return null;
         throw err;
       }
     },
@@ -57,7 +55,7 @@ export function createLeases(kv: KV): Leases {
       try {
         return await kv.update(key, encode(value), revision);
       } catch (err) {
-        if (isCasError(err)) throw new LeaseLostError(`lease ${key} was written by someone else`);
+        if (isKvCasError(err)) throw new LeaseLostError(`lease ${key} was written by someone else`);
         throw err;
       }
     },
@@ -66,16 +64,9 @@ export function createLeases(kv: KV): Leases {
         await kv.delete(key, { previousSeq: revision });
         return true;
       } catch (err) {
-        if (isCasError(err)) return false;
+        if (isKvCasError(err)) return false;
         throw err;
       }
     },
   };
-}
-
-function isCasError(err: unknown): boolean {
-  const e = err as { code?: unknown; api_error?: { err_code?: number }; message?: string };
-  if (typeof e?.api_error?.err_code === 'number' && CAS_CODES.has(e.api_error.err_code)) return true;
-  if (typeof e?.code === 'number' && CAS_CODES.has(e.code)) return true;
-  return typeof e?.message === 'string' && /wrong last sequence|key exists/i.test(e.message);
 }

@@ -1,5 +1,5 @@
-import { NoRespondersError, TimeoutError } from '@nats-io/nats-core';
-import { OpsError, apiErrorReplyV1, encodeJson, housekeepingRunReplyV1 } from '@ops/contracts';
+import { housekeepingRunReplyV1 } from '@ops/contracts';
+import { requestService } from '@ops/ledger-client';
 import { z } from 'zod';
 import { uuidArg } from '../args.ts';
 import { defineCommand } from '../cli.ts';
@@ -16,22 +16,13 @@ export const housekeepingRun = defineCommand({
   schema: z.object({ workspace: uuidArg() }),
   async run(ctx, args) {
     const { nc, names } = await ctx.nats();
-    let reply;
-    try {
-      reply = await nc.request(names.housekeepingRunSubject, encodeJson({ workspace_id: args.workspace }), { timeout: TIMEOUT_MS });
-    } catch (err) {
-      if (err instanceof NoRespondersError || (err as Error).cause instanceof NoRespondersError) {
-        throw new OpsError('unavailable', 'the housekeeping service is not running (no responders on ops.housekeeping.run)', { cause: err });
-      }
-      if (err instanceof TimeoutError || (err as Error).cause instanceof TimeoutError) {
-        throw new OpsError('timeout', `housekeeping did not answer within ${TIMEOUT_MS / 1000} s`, { cause: err });
-      }
-      throw err;
-    }
-    const body: unknown = reply.json();
-    const failure = apiErrorReplyV1.safeParse(body);
-    if (failure.success) throw new OpsError(failure.data.error.code, failure.data.error.message, { issues: failure.data.error.issues });
-    const parsed = housekeepingRunReplyV1.parse(body);
+    const parsed = await requestService(
+      nc,
+      { subject: names.housekeepingRunSubject, service: 'the housekeeping service', group: 'ops.housekeeping.run', what: 'run' },
+      { workspace_id: args.workspace },
+      housekeepingRunReplyV1,
+      TIMEOUT_MS,
+    );
     const json = { run_id: parsed.run_id, disposition: parsed.disposition };
     const text =
       parsed.disposition === 'created'
