@@ -19,6 +19,14 @@ export const sharedKeys = {
     .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/ops')
     .describe('PostgreSQL for the ledger and seed (each service may have its own role\'s URL)'),
+  /** NATS user of this process (deploy/nats/nats.conf: one per service); empty = no auth (local dev) */
+  NATS_USER: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,64}$/, 'must match [A-Za-z0-9_-]{0,64}')
+    .default('')
+    .describe('NATS user of this process (one per service, see docs/security.md); empty: no authentication'),
+  /** its password (a Secret in compose/Kubernetes, never in a ConfigMap) */
+  NATS_PASSWORD: z.string().max(256).default('').describe('password of NATS_USER (from a Secret)'),
   /** prefix for every stream, subject, KV bucket, consumer and service name */
   NATS_PREFIX: z
     .string()

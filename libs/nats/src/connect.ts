@@ -10,8 +10,19 @@ export interface ConnectOptions {
   readonly logger: Logger;
   readonly user?: string | undefined;
   readonly pass?: string | undefined;
+  /**
+   * Inbox prefix for replies. With authentication each user may subscribe only to
+   * its own `_INBOX.<user>.>` (docs/security.md), so nobody can read another's replies.
+   */
+  readonly inboxPrefix?: string | undefined;
   /** give up the first connect after this long (services retry forever once connected) */
   readonly connectTimeoutMs?: number;
+}
+
+/** user, password and inbox prefix from the shared keys NATS_USER / NATS_PASSWORD (no user: no auth, default inbox). */
+export function natsCredentials(config: { readonly NATS_USER: string; readonly NATS_PASSWORD: string }): Pick<ConnectOptions, 'user' | 'pass' | 'inboxPrefix'> {
+  if (config.NATS_USER === '') return {};
+  return { user: config.NATS_USER, pass: config.NATS_PASSWORD, inboxPrefix: `_INBOX.${config.NATS_USER}` };
 }
 
 /**
@@ -24,6 +35,7 @@ export async function connectNats(options: ConnectOptions): Promise<NatsConnecti
     name: options.name,
     user: options.user,
     pass: options.pass,
+    ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     reconnectJitter: 250,

@@ -6,7 +6,7 @@ import { createOrm, pingDb, type Orm } from '@ops/db';
 import { createHttpGraphClient, type GraphClient } from '@ops/graph';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { connectNats, drainNats, ensureDurableConsumer, ensureTopology, natsReady, type NatsConnection } from '@ops/nats';
+import { connectNats, natsCredentials, drainNats, ensureDurableConsumer, ensureTopology, natsReady, type NatsConnection } from '@ops/nats';
 import { createRegistry, startOpsHttpServer, type OpsHttpServer } from '@ops/runtime';
 import { hostname } from 'node:os';
 import type { WorkerConfig } from './config.ts';
@@ -41,7 +41,7 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
   const orm: Orm = await createOrm({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'assignment-worker' });
   let nc: NatsConnection;
   try {
-    nc = await connectNats({ servers: config.NATS_URL, name: `assignment-worker ${owner}`, logger });
+    nc = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: `assignment-worker ${owner}`, logger });
   } catch (err) {
     await orm.close();
     throw err;

@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import { catalogEntry, createNames } from '@ops/contracts';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { connectNats, drainNats, ensureTopology, natsReady, type NatsConnection } from '@ops/nats';
+import { connectNats, natsCredentials, drainNats, ensureTopology, natsReady, type NatsConnection } from '@ops/nats';
 import { createRegistry, startOpsHttpServer, type OpsHttpServer } from '@ops/runtime';
 import { hostname } from 'node:os';
 import type { HousekeepingConfig } from './config.ts';
@@ -30,7 +30,7 @@ export async function startHousekeeping(options: {
   const names = createNames(config.NATS_PREFIX);
   const owner = `${hostname()}:${process.pid}`;
   const registry = createRegistry('housekeeping');
-  const nc: NatsConnection = await connectNats({ servers: config.NATS_URL, name: `housekeeping ${owner}`, logger });
+  const nc: NatsConnection = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: `housekeeping ${owner}`, logger });
   await ensureTopology(nc, names, { replicas: config.NATS_REPLICAS, locksTtlMs: config.LOCKS_TTL_SECONDS * 1000 });
   const ledger = createLedgerClient(nc, names, { timeoutMs: config.HOUSEKEEPING_LEDGER_TIMEOUT_MS });
   const deps: ReconcileDeps = {

@@ -3,7 +3,7 @@ import type { Service } from '@nats-io/services';
 import { createNames, sanitizeMessage } from '@ops/contracts';
 import { createOrm, pingDb, type Orm } from '@ops/db';
 import type { Logger } from '@ops/logging';
-import { connectNats, drainNats, ensureTopology, natsReady, type BatchConsumer, type NatsConnection } from '@ops/nats';
+import { connectNats, natsCredentials, drainNats, ensureTopology, natsReady, type BatchConsumer, type NatsConnection } from '@ops/nats';
 import { createRegistry, startOpsHttpServer, type OpsHttpServer, type Registry } from '@ops/runtime';
 import type { LedgerConfig } from './config.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
@@ -40,7 +40,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
   const orm = await createOrm({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'ledger-service' });
   let nc: NatsConnection;
   try {
-    nc = await connectNats({ servers: config.NATS_URL, name: 'ledger-service', logger });
+    nc = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: 'ledger-service', logger });
   } catch (err) {
     await orm.close();
     throw err;

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { createNames, isOpsError, sanitizeMessage, type Names } from '@ops/contracts';
 import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { connectNats } from '@ops/nats';
+import { connectNats, natsCredentials } from '@ops/nats';
 import type { OpsctlConfig } from './config.ts';
 import { CliError } from './errors.ts';
 
@@ -39,7 +39,7 @@ export async function openNats(config: Readonly<OpsctlConfig>, logger: Logger): 
   const where = describeNats(config.NATS_URL);
   let nc: NatsConnection;
   try {
-    nc = await connectNats({ servers: config.NATS_URL, name: 'opsctl', logger: quieter(logger, config.LOG_LEVEL), connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    nc = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: 'opsctl', logger: quieter(logger, config.LOG_LEVEL), connectTimeoutMs: CONNECT_TIMEOUT_MS });
   } catch (err) {
     throw new CliError(1, `NATS unreachable at ${where} — start it or set NATS_URL`, { cause: err });
   }
