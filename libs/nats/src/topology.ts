@@ -113,6 +113,41 @@ export async function ensureTopology(nc: NatsConnection, names: Names, options: 
   await ensureLocksBucket(nc, names, options);
 }
 
+export interface AwaitTopologyOptions {
+  /** give up after this long (the orchestrator restarts the process; ledger-service may still be starting) */
+  readonly timeoutMs?: number;
+  readonly pollMs?: number;
+  readonly onWait?: (missing: string) => void;
+}
+
+/**
+ * For processes that do not own the topology (worker, housekeeping): waits
+ * until ledger-service has created the streams and the locks bucket. They
+ * only read stream info — their NATS users may not create or update streams
+ * (docs/security.md), so a missing stream means "ledger-service not up yet".
+ */
+export async function awaitTopology(nc: NatsConnection, names: Names, options: AwaitTopologyOptions = {}): Promise<JetStreamManager> {
+  const jsm = await jetstreamManager(nc);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const required = [names.streams.jobs, names.streams.ledger, names.streams.dlq, `KV_${names.kv.locks}`];
+  for (const stream of required) {
+    for (;;) {
+      try {
+        await jsm.streams.info(stream);
+        break;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        if (Date.now() >= deadline) {
+          throw new Error(`JetStream stream ${stream} does not exist — ledger-service creates the topology; start it (or check NATS_PREFIX)`);
+        }
+        options.onWait?.(stream);
+        await new Promise((r) => setTimeout(r, options.pollMs ?? 1_000));
+      }
+    }
+  }
+  return jsm;
+}
+
 /** Creates (or, when its settings drifted, updates) a durable pull consumer with explicit acks. */
 export async function ensureDurableConsumer(
   jsm: JetStreamManager,

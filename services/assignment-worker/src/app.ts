@@ -6,7 +6,7 @@ import { createOrm, pingDb, type Orm } from '@ops/db';
 import { createHttpGraphClient, type GraphClient } from '@ops/graph';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { connectNats, natsCredentials, drainNats, ensureDurableConsumer, ensureTopology, natsReady, type NatsConnection } from '@ops/nats';
+import { connectNats, natsCredentials, drainNats, ensureDurableConsumer, awaitTopology, natsReady, type NatsConnection } from '@ops/nats';
 import { createRegistry, startOpsHttpServer, type OpsHttpServer } from '@ops/runtime';
 import { hostname } from 'node:os';
 import type { WorkerConfig } from './config.ts';
@@ -46,7 +46,8 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     await orm.close();
     throw err;
   }
-  await ensureTopology(nc, names, { replicas: config.NATS_REPLICAS, locksTtlMs: config.LOCKS_TTL_SECONDS * 1000 });
+  // ledger-service owns the topology (streams, locks bucket); this user may only read it
+  await awaitTopology(nc, names, { onWait: (missing) => logger.warn({ stream: missing }, 'waiting for ledger-service to create the topology') });
   const jsm = await jetstreamManager(nc);
   await ensureDurableConsumer(jsm, names.streams.jobs, {
     durable_name: names.consumers.assignmentWorker,

@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import { catalogEntry, createNames } from '@ops/contracts';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { connectNats, natsCredentials, drainNats, ensureTopology, natsReady, type NatsConnection } from '@ops/nats';
+import { connectNats, natsCredentials, drainNats, awaitTopology, natsReady, type NatsConnection } from '@ops/nats';
 import { createRegistry, startOpsHttpServer, type OpsHttpServer } from '@ops/runtime';
 import { hostname } from 'node:os';
 import type { HousekeepingConfig } from './config.ts';
@@ -31,7 +31,8 @@ export async function startHousekeeping(options: {
   const owner = `${hostname()}:${process.pid}`;
   const registry = createRegistry('housekeeping');
   const nc: NatsConnection = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: `housekeeping ${owner}`, logger });
-  await ensureTopology(nc, names, { replicas: config.NATS_REPLICAS, locksTtlMs: config.LOCKS_TTL_SECONDS * 1000 });
+  // ledger-service owns the topology (streams, locks bucket); this user may only read it
+  await awaitTopology(nc, names, { onWait: (missing) => logger.warn({ stream: missing }, 'waiting for ledger-service to create the topology') });
   const ledger = createLedgerClient(nc, names, { timeoutMs: config.HOUSEKEEPING_LEDGER_TIMEOUT_MS });
   const deps: ReconcileDeps = {
     js: jetstream(nc),

@@ -1,0 +1,197 @@
+import { createNames, type Names } from '@ops/contracts';
+
+/**
+ * The NATS permission matrix: one user per process, each allowed only what
+ * its code does (docs/security.md explains every line). This file is the
+ * single source: `node deploy/nats/render.ts > deploy/nats/auth.conf`
+ * renders the server config that compose and Kubernetes mount, and
+ * deploy/nats/test/permissions.test.ts proves the rendered file against a
+ * real nats-server — the allowed operations by running the services as these
+ * users, the denied ones below by trying them.
+ *
+ * Written for the subjects of an empty NATS_PREFIX (one environment per
+ * NATS account or server in production); pass other names to render a
+ * prefixed variant.
+ */
+export interface UserPermissions {
+  /** password comes from this environment variable of the nats-server process (a Secret) */
+  readonly passwordEnv: string;
+  readonly publish: readonly string[];
+  readonly subscribe: readonly string[];
+  /** may reply to requests it received (micro service responders) */
+  readonly allowResponses: boolean;
+  /** what the matrix promises this user cannot do: the test tries each one */
+  readonly denied: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
+}
+
+export const NATS_USERS = ['ledger', 'worker', 'housekeeping', 'opsctl'] as const;
+export type NatsUser = (typeof NATS_USERS)[number];
+
+const API = '$JS.API';
+
+/** every JetStream client asks for account info first (jetstreamManager's API check) */
+const jsBase = [`${API}.INFO`];
+const streamInfo = (stream: string) => [`${API}.STREAM.INFO.${stream}`];
+const ownStream = (stream: string) => [`${API}.STREAM.CREATE.${stream}`, `${API}.STREAM.UPDATE.${stream}`, ...streamInfo(stream)];
+/** durable pull consumer: create/update (2.9 and 2.10 subject forms), info, pull, ack */
+const durableConsumer = (stream: string, durable: string) => [
+  `${API}.CONSUMER.CREATE.${stream}.${durable}`,
+  `${API}.CONSUMER.CREATE.${stream}.${durable}.>`,
+  `${API}.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
+  `${API}.CONSUMER.INFO.${stream}.${durable}`,
+  `${API}.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+  `$JS.ACK.${stream}.${durable}.>`,
+];
+/** KV reads: bucket info and (direct) gets */
+const kvRead = (bucket: string) => [...streamInfo(`KV_${bucket}`), `${API}.DIRECT.GET.KV_${bucket}.>`, `${API}.STREAM.MSG.GET.KV_${bucket}`];
+const kvWrite = (bucket: string) => [`$KV.${bucket}.>`];
+/** listing keys: kv.keys() runs an ephemeral ordered consumer */
+const kvList = (bucket: string) => [`${API}.CONSUMER.CREATE.KV_${bucket}`, `${API}.CONSUMER.CREATE.KV_${bucket}.>`, `${API}.CONSUMER.DELETE.KV_${bucket}.>`];
+/** a micro service answers discovery (`nats micro ls|info|stats`) */
+const microService = (service: string) => [`$SRV.*`, `$SRV.*.${service}`, `$SRV.*.${service}.>`];
+const inbox = (user: string) => [`_INBOX.${user}.>`];
+
+export function natsPermissions(names: Names = createNames('')): Record<NatsUser, UserPermissions> {
+  const { streams, kv, consumers, services } = names;
+  const assignmentJobs = names.jobSubject('assignments.>');
+  return {
+    ledger: {
+      passwordEnv: 'NATS_PASSWORD_LEDGER',
+      publish: [
+        ...jsBase,
+        // the ledger owns the topology: streams and the locks bucket's stream
+        ...[streams.jobs, streams.ledger, streams.dlq, `KV_${kv.locks}`].flatMap(ownStream),
+        ...durableConsumer(streams.ledger, consumers.ledgerEvents),
+        names.dlqSubject('ledger'),
+      ],
+      subscribe: [`${names.ledgerApiGroup}.>`, ...microService(services.ledger), ...inbox('ledger')],
+      allowResponses: true,
+      denied: {
+        publish: [names.jobSubject('assignments.fetch'), `$KV.${kv.locks}.x`, `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`, `${API}.STREAM.DELETE.${streams.ledger}`, `${API}.STREAM.PURGE.${streams.ledger}`],
+        subscribe: [names.jobsWildcard, '_INBOX.worker.>', names.housekeepingRunSubject],
+      },
+    },
+    worker: {
+      passwordEnv: 'NATS_PASSWORD_WORKER',
+      publish: [
+        ...jsBase,
+        ...[streams.jobs, streams.ledger, streams.dlq].flatMap(streamInfo),
+        ...durableConsumer(streams.jobs, consumers.assignmentWorker),
+        ...kvRead(kv.locks),
+        ...kvWrite(kv.locks),
+        names.ledgerEventsWildcard,
+        names.ledgerApiSubject('get_run'),
+        names.ledgerApiSubject('record_duplicate'),
+        names.dlqSubject('assignment-worker'),
+      ],
+      subscribe: [...inbox('worker')],
+      allowResponses: false,
+      denied: {
+        publish: [
+          names.jobSubject('assignments.fetch'),
+          names.ledgerApiSubject('ensure_run'),
+          names.ledgerApiSubject('list_runs'),
+          `${API}.CONSUMER.MSG.NEXT.${streams.ledger}.${consumers.ledgerEvents}`,
+          `${API}.CONSUMER.CREATE.${streams.ledger}.${consumers.ledgerEvents}`,
+          `${API}.STREAM.CREATE.${streams.jobs}`,
+          `${API}.STREAM.DELETE.${streams.jobs}`,
+          `${API}.STREAM.PURGE.${streams.jobs}`,
+          names.dlqSubject('ledger'),
+        ],
+        subscribe: [names.ledgerApiSubject('ensure_run'), names.ledgerEventsWildcard, '_INBOX.ledger.>', '_INBOX.>'],
+      },
+    },
+    housekeeping: {
+      passwordEnv: 'NATS_PASSWORD_HOUSEKEEPING',
+      publish: [
+        ...jsBase,
+        ...[streams.jobs, streams.ledger, streams.dlq].flatMap(streamInfo),
+        ...kvRead(kv.locks),
+        ...kvWrite(kv.locks),
+        // re-dispatch of queued assignment runs whose job was lost (never other types)
+        assignmentJobs,
+        names.ledgerEventsWildcard,
+        ...(['ensure_run', 'get_run', 'list_workspaces', 'list_active_runs'] as const).map((e) => names.ledgerApiSubject(e)),
+        names.dlqSubject('housekeeping'),
+      ],
+      subscribe: [names.housekeepingRunSubject, ...microService(services.housekeeping), ...inbox('housekeeping')],
+      allowResponses: true,
+      denied: {
+        publish: [
+          names.jobSubject('ops.reconcile_adapter_runs'),
+          names.ledgerApiSubject('record_duplicate'),
+          `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,
+          `${API}.CONSUMER.MSG.NEXT.${streams.ledger}.${consumers.ledgerEvents}`,
+          `${API}.STREAM.DELETE.KV_${kv.locks}`,
+        ],
+        subscribe: [names.ledgerApiSubject('ensure_run'), names.jobsWildcard, '_INBOX.opsctl.>'],
+      },
+    },
+    opsctl: {
+      passwordEnv: 'NATS_PASSWORD_OPSCTL',
+      publish: [
+        ...jsBase,
+        // read-only inspection (opsctl and `nats stream|consumer|kv|micro` as this user)
+        `${API}.STREAM.NAMES`,
+        `${API}.STREAM.LIST`,
+        `${API}.STREAM.INFO.*`,
+        `${API}.CONSUMER.NAMES.*`,
+        `${API}.CONSUMER.LIST.*`,
+        `${API}.CONSUMER.INFO.*.*`,
+        `${API}.STREAM.MSG.GET.${streams.dlq}`,
+        ...kvRead(kv.locks),
+        ...kvList(kv.locks),
+        '$SRV.>',
+        // dispatch: ensure_run then publish the job; housekeeping run on demand
+        `${names.ledgerApiGroup}.>`,
+        assignmentJobs,
+        names.housekeepingRunSubject,
+      ],
+      subscribe: [...inbox('opsctl')],
+      allowResponses: false,
+      denied: {
+        publish: [
+          names.ledgerEventSubject('completed'),
+          `$KV.${kv.locks}.x`,
+          `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,
+          `${API}.CONSUMER.MSG.NEXT.${streams.ledger}.${consumers.ledgerEvents}`,
+          `${API}.STREAM.DELETE.${streams.ledger}`,
+          `${API}.STREAM.PURGE.${streams.dlq}`,
+          `${API}.STREAM.MSG.GET.${streams.ledger}`,
+          names.dlqSubject('ledger'),
+        ],
+        subscribe: [names.ledgerApiSubject('ensure_run'), names.jobsWildcard, '_INBOX.ledger.>'],
+      },
+    },
+  };
+}
+
+/** The `authorization` block of nats-server's config (deploy/nats/auth.conf). */
+export function renderAuthConf(names: Names = createNames('')): string {
+  const perms = natsPermissions(names);
+  const list = (subjects: readonly string[]) => `[\n${subjects.map((s) => `          ${JSON.stringify(s)}`).join(',\n')}\n        ]`;
+  const users = NATS_USERS.map((user) => {
+    const p = perms[user];
+    return [
+      '    {',
+      `      user: ${JSON.stringify(user)}`,
+      `      password: $${p.passwordEnv}`,
+      '      permissions: {',
+      `        publish: { allow: ${list(p.publish)} }`,
+      `        subscribe: { allow: ${list(p.subscribe)} }`,
+      ...(p.allowResponses ? ['        allow_responses: true'] : []),
+      '      }',
+      '    }',
+    ].join('\n');
+  });
+  return [
+    '# GENERATED by `node deploy/nats/render.ts > deploy/nats/auth.conf` from deploy/nats/permissions.ts — edit that file, not this one.',
+    '# Passwords are environment references resolved by nats-server at start (a Secret in compose/Kubernetes).',
+    'authorization {',
+    '  users = [',
+    users.join(',\n'),
+    '  ]',
+    '}',
+    '',
+  ].join('\n');
+}

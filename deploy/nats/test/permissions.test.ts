@@ -1,0 +1,164 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { DB_ROLES } from '@ops/db';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeGraph, type FakeGraph } from '../../../services/fake-graph/src/server.ts';
+import { opsctl } from '../../../services/opsctl/test/support.ts';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
+import { startNatsServer, type OwnNatsServer } from '../../../test/support/nats-server.ts';
+import { ROOT, runNode, startService, type ServiceProcess } from '../../../test/support/process.ts';
+import { NATS_USERS, natsPermissions, renderAuthConf, type NatsUser } from '../permissions.ts';
+
+/**
+ * The shipped NATS config (deploy/nats/nats.conf + auth.conf) on a server of
+ * the test's own. First the whole system runs with one NATS user per process
+ * — every operation each one needs succeeds, and the server logs no
+ * violation; then every operation the matrix denies is tried and refused.
+ */
+const GRAPH_SECRET = 'perm-test-graph-secret-0123456789';
+const passwords = Object.fromEntries(NATS_USERS.map((u) => [u, randomBytes(12).toString('hex')])) as Record<NatsUser, string>;
+const perms = natsPermissions();
+const serverEnv = Object.fromEntries(NATS_USERS.map((u) => [perms[u].passwordEnv, passwords[u]]));
+
+let server: OwnNatsServer;
+let db: TestDatabase;
+let graph: FakeGraph;
+const services: ServiceProcess[] = [];
+
+const as = (user: NatsUser) => ({ NATS_URL: server.url, NATS_USER: user, NATS_PASSWORD: passwords[user] });
+const violations = (text: string) => text.split('\n').filter((l) => /Violation/i.test(l));
+
+beforeAll(async () => {
+  server = await startNatsServer({ configFile: join(ROOT, 'deploy/nats/nats.conf'), env: serverEnv });
+  db = await createTestDatabase();
+  const seeded = await runNode('services/ledger-service/src/seed/main.ts', [], { DATABASE_URL: db.url, SEED_TENANTS: '1', SEED_POLICIES_PER_TENANT: '2', LOG_LEVEL: 'warn' });
+  expect(seeded.code, seeded.stderr).toBe(0);
+  graph = await startFakeGraph({ port: 0, clientId: 'ops-test', clientSecret: GRAPH_SECRET });
+});
+
+afterAll(async () => {
+  await Promise.all(services.map((s) => s.stop()));
+  await graph?.close();
+  await server?.stop();
+  await db?.drop();
+});
+
+describe('deploy/nats/auth.conf', () => {
+  it('is exactly the rendering of deploy/nats/permissions.ts', async () => {
+    expect(await readFile(join(ROOT, 'deploy/nats/auth.conf'), 'utf8')).toBe(renderAuthConf());
+  });
+
+  it('refuses anonymous connections and wrong passwords', async () => {
+    await expect(connect({ servers: server.url, timeout: 2000, reconnect: false })).rejects.toThrow(/Authorization Violation/);
+    await expect(connect({ servers: server.url, user: 'worker', pass: 'wrong', timeout: 2000, reconnect: false })).rejects.toThrow(/Authorization Violation/);
+  });
+});
+
+describe('the system with one NATS user per process', () => {
+  it('runs dispatch → execution → ledger, housekeeping, the DLQ and every opsctl read without a single violation', async () => {
+    const ledger = startService('services/ledger-service/src/main.ts', { ...as('ledger'), DATABASE_URL: db.urlAs(DB_ROLES.ledger), HTTP_PORT: '0' });
+    services.push(ledger);
+    await ledger.waitForOutput(/ledger-service ready/);
+    const worker = startService('services/assignment-worker/src/main.ts', {
+      ...as('worker'),
+      DATABASE_URL: db.urlAs(DB_ROLES.worker),
+      HTTP_PORT: '0',
+      GRAPH_AUTHORITY_URL: graph.url,
+      GRAPH_BASE_URL: graph.url,
+      GRAPH_CLIENT_ID: 'ops-test',
+      GRAPH_CLIENT_SECRET: GRAPH_SECRET,
+    });
+    services.push(worker);
+    const housekeeping = startService('services/housekeeping/src/main.ts', { ...as('housekeeping'), HTTP_PORT: '0', HOUSEKEEPING_CRON: '0 0 1 1 *' });
+    services.push(housekeeping);
+    await Promise.all([worker.waitForOutput(/assignment-worker ready/), housekeeping.waitForOutput(/housekeeping ready/)]);
+
+    const cli = { ...as('opsctl'), DATABASE_URL: db.urlAs(DB_ROLES.cli) };
+    const run = async (args: string[]) => {
+      const r = await opsctl([...args, '--json'], cli);
+      expect(r.code, `opsctl ${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return JSON.parse(r.stdout) as Record<string, unknown> & { run_id: string; disposition: string };
+    };
+    const tenants = (await run(['tenants', 'list'])) as unknown as { workspaces: Array<{ id: string; tenants: Array<{ id: string }> }> };
+    const workspace = tenants.workspaces[0]!.id;
+    const tenant = tenants.workspaces[0]!.tenants[0]!.id;
+
+    // opsctl: ensure_run + job publish; worker: consume, KV lease, Graph, events; ledger: apply
+    const fetch = await run(['dispatch', 'assignments.fetch', '--workspace', workspace, '--tenant', tenant]);
+    expect(fetch.disposition).toBe('created');
+    const done = await run(['runs', 'wait', fetch.run_id, '--workspace', workspace, '--timeout', '30']);
+    expect(done).toMatchObject({ status: 'completed', outcome: 'succeeded' });
+    const again = await run(['dispatch', 'assignments.fetch', '--workspace', workspace, '--tenant', tenant]);
+    expect(again).toMatchObject({ disposition: 'cooldown', run_id: fetch.run_id });
+
+    // opsctl reads: KV listing (ordered consumer), runs list; housekeeping: its micro service, ledger API, KV
+    const locks = (await run(['locks', 'list'])) as unknown as { locks: Array<{ run_id: string }> };
+    expect(locks.locks.map((l) => l.run_id)).toContain(fetch.run_id);
+    const hk = await run(['housekeeping', 'run', '--workspace', workspace]);
+    expect(hk.disposition).toBe('created');
+    const hkRun = await run(['runs', 'wait', hk.run_id, '--workspace', workspace, '--timeout', '30']);
+    expect(hkRun).toMatchObject({ status: 'completed', outcome: 'succeeded' });
+    const list = (await run(['runs', 'list', '--workspace', workspace])) as unknown as { runs: unknown[] };
+    expect(list.runs).toHaveLength(2);
+
+    // a malformed event (the worker may publish events): the ledger dead-letters it, opsctl reads the DLQ
+    const nc = await connect({ servers: server.url, user: 'worker', pass: passwords.worker, inboxPrefix: '_INBOX.worker' });
+    try {
+      const { jetstream } = await import('@nats-io/jetstream');
+      await jetstream(nc).publish('ops.ledger.events.completed', '{"not":"an event"}');
+    } finally {
+      await nc.close();
+    }
+    await expect.poll(async () => ((await run(['dlq', 'list'])) as unknown as { messages: unknown[] }).messages.length, { timeout: 15_000 }).toBe(1);
+
+    expect(violations(server.log())).toEqual([]);
+    for (const s of services) expect(violations(s.output())).toEqual([]);
+  });
+});
+
+describe('what the matrix denies', () => {
+  // after the flow above, so its "no violation" check is not disturbed
+  it.each(NATS_USERS)('%s: every denied publish and subscribe is refused, an allowed one is not', async (user) => {
+    const nc: NatsConnection = await connect({ servers: server.url, user, pass: passwords[user], inboxPrefix: `_INBOX.${user}`, reconnect: false });
+    const refused = new Set<string>();
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'error') {
+          const m = /Violation for (Publish|Subscription) to "([^"]+)"/.exec(String(s.error?.message));
+          if (m) refused.add(`${m[1] === 'Publish' ? 'publish' : 'subscribe'} ${m[2]}`);
+        }
+      }
+    })();
+    try {
+      const { publish, subscribe } = perms[user].denied;
+      expect(publish.length + subscribe.length).toBeGreaterThan(3);
+      for (const subject of publish) nc.publish(subject, 'x');
+      for (const subject of subscribe) nc.subscribe(subject);
+      // control: a subject this user may publish produces no error
+      const allowed = perms[user].publish.find((s) => !/[*>]/.test(s))!;
+      nc.publish(allowed, 'x');
+      await nc.flush();
+      const expected = [...publish.map((p) => `publish ${p}`), ...subscribe.map((p) => `subscribe ${p}`)].sort();
+      await expect.poll(() => [...refused].sort(), { timeout: 5_000 }).toEqual(expected);
+
+      expect(refused.has(`publish ${allowed}`)).toBe(false);
+    } finally {
+      await nc.close();
+    }
+    const logged = violations(server.log()).filter((l) => l.includes(`User "${user}"`));
+    for (const subject of [...perms[user].denied.publish, ...perms[user].denied.subscribe]) {
+      expect(logged.some((l) => l.includes(`Subject "${subject}"`)), `server log for ${user} ${subject}`).toBe(true);
+    }
+  });
+
+  it('lets nobody but the ledger consume OPS_LEDGER or write the ledger consumer', () => {
+    for (const user of NATS_USERS) {
+      const touches = perms[user].publish.filter((s) => /CONSUMER\.(CREATE|DURABLE\.CREATE|MSG\.NEXT)\.OPS_LEDGER|\$JS\.ACK\.OPS_LEDGER/.test(s));
+      if (user === 'ledger') expect(touches.length).toBeGreaterThan(0);
+      else expect(touches, user).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A nats-server of the test's own, on free loopback ports with a temp store:
+ * for tests that restart it, kill it or run it with the shipped config —
+ * never the shared server. Only this PID is ever signalled.
+ */
+export interface OwnNatsServer {
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
+  /** the server's own log (stderr), e.g. permission violations */
+  log(): string;
+  /** SIGKILL, then start again on the same port and store (a crash) */
+  restart(options?: { kill?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface NatsServerOptions {
+  /** a nats-server config file (-c); its listen/http/store are overridden by flags */
+  readonly configFile?: string;
+  /** variables the config references (passwords) */
+  readonly env?: Record<string, string>;
+}
+
+const BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<OwnNatsServer> {
+  const storeDir = await mkdtemp(join(tmpdir(), 'ops-nats-'));
+  const port = await freePort();
+  const httpPort = await freePort();
+  let child: ChildProcess | undefined;
+  let log = '';
+  const args = [
+    ...(options.configFile ? ['-c', options.configFile] : []),
+    '-a', '127.0.0.1', '-p', String(port), '-m', String(httpPort), ...(options.configFile ? [] : ['-js']), '-sd', storeDir,
+  ];
+  const launch = async () => {
+    const proc = spawn(BINARY, args, { env: { PATH: process.env['PATH'] ?? '', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    child = proc;
+    proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    await waitForPort(port, proc, () => log);
+  };
+  const exit = async (signal: NodeJS.Signals) => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill(signal);
+    await exited;
+  };
+  await launch();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    log: () => log,
+    async restart({ kill = true } = {}) {
+      await exit(kill ? 'SIGKILL' : 'SIGTERM');
+      await launch();
+    },
+    async stop() {
+      await exit('SIGTERM');
+      await rm(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForPort(port: number, proc: ChildProcess, log: () => string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`nats-server exited ${proc.exitCode}:\n${log()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const s = tcpConnect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (open && /Server is ready/.test(log())) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nats-server did not listen on ${port} within ${timeoutMs} ms:\n${log()}`);
+}
