@@ -15,6 +15,8 @@ export interface NatsHandles {
   readonly ledger: LedgerClient;
   /** host:port list of NATS_URL without credentials, for messages */
   readonly where: string;
+  /** the one-line CliError for a failed JetStream call (lost connection, refused, …), as the ledger client's */
+  failure(err: unknown): CliError;
 }
 
 /** A CLI waits a few seconds at most for the first connect (CLI.md: clear error, no hang). */
@@ -62,7 +64,7 @@ export async function openNats(config: Readonly<OpsctlConfig>, logger: Logger): 
   };
   const ledger = guard(createLedgerClient(nc, names, { timeoutMs: LEDGER_TIMEOUT_MS }), fail);
   return {
-    handles: { nc, names, js: jetstream(nc, { timeout: LEDGER_TIMEOUT_MS }), ledger, where },
+    handles: { nc, names, js: jetstream(nc, { timeout: LEDGER_TIMEOUT_MS }), ledger, where, failure: (err) => natsFailure(err, where, state.lost) },
     close: () => nc.close(),
   };
 }

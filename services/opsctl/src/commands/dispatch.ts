@@ -3,6 +3,7 @@ import { publishJob } from '@ops/ledger-client';
 import { z } from 'zod';
 import { uuidArg } from '../args.ts';
 import { defineCommand } from '../cli.ts';
+import type { Context } from '../context.ts';
 import { CliError } from '../errors.ts';
 
 /** The documented `--json` shape (CLI.md). */
@@ -68,35 +69,46 @@ export const dispatch = defineCommand({
   positionals: ['type'],
   schema,
   async run(ctx, args) {
-    const { names, js, ledger } = await ctx.nats();
-    const tenantScoped = CATALOG[args.type].scope === 'tenant';
-    const reply = await ledger.ensureRun({
-      workspace_id: args.workspace,
-      tenant_id: args.tenant ?? null,
-      type: args.type,
-      inputs: tenantScoped ? { policy_ids: args.policy ?? [] } : {},
-      ...(args['run-id'] === undefined ? {} : { run_id: args['run-id'] }),
-      initiator: { name: args.initiator },
-    });
-    const { run, disposition } = reply;
-    let published = false;
-    if (disposition === 'created') {
-      try {
-        // Nats-Msg-Id = run id: JetStream drops a re-publish inside the duplicate window
-        await publishJob(js, names, run);
-      } catch (err) {
-        throw new CliError(
-          1,
-          `run ${run.id} was created but publishing its job to ${names.jobSubject(run.type)} failed: ${sanitizeMessage(err, { maxLength: 200 })} — housekeeping re-publishes queued runs, or retry once JetStream is back`,
-          { cause: err },
-        );
-      }
-      published = true;
-    }
-    const json: DispatchJson = { run_id: run.id, disposition, run_identity_hash: run.run_identity_hash, published };
-    return { json, text: describe(disposition, run) };
+    const { json, text } = await dispatchRun(ctx, args);
+    return { json, text };
   },
 });
+
+export type DispatchArgs = z.output<typeof schema>;
+
+/**
+ * ensure_run, then publish the job only when the ledger created the run.
+ * Shared with `opsctl demo`, so the tour dispatches exactly as operators do.
+ */
+export async function dispatchRun(ctx: Context, args: DispatchArgs): Promise<{ json: DispatchJson; text: string; run: RunV1 }> {
+  const { names, js, ledger } = await ctx.nats();
+  const tenantScoped = CATALOG[args.type].scope === 'tenant';
+  const reply = await ledger.ensureRun({
+    workspace_id: args.workspace,
+    tenant_id: args.tenant ?? null,
+    type: args.type,
+    inputs: tenantScoped ? { policy_ids: args.policy ?? [] } : {},
+    ...(args['run-id'] === undefined ? {} : { run_id: args['run-id'] }),
+    initiator: { name: args.initiator },
+  });
+  const { run, disposition } = reply;
+  let published = false;
+  if (disposition === 'created') {
+    try {
+      // Nats-Msg-Id = run id: JetStream drops a re-publish inside the duplicate window
+      await publishJob(js, names, run);
+    } catch (err) {
+      throw new CliError(
+        1,
+        `run ${run.id} was created but publishing its job to ${names.jobSubject(run.type)} failed: ${sanitizeMessage(err, { maxLength: 200 })} — housekeeping re-publishes queued runs, or retry once JetStream is back`,
+        { cause: err },
+      );
+    }
+    published = true;
+  }
+  const json: DispatchJson = { run_id: run.id, disposition, run_identity_hash: run.run_identity_hash, published };
+  return { json, text: describe(disposition, run), run };
+}
 
 function describe(disposition: Disposition, run: RunV1): string {
   switch (disposition) {

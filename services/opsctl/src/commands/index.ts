@@ -1,5 +1,7 @@
 import type { Command } from '../cli.ts';
+import { demo } from './demo.ts';
 import { dispatch } from './dispatch.ts';
+import { dlqList } from './dlq-list.ts';
 import { housekeepingRun } from './housekeeping-run.ts';
 import { locksList } from './locks-list.ts';
 import { runsList } from './runs-list.ts';
@@ -18,5 +20,7 @@ export const COMMANDS: readonly Command[] = [
   runsList,
   runsWait,
   locksList,
+  dlqList,
   housekeepingRun,
+  demo,
 ];

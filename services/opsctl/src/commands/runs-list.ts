@@ -1,4 +1,5 @@
 import { RUN_STATUSES, RUN_TYPES, type ListRunsRequestInputV1, type RunV1 } from '@ops/contracts';
+import type { LedgerClient } from '@ops/ledger-client';
 import { z } from 'zod';
 import { choiceArg, intArg, uuidArg } from '../args.ts';
 import { defineCommand } from '../cli.ts';
@@ -40,13 +41,18 @@ export const runsList = defineCommand({
     if (args.status !== undefined) request.status = args.status;
     if (args.limit !== undefined) request.limit = args.limit;
     if (args.cursor !== undefined) request.cursor = args.cursor;
-    const reply = await ledger.listRuns(request);
-    const json: RunsListJson = { runs: reply.runs, next_cursor: reply.next_cursor };
-    return { json, text: render(json) };
+    const json = await listRuns(ledger, request);
+    return { json, text: renderRuns(json) };
   },
 });
 
-function render(data: RunsListJson): string {
+/** One page of list_runs in the documented shape (shared with `opsctl demo`). */
+export async function listRuns(ledger: LedgerClient, request: ListRunsRequestInputV1): Promise<RunsListJson> {
+  const reply = await ledger.listRuns(request);
+  return { runs: reply.runs, next_cursor: reply.next_cursor };
+}
+
+export function renderRuns(data: RunsListJson): string {
   if (data.runs.length === 0) return 'no runs match';
   const more = data.next_cursor === null ? '' : `\nmore: opsctl runs list … --cursor ${data.next_cursor}`;
   return `${runsTable(data.runs)}\n\n${plural(data.runs.length, 'run')}${more}`;

@@ -1,4 +1,5 @@
 import type { RunV1 } from '@ops/contracts';
+import type { LedgerClient } from '@ops/ledger-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { intArg, uuidArg } from '../args.ts';
@@ -18,15 +19,27 @@ export const runsWait = defineCommand({
   schema: z.object({ 'run-id': uuidArg(), workspace: uuidArg(), timeout: intArg(1, 3600).default(60) }),
   async run(ctx, args) {
     const { ledger } = await ctx.nats();
-    const deadline = Date.now() + args.timeout * 1000;
-    for (;;) {
-      const run: RunV1 = await ledger.getRun({ workspace_id: args.workspace, run_id: args['run-id'] });
-      if (run.status === 'completed') return { json: run, text: runDetails(run) };
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new CliError(1, `run ${run.id} not completed after ${args.timeout} s (status ${run.status}) — wait longer with --timeout, or check the workers`);
-      }
-      await sleep(Math.min(POLL_MS, left));
-    }
+    const run = await waitForRun(ledger, { workspace: args.workspace, runId: args['run-id'], timeoutSeconds: args.timeout });
+    return { json: run, text: runDetails(run) };
   },
 });
+
+/**
+ * Polls get_run until the run is completed. `deadline` (epoch ms) lets a
+ * caller waiting for several runs (`opsctl demo`) share one --timeout.
+ */
+export async function waitForRun(
+  ledger: LedgerClient,
+  wait: { workspace: string; runId: string; timeoutSeconds: number; deadline?: number },
+): Promise<RunV1> {
+  const deadline = wait.deadline ?? Date.now() + wait.timeoutSeconds * 1000;
+  for (;;) {
+    const run: RunV1 = await ledger.getRun({ workspace_id: wait.workspace, run_id: wait.runId });
+    if (run.status === 'completed') return run;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new CliError(1, `run ${run.id} not completed after ${wait.timeoutSeconds} s (status ${run.status}) — wait longer with --timeout, or check the workers`);
+    }
+    await sleep(Math.min(POLL_MS, left));
+  }
+}

@@ -1,6 +1,7 @@
 import { Policy, Tenant, Workspace } from '@ops/db';
 import { z } from 'zod';
 import { defineCommand } from '../cli.ts';
+import type { Context } from '../context.ts';
 import { plural, table } from '../format.ts';
 
 /** The documented `--json` shape (CLI.md): only these fields, in this nesting. */
@@ -19,29 +20,34 @@ export const tenantsList = defineCommand({
   help: 'The ids printed here are what `dispatch --workspace/--tenant/--policy` takes.',
   schema: z.object({}),
   async run(ctx) {
-    // three ordered reads grouped in memory: no relations are mapped on the entities
-    const { workspaces, tenants, policies } = await ctx.db(async (em) => ({
-      workspaces: await em.find(Workspace, {}, { orderBy: { name: 'asc', slug: 'asc' } }),
-      tenants: await em.find(Tenant, {}, { orderBy: { name: 'asc', slug: 'asc' } }),
-      policies: await em.find(Policy, {}, { orderBy: { name: 'asc', id: 'asc' } }),
-    }));
-    const policiesOf = groupBy(policies, (p) => p.tenant_id);
-    const tenantsOf = groupBy(tenants, (t) => t.workspace_id);
-    const json: TenantsListJson = {
-      workspaces: workspaces.map((w) => ({
-        id: w.id,
-        name: w.name,
-        tenants: (tenantsOf.get(w.id) ?? []).map((t) => ({
-          id: t.id,
-          external_id: t.external_id,
-          name: t.name,
-          policies: (policiesOf.get(t.id) ?? []).map((p) => ({ id: p.id, external_id: p.external_id, name: p.name })),
-        })),
-      })),
-    };
+    const json = await loadTenants(ctx);
     return { json, text: render(json) };
   },
 });
+
+/** Workspaces → tenants → policies, ordered by name (shared with `opsctl demo`, which picks the first). */
+export async function loadTenants(ctx: Context): Promise<TenantsListJson> {
+  // three ordered reads grouped in memory: no relations are mapped on the entities
+  const { workspaces, tenants, policies } = await ctx.db(async (em) => ({
+    workspaces: await em.find(Workspace, {}, { orderBy: { name: 'asc', slug: 'asc' } }),
+    tenants: await em.find(Tenant, {}, { orderBy: { name: 'asc', slug: 'asc' } }),
+    policies: await em.find(Policy, {}, { orderBy: { name: 'asc', id: 'asc' } }),
+  }));
+  const policiesOf = groupBy(policies, (p) => p.tenant_id);
+  const tenantsOf = groupBy(tenants, (t) => t.workspace_id);
+  return {
+    workspaces: workspaces.map((w) => ({
+      id: w.id,
+      name: w.name,
+      tenants: (tenantsOf.get(w.id) ?? []).map((t) => ({
+        id: t.id,
+        external_id: t.external_id,
+        name: t.name,
+        policies: (policiesOf.get(t.id) ?? []).map((p) => ({ id: p.id, external_id: p.external_id, name: p.name })),
+      })),
+    })),
+  };
+}
 
 function render(data: TenantsListJson): string {
   if (data.workspaces.length === 0) return 'no workspaces — run `pnpm seed` to create the default one';
