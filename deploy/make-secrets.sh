@@ -10,7 +10,10 @@
 # reads which key.
 set -euo pipefail
 host="${1:-postgres:5432}"
-rand() { od -An -N18 -tx1 /dev/urandom | tr -d ' \n'; }
+# a letter first, then hex: nats-server parses a $VAR's value as a config
+# token, so a value starting with a digit (e.g. 8e3f…) is read as a number
+# and the server refuses to start; URL-safe for the database URLs as well
+rand() { printf 's'; od -An -N18 -tx1 /dev/urandom | tr -d ' \n'; }
 declare -A pw
 for k in POSTGRES_PASSWORD OPS_MIGRATOR_DB_PASSWORD OPS_LEDGER_DB_PASSWORD OPS_WORKER_DB_PASSWORD OPS_CLI_DB_PASSWORD \
          NATS_PASSWORD_LEDGER NATS_PASSWORD_WORKER NATS_PASSWORD_HOUSEKEEPING NATS_PASSWORD_OPSCTL GRAPH_CLIENT_SECRET; do

@@ -19,7 +19,8 @@ import { NATS_USERS, natsPermissions, renderAuthConf, type NatsUser } from '../p
  * violation; then every operation the matrix denies is tried and refused.
  */
 const GRAPH_SECRET = 'perm-test-graph-secret-0123456789';
-const passwords = Object.fromEntries(NATS_USERS.map((u) => [u, randomBytes(12).toString('hex')])) as Record<NatsUser, string>;
+// a letter first, like deploy/make-secrets.sh: nats-server parses a password variable as a config token
+const passwords = Object.fromEntries(NATS_USERS.map((u) => [u, `s${randomBytes(12).toString('hex')}`])) as Record<NatsUser, string>;
 const perms = natsPermissions();
 const serverEnv = Object.fromEntries(NATS_USERS.map((u) => [perms[u].passwordEnv, passwords[u]]));
 
