@@ -20,6 +20,8 @@ describe('loadConfig with the shared keys', () => {
     expect(loadConfig(schema, {})).toEqual({
       NATS_URL: ['nats://127.0.0.1:4222'],
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/ops',
+      NATS_USER: '',
+      NATS_PASSWORD: '',
       NATS_PREFIX: '',
       LOG_LEVEL: 'info',
       NATS_REPLICAS: 1,
@@ -141,6 +143,8 @@ describe('describeKeys', () => {
     expect(defaults).toEqual({
       NATS_URL: 'nats://127.0.0.1:4222',
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/ops',
+      NATS_USER: '',
+      NATS_PASSWORD: '',
       NATS_PREFIX: '',
       LOG_LEVEL: 'info',
       NATS_REPLICAS: '1',
