@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
-import { ensureDurableConsumer, ensureTopology } from '../src/topology.ts';
+import { awaitTopology, ensureDurableConsumer, ensureTopology } from '../src/topology.ts';
 
 /** The bus topology against the real server: names, windows, idempotency under concurrency. */
 const names = uniqueNames();
@@ -63,5 +63,29 @@ describe('ensureTopology', () => {
     await ensureDurableConsumer(jsm, names.streams.ledger, { ...cfg, ack_wait: nanos(45_000) });
     const info = await jsm.consumers.info(names.streams.ledger, cfg.durable_name);
     expect(info.config.ack_wait).toBe(nanos(45_000));
+  });
+});
+
+describe('awaitTopology (worker, housekeeping: they may only read stream info)', () => {
+  it('waits until the owner has created every stream and the bucket, reporting what is missing', async () => {
+    const late = uniqueNames();
+    const owner = await connectTestNats();
+    try {
+      const missing: string[] = [];
+      const waiting = awaitTopology(nc, late, { pollMs: 50, timeoutMs: 20_000, onWait: (s) => missing.push(s) });
+      await expect.poll(() => missing.length).toBeGreaterThan(0);
+      expect(missing[0]).toBe(late.streams.jobs);
+      await ensureTopology(owner, late);
+      await expect(waiting).resolves.toBeDefined();
+    } finally {
+      await cleanupNats(owner, late);
+    }
+  });
+
+  it('gives up after its timeout with a message naming the stream and ledger-service', async () => {
+    const never = uniqueNames();
+    await expect(awaitTopology(nc, never, { pollMs: 50, timeoutMs: 300 })).rejects.toThrow(
+      new RegExp(`stream ${never.streams.jobs} does not exist — ledger-service creates the topology`),
+    );
   });
 });
