@@ -1,0 +1,414 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { jetstream } from '@nats-io/jetstream';
+import { createNames, type Names } from '@ops/contracts';
+import { DB_ROLES, withDatabase } from '@ops/db';
+import { createLedgerClient, dispatch } from '@ops/ledger-client';
+import { deleteTopology } from '@ops/nats';
+import { Queue } from 'bullmq';
+import { PgBoss } from 'pg-boss';
+import { join } from 'node:path';
+import { ProcWatch } from './procstat.ts';
+import { SNAPSHOT_TABLE_SQL, type PeerJob } from './peer-handler.ts';
+import {
+  baseEnv,
+  createDbFromTemplate,
+  dropDb,
+  freePort,
+  log,
+  roleUrl,
+  sleep,
+  startChild,
+  startRedis,
+  waitReady,
+  withClient,
+  type Child,
+  type Tenancy,
+} from './stack.ts';
+import { perSecond, percentile, round } from './stats.ts';
+import { latencies, nowMs, producerSequences, runPaced, runProducers, type DispatchRecord, type SystemName, type WorkloadSpec } from './workload.ts';
+
+export const GRAPH_SECRET = 'bench-fake-graph-secret';
+
+export interface BenchContext {
+  readonly adminUrl: string;
+  readonly natsUrl: string;
+  readonly template: string;
+  readonly tenancy: Tenancy;
+  readonly logLevel: string;
+  /** stall guard: give up when nothing completes for this long */
+  readonly stallMs: number;
+}
+
+export interface RunResult {
+  system: SystemName;
+  workload: string;
+  run: number;
+  dispatches: number;
+  distinct_identities: number;
+  dispatch_per_sec: number;
+  e2e_per_sec: number;
+  p50_ms: number;
+  p99_ms: number;
+  executed: number;
+  ledger_rows: number | null;
+  peak_rss_mb: Record<string, number>;
+  cpu_s: Record<string, number>;
+  /** created jobs/runs (the rest were refused as duplicates) */
+  created: number;
+  /** ops only: every ledger row completed/succeeded with counters {1,1,0}; dedupe_hits sum */
+  ledger_check?: { rows_completed_with_counters: number; dedupe_hits: number; expected_dedupe_hits: number; ok: boolean };
+  dispatch_p99_ms: number;
+}
+
+// ------------------------------------------------------------------ helpers
+
+async function startFakeGraph(ctx: BenchContext, nodeFlags: string[]): Promise<{ child: Child; url: string }> {
+  const port = await freePort();
+  const child = startChild({
+    name: 'fake-graph',
+    args: ['services/fake-graph/src/main.ts'],
+    nodeFlags,
+    env: { ...baseEnv(), FAKE_GRAPH_PORT: String(port), FAKE_GRAPH_CLIENT_SECRET: GRAPH_SECRET, FAKE_GRAPH_LATENCY_MS: '0', LOG_LEVEL: ctx.logLevel },
+  });
+  await waitReady(child, port);
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/** Polls `open()` until it is 0; throws when it does not move for ctx.stallMs. */
+async function waitDrained(ctx: BenchContext, what: string, open: () => Promise<number>): Promise<void> {
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const n = await open();
+    if (n === 0) return;
+    if (n !== last) {
+      last = n;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > ctx.stallMs) {
+      throw new Error(`${what}: ${n} still open, no progress for ${ctx.stallMs} ms`);
+    }
+    await sleep(100);
+  }
+}
+
+function summarize(
+  system: SystemName,
+  spec: WorkloadSpec,
+  run: number,
+  disp: { records: DispatchRecord[]; startMs: number; endMs: number },
+  completedAt: Map<string, number>,
+): Pick<RunResult, 'system' | 'workload' | 'run' | 'dispatches' | 'distinct_identities' | 'dispatch_per_sec' | 'e2e_per_sec' | 'p50_ms' | 'p99_ms' | 'created' | 'dispatch_p99_ms'> {
+  const lat = latencies(disp.records, completedAt);
+  const lastDone = Math.max(...completedAt.values());
+  const created = disp.records.filter((r) => r.created).length;
+  return {
+    system,
+    workload: spec.name,
+    run,
+    dispatches: disp.records.length,
+    distinct_identities: spec.identities,
+    dispatch_per_sec: round(perSecond(disp.records.length, disp.endMs - disp.startMs)),
+    // runs executed per second, first dispatch → last completion
+    e2e_per_sec: round(perSecond(completedAt.size, lastDone - disp.startMs)),
+    p50_ms: round(percentile(lat, 50)),
+    p99_ms: round(percentile(lat, 99)),
+    created,
+    dispatch_p99_ms: round(percentile(disp.records.map((r) => r.t1 - r.t0), 99), 2),
+  };
+}
+
+// ---------------------------------------------------------------------- ops
+
+interface OpsStack {
+  readonly names: Names;
+  readonly db: string;
+  readonly procs: Child[];
+  stop(): Promise<void>;
+}
+
+/** The four services as separate processes (like `pnpm start`), a fresh database cloned from the template and a fresh NATS prefix. */
+export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?: string): Promise<OpsStack> {
+  const db = 'ops_bench_run';
+  await createDbFromTemplate(ctx.adminUrl, db, ctx.template);
+  const prefix = `bench${tag}`;
+  const names = createNames(prefix);
+  const flags = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : []);
+  const common = { ...baseEnv(), NATS_URL: ctx.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: ctx.logLevel };
+  // leftovers of an interrupted bench with the same prefix
+  const nc0 = await connect({ servers: ctx.natsUrl });
+  await deleteTopology(nc0, names).catch(() => undefined);
+  await nc0.close();
+  const procs: Child[] = [];
+  try {
+    const graph = await startFakeGraph(ctx, flags('fake-graph'));
+    procs.push(graph.child);
+    const ledgerPort = await freePort();
+    const ledger = startChild({
+      name: 'ledger-service',
+      args: ['services/ledger-service/src/main.ts'],
+      nodeFlags: flags('ledger-service'),
+      env: { ...common, DATABASE_URL: roleUrl(ctx.adminUrl, db, DB_ROLES.ledger), HTTP_PORT: String(ledgerPort) },
+    });
+    procs.push(ledger);
+    await waitReady(ledger, ledgerPort);
+    const workerPort = await freePort();
+    const worker = startChild({
+      name: 'assignment-worker',
+      args: ['services/assignment-worker/src/main.ts'],
+      nodeFlags: flags('assignment-worker'),
+      env: {
+        ...common,
+        DATABASE_URL: roleUrl(ctx.adminUrl, db, DB_ROLES.worker),
+        HTTP_PORT: String(workerPort),
+        GRAPH_AUTHORITY_URL: graph.url,
+        GRAPH_BASE_URL: graph.url,
+        GRAPH_CLIENT_SECRET: GRAPH_SECRET,
+        // one worker process × 16 = the peers' 16 jobs at once
+        WORKER_CONCURRENCY: '16',
+      },
+    });
+    procs.push(worker);
+    const hkPort = await freePort();
+    const hk = startChild({
+      name: 'housekeeping',
+      args: ['services/housekeeping/src/main.ts'],
+      nodeFlags: flags('housekeeping'),
+      env: { ...common, HTTP_PORT: String(hkPort) },
+    });
+    procs.push(hk);
+    await waitReady(worker, workerPort);
+    await waitReady(hk, hkPort);
+  } catch (err) {
+    await Promise.all(procs.map((p) => p.stop(5_000)));
+    throw err;
+  }
+  return {
+    names,
+    db,
+    procs,
+    async stop() {
+      await Promise.all(procs.map((p) => p.stop()));
+      const nc = await connect({ servers: ctx.natsUrl });
+      await deleteTopology(nc, names).catch((err: unknown) => log(`could not delete the ${prefix} topology: ${String(err)}`));
+      await nc.close();
+      await dropDb(ctx.adminUrl, db);
+    },
+  };
+}
+
+async function opsProducers(ctx: BenchContext, names: Names, count: number) {
+  const conns: NatsConnection[] = [];
+  for (let i = 0; i < count; i += 1) conns.push(await connect({ servers: ctx.natsUrl }));
+  const clients = conns.map((nc) => ({ ledger: createLedgerClient(nc, names, { timeoutMs: 30_000 }), js: jetstream(nc) }));
+  const send = async (p: number, identity: number) => {
+    const policy = ctx.tenancy.policies[identity]!;
+    const c = clients[p]!;
+    const r = await dispatch(c.ledger, c.js, names, {
+      workspace_id: ctx.tenancy.workspaceId,
+      tenant_id: policy.tenantId,
+      type: 'assignments.fetch',
+      inputs: { policy_ids: [policy.policyId] },
+      initiator: { name: 'bench' },
+    });
+    return { id: r.run.id, created: r.disposition === 'created' };
+  };
+  return { send, close: () => Promise.all(conns.map((nc) => nc.close())) };
+}
+
+function watchProcs(procs: readonly Child[]): ProcWatch {
+  const watch = new ProcWatch();
+  for (const p of procs) watch.add(p.name, p.pid);
+  watch.add('bench', process.pid);
+  watch.start();
+  return watch;
+}
+
+export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number, profileDir?: string): Promise<RunResult> {
+  const stack = await startOpsStack(ctx, `${spec.name}r${run}`, profileDir);
+  const watch = watchProcs(stack.procs);
+  const runDb = withDatabase(ctx.adminUrl, stack.db);
+  try {
+    const producers = await opsProducers(ctx, stack.names, spec.producers);
+    watch.mark();
+    const disp = await runProducers(producerSequences(spec), producers.send);
+    await producers.close();
+    return await withClient(runDb, async (c) => {
+      await waitDrained(ctx, `ops ${spec.name}`, async () => {
+        const r = await c.query<{ open: string }>(`SELECT count(*) AS open FROM operation_runs WHERE status IN ('queued','running')`);
+        return Number(r.rows[0]!.open);
+      });
+      const stats = watch.stop();
+      const rows = await c.query<{ id: string; status: string; outcome: string; ok_counts: boolean; dedupe_hits: number; done_ms: number }>(
+        `SELECT id, status, outcome, dedupe_hits,
+                summary_counts = '{"total":1,"processed":1,"failed":0}'::jsonb AS ok_counts,
+                extract(epoch FROM updated_at) * 1000 AS done_ms
+           FROM operation_runs`,
+      );
+      const executed = await c.query<{ n: string }>('SELECT count(DISTINCT run_id) AS n FROM assignment_snapshots');
+      const completedAt = new Map<string, number>();
+      let okRows = 0;
+      let hits = 0;
+      for (const r of rows.rows) {
+        if (r.status === 'completed') completedAt.set(r.id, Number(r.done_ms));
+        if (r.status === 'completed' && r.outcome === 'succeeded' && r.ok_counts) okRows += 1;
+        hits += Number(r.dedupe_hits);
+      }
+      const base = summarize('ops', spec, run, disp, completedAt);
+      const expectedHits = disp.records.length - rows.rows.length;
+      return {
+        ...base,
+        executed: Number(executed.rows[0]!.n),
+        ledger_rows: rows.rows.length,
+        peak_rss_mb: stats.peakRssMb,
+        cpu_s: stats.cpuS,
+        ledger_check: {
+          rows_completed_with_counters: okRows,
+          dedupe_hits: hits,
+          expected_dedupe_hits: expectedHits,
+          ok: okRows === rows.rows.length && rows.rows.length === spec.identities && hits === expectedHits,
+        },
+      };
+    });
+  } finally {
+    watch.stop();
+    await stack.stop();
+  }
+}
+
+/** Open-loop dispatch latency of our system at a fixed offered load (distinct identities). */
+export async function runOpenLoop(ctx: BenchContext, rate: number, seconds: number): Promise<{ rate: number; dispatches: number; p50_ms: number; p99_ms: number; max_ms: number; errors: number; late_start_max_ms: number }> {
+  const count = Math.min(Math.round(rate * seconds), ctx.tenancy.policies.length);
+  const stack = await startOpsStack(ctx, 'open');
+  try {
+    const producers = await opsProducers(ctx, stack.names, 4);
+    const r = await runPaced(count, rate, 4, producers.send);
+    await producers.close();
+    return {
+      rate,
+      dispatches: count,
+      p50_ms: round(percentile(r.latencies, 50), 2),
+      p99_ms: round(percentile(r.latencies, 99), 2),
+      max_ms: round(Math.max(...r.latencies), 2),
+      errors: r.errors,
+      late_start_max_ms: round(r.lateStartMaxMs, 2),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+// -------------------------------------------------------------------- peers
+
+async function startPeerWorker(peer: 'pg-boss' | 'bullmq', env: Record<string, string>): Promise<Child> {
+  const child = startChild({ name: `${peer}-worker`, args: ['test/bench/src/peer-worker.ts'], env: { ...baseEnv(), ...env, BENCH_PEER: peer } });
+  await child.waitFor(/peer-worker ready/, 60_000);
+  return child;
+}
+
+export async function runPgBoss(ctx: BenchContext, spec: WorkloadSpec, run: number): Promise<RunResult> {
+  const db = 'ops_bench_pgboss';
+  await createDbFromTemplate(ctx.adminUrl, db, ctx.template);
+  const url = withDatabase(ctx.adminUrl, db);
+  await withClient(url, (c) => c.query(SNAPSHOT_TABLE_SQL));
+  const queue = `fetch_${spec.name}_${run}`;
+  const procs: Child[] = [];
+  const boss = new PgBoss({ connectionString: url, max: spec.producers, schedule: false, supervise: false });
+  boss.on('error', (err: Error) => log(`pg-boss (producer): ${err.message}`));
+  let watch: ProcWatch | undefined;
+  try {
+    await boss.start();
+    await boss.createQueue(queue, { policy: 'standard', notify: true });
+    const graph = await startFakeGraph(ctx, []);
+    procs.push(graph.child);
+    procs.push(await startPeerWorker('pg-boss', { BENCH_QUEUE: queue, BENCH_DATABASE_URL: url, BENCH_GRAPH_URL: graph.url, BENCH_GRAPH_SECRET: GRAPH_SECRET }));
+    watch = watchProcs(procs);
+    watch.mark();
+    const disp = await runProducers(producerSequences(spec), async (_p, identity) => {
+      const policy = ctx.tenancy.policies[identity]!;
+      const data: PeerJob = { tenant_id: policy.tenantId, policy_id: policy.policyId };
+      const id = await boss.send(queue, data, { singletonKey: `fetch:${identity}`, singletonSeconds: 900 });
+      return { id, created: id !== null };
+    });
+    return await withClient(url, async (c) => {
+      await waitDrained(ctx, `pg-boss ${spec.name}`, async () => {
+        const r = await c.query<{ open: string }>(`SELECT count(*) AS open FROM pgboss.job WHERE name = $1 AND state IN ('created','retry','active')`, [queue]);
+        return Number(r.rows[0]!.open);
+      });
+      const stats = watch!.stop();
+      const rows = await c.query<{ id: string; done_ms: number | null }>(
+        `SELECT id, extract(epoch FROM completed_on) * 1000 AS done_ms FROM pgboss.job WHERE name = $1 AND state = 'completed'`,
+        [queue],
+      );
+      const completedAt = new Map(rows.rows.map((r) => [r.id, Number(r.done_ms)] as const));
+      const executed = await c.query<{ n: string }>('SELECT count(DISTINCT job_id) AS n FROM bench_snapshots');
+      return {
+        ...summarize('pg-boss', spec, run, disp, completedAt),
+        executed: Number(executed.rows[0]!.n),
+        ledger_rows: null,
+        peak_rss_mb: stats.peakRssMb,
+        cpu_s: stats.cpuS,
+      };
+    });
+  } finally {
+    watch?.stop();
+    await Promise.all(procs.map((p) => p.stop()));
+    await boss.stop({ graceful: false }).catch(() => undefined);
+    await dropDb(ctx.adminUrl, db);
+  }
+}
+
+export async function runBullmq(ctx: BenchContext, spec: WorkloadSpec, run: number): Promise<RunResult> {
+  const db = 'ops_bench_bullmq';
+  await createDbFromTemplate(ctx.adminUrl, db, ctx.template);
+  const url = withDatabase(ctx.adminUrl, db);
+  await withClient(url, (c) => c.query(SNAPSHOT_TABLE_SQL));
+  const redis = await startRedis();
+  const queueName = `fetch_${spec.name}_${run}`;
+  const connection = { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
+  const queues = Array.from({ length: spec.producers }, () => new Queue<PeerJob>(queueName, { connection }));
+  const procs: Child[] = [redis.proc];
+  let watch: ProcWatch | undefined;
+  try {
+    await Promise.all(queues.map((q) => q.waitUntilReady()));
+    const graph = await startFakeGraph(ctx, []);
+    procs.push(graph.child);
+    procs.push(await startPeerWorker('bullmq', { BENCH_QUEUE: queueName, BENCH_DATABASE_URL: url, BENCH_REDIS_PORT: String(redis.port), BENCH_GRAPH_URL: graph.url, BENCH_GRAPH_SECRET: GRAPH_SECRET }));
+    watch = watchProcs(procs);
+    watch.mark();
+    const seen = new Set<string>();
+    const disp = await runProducers(producerSequences(spec), async (p, identity) => {
+      const policy = ctx.tenancy.policies[identity]!;
+      const job = await queues[p]!.add('fetch', { tenant_id: policy.tenantId, policy_id: policy.policyId }, { deduplication: { id: `fetch:${identity}`, ttl: 900_000 } });
+      const id = job.id ?? null;
+      const created = id !== null && !seen.has(id);
+      if (id !== null) seen.add(id);
+      return { id, created };
+    });
+    const q = queues[0]!;
+    await waitDrained(ctx, `bullmq ${spec.name}`, async () => {
+      const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+      return Object.values(c).reduce((a, b) => a + b, 0);
+    });
+    const stats = watch.stop();
+    const completed = await q.getJobs(['completed'], 0, -1);
+    const completedAt = new Map<string, number>();
+    for (const j of completed) if (j.id && j.finishedOn) completedAt.set(j.id, j.finishedOn);
+    const executed = await withClient(url, (c) => c.query<{ n: string }>('SELECT count(DISTINCT job_id) AS n FROM bench_snapshots'));
+    return {
+      ...summarize('bullmq', spec, run, disp, completedAt),
+      executed: Number(executed.rows[0]!.n),
+      ledger_rows: null,
+      peak_rss_mb: stats.peakRssMb,
+      cpu_s: stats.cpuS,
+    };
+  } finally {
+    watch?.stop();
+    await Promise.all(queues.map((qq) => qq.close().catch(() => undefined)));
+    await Promise.all(procs.filter((p) => p !== redis.proc).map((p) => p.stop()));
+    await redis.stop();
+    await dropDb(ctx.adminUrl, db);
+  }
+}
+
+export { nowMs };
