@@ -11,16 +11,18 @@ import { SYSTEMS, workloadSpec, type SystemName, type WorkloadName } from './wor
 
 /**
  * pnpm bench [--quick] [--json] [--runs N] [--systems ops,pg-boss,bullmq]
- *            [--workloads W1,W2] [--no-open-loop] [--profile <dir> [--profile-only]]
+ *            [--workloads W1,W2] [--no-open-loop] [--service-env KEY=VALUE]…
+ *            [--save <file.json>] [--profile <dir> [--profile-only]]
  *
  * Everything in one invocation: a template database seeded by the project's
  * seed job; per run a fresh clone of it, fresh NATS prefix / queue / Redis,
  * and freshly started processes (so peak RSS and CPU are per run). Runs are
  * interleaved (rep → workload → system) so machine noise hits every system.
  * stdout: the markdown table, or with --json exactly one JSON document.
- * Everything else goes to stderr. See docs/performance.md.
+ * Everything else goes to stderr; --save also writes the JSON document to a
+ * file. See docs/performance.md.
  */
-const USAGE = 'usage: pnpm bench [--quick] [--json] [--runs N] [--systems ops,pg-boss,bullmq] [--workloads W1,W2] [--no-open-loop] [--profile <dir> [--profile-only]]';
+const USAGE = 'usage: pnpm bench [--quick] [--json] [--runs N] [--systems ops,pg-boss,bullmq] [--workloads W1,W2] [--no-open-loop] [--service-env KEY=VALUE]… [--save <file.json>] [--profile <dir> [--profile-only]]';
 
 function parseArgs(argv: string[]) {
   const o = {
@@ -32,6 +34,8 @@ function parseArgs(argv: string[]) {
     openLoop: true,
     profile: undefined as string | undefined,
     profileOnly: false,
+    serviceEnv: {} as Record<string, string>,
+    save: undefined as string | undefined,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const a = argv[i]!;
@@ -48,6 +52,12 @@ function parseArgs(argv: string[]) {
     else if (a === '--no-open-loop') o.openLoop = false;
     else if (a === '--profile') o.profile = resolve(value());
     else if (a === '--profile-only') o.profileOnly = true;
+    else if (a === '--save') o.save = resolve(value());
+    else if (a === '--service-env') {
+      const [k, ...v] = value().split('=');
+      if (!k || v.length === 0) throw new Error('--service-env KEY=VALUE');
+      o.serviceEnv[k] = v.join('=');
+    }
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -93,7 +103,7 @@ async function machine(): Promise<Record<string, unknown>> {
   }
   const c = cpus();
   return {
-    mode: opts.quick ? `quick (${RUNS} runs per workload)` : `full (${RUNS} runs per workload)`,
+    mode: `${opts.quick ? 'quick' : 'full'} (${RUNS} runs per workload)${Object.keys(opts.serviceEnv).length > 0 ? `, service env ${JSON.stringify(opts.serviceEnv)}` : ''}`,
     repetitions: REPS,
     cpus: c.length,
     cpu_model: c[0]?.model ?? '?',
@@ -111,7 +121,7 @@ const m = await machine();
 log(`machine: ${JSON.stringify(m)}`);
 log(`preparing template database ${template}: ${tenants} tenants × ${perTenant} policies (the project's seed job)`);
 const tenancy = await prepareTemplate(adminUrl, template, tenants, perTenant);
-const ctx: BenchContext = { adminUrl, natsUrl, template, tenancy, logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info', stallMs: 120_000 };
+const ctx: BenchContext = { adminUrl, natsUrl, template, tenancy, logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info', stallMs: 120_000, serviceEnv: opts.serviceEnv };
 
 const results: RunResult[] = [];
 let open: OpenLoop | null = null;
@@ -124,7 +134,7 @@ try {
         for (const system of opts.systems) {
           log(`run ${rep}/${REPS}: ${system} ${w} (${spec.dispatches} dispatches over ${spec.identities} identities)`);
           const r = system === 'ops' ? await runOps(ctx, spec, rep) : system === 'pg-boss' ? await runPgBoss(ctx, spec, rep) : await runBullmq(ctx, spec, rep);
-          log(`  → dispatch ${r.dispatch_per_sec}/s, e2e ${r.e2e_per_sec}/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, executed ${r.executed}${r.ledger_check ? `, ledger ${JSON.stringify(r.ledger_check)}` : ''}`);
+          log(`  → dispatch ${r.dispatch_per_sec}/s, e2e ${r.e2e_per_sec}/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms, executed ${r.executed}${r.ledger_check ? `, ledger ${JSON.stringify(r.ledger_check)}, retried runs ${r.retried_runs}` : ''}`);
           results.push(r);
         }
       }
@@ -157,15 +167,9 @@ m['duration_s'] = Math.round((Date.now() - started) / 1000);
 const aggs = aggregate(results);
 const rat = ratios(aggs);
 const tg = targets(aggs, rat, open, { W1: RUNS, W2: RUNS / 4 });
+const doc = { machine: m, results, aggregates: aggs, ratios: rat, open_loop: open, targets: tg };
+if (opts.save) await writeFile(opts.save, `${JSON.stringify(doc, null, 2)}\n`);
 if (opts.json) {
-  const doc = {
-    machine: m,
-    results: results.map(({ created: _c, dispatch_p99_ms: _d, ...r }) => ({ ...r, created: _c, dispatch_p99_ms: _d })),
-    aggregates: aggs,
-    ratios: rat,
-    open_loop: open,
-    targets: tg,
-  };
   process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
 } else if (results.length > 0 || open) {
   process.stdout.write(renderMarkdown({ machine: m, aggregates: aggs, ratios: rat, open_loop: open, targets: tg }));

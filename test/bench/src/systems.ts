@@ -38,6 +38,8 @@ export interface BenchContext {
   readonly logLevel: string;
   /** stall guard: give up when nothing completes for this long */
   readonly stallMs: number;
+  /** extra environment for our services (--service-env KEY=VALUE: experiments with config, NODE_OPTIONS, …) */
+  readonly serviceEnv: Record<string, string>;
 }
 
 export interface RunResult {
@@ -59,6 +61,10 @@ export interface RunResult {
   /** ops only: every ledger row completed/succeeded with counters {1,1,0}; dedupe_hits sum */
   ledger_check?: { rows_completed_with_counters: number; dedupe_hits: number; expected_dedupe_hits: number; ok: boolean };
   dispatch_p99_ms: number;
+  /** slowest dispatch→completed */
+  max_ms: number;
+  /** ops only: runs that needed more than one attempt (a redelivered job) */
+  retried_runs?: number;
 }
 
 // ------------------------------------------------------------------ helpers
@@ -98,7 +104,7 @@ function summarize(
   run: number,
   disp: { records: DispatchRecord[]; startMs: number; endMs: number },
   completedAt: Map<string, number>,
-): Pick<RunResult, 'system' | 'workload' | 'run' | 'dispatches' | 'distinct_identities' | 'dispatch_per_sec' | 'e2e_per_sec' | 'p50_ms' | 'p99_ms' | 'created' | 'dispatch_p99_ms'> {
+): Pick<RunResult, 'system' | 'workload' | 'run' | 'dispatches' | 'distinct_identities' | 'dispatch_per_sec' | 'e2e_per_sec' | 'p50_ms' | 'p99_ms' | 'created' | 'dispatch_p99_ms' | 'max_ms'> {
   const lat = latencies(disp.records, completedAt);
   const lastDone = Math.max(...completedAt.values());
   const created = disp.records.filter((r) => r.created).length;
@@ -115,6 +121,7 @@ function summarize(
     p99_ms: round(percentile(lat, 99)),
     created,
     dispatch_p99_ms: round(percentile(disp.records.map((r) => r.t1 - r.t0), 99), 2),
+    max_ms: round(Math.max(...lat)),
   };
 }
 
@@ -134,7 +141,7 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
   const prefix = `bench${tag}`;
   const names = createNames(prefix);
   const flags = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : []);
-  const common = { ...baseEnv(), NATS_URL: ctx.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: ctx.logLevel };
+  const common = { ...baseEnv(), NATS_URL: ctx.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: ctx.logLevel, ...ctx.serviceEnv };
   // leftovers of an interrupted bench with the same prefix
   const nc0 = await connect({ servers: ctx.natsUrl });
   await deleteTopology(nc0, names).catch(() => undefined);
@@ -239,8 +246,8 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
         return Number(r.rows[0]!.open);
       });
       const stats = watch.stop();
-      const rows = await c.query<{ id: string; status: string; outcome: string; ok_counts: boolean; dedupe_hits: number; done_ms: number }>(
-        `SELECT id, status, outcome, dedupe_hits,
+      const rows = await c.query<{ id: string; status: string; outcome: string; ok_counts: boolean; dedupe_hits: number; done_ms: number; attempt: number }>(
+        `SELECT id, status, outcome, dedupe_hits, attempt,
                 summary_counts = '{"total":1,"processed":1,"failed":0}'::jsonb AS ok_counts,
                 extract(epoch FROM updated_at) * 1000 AS done_ms
            FROM operation_runs`,
@@ -260,6 +267,7 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
         ...base,
         executed: Number(executed.rows[0]!.n),
         ledger_rows: rows.rows.length,
+        retried_runs: rows.rows.filter((r) => r.attempt > 1).length,
         peak_rss_mb: stats.peakRssMb,
         cpu_s: stats.cpuS,
         ledger_check: {
