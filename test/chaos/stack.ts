@@ -24,6 +24,8 @@ export const POLICIES_PER_TENANT = 10;
 /** one run per (tenant, policy): 1,000 distinct identities whose Graph keys never overlap */
 export const RUNS = TENANTS * POLICIES_PER_TENANT;
 export const WORKERS = 3;
+/** dispatches per second: slower than the stack completes them, so dispatching spans the faults */
+export const DISPATCH_RATE = 60;
 const GRAPH_SECRET = 'chaos-graph-client-secret-0123456789';
 
 /** mulberry32: the scenario's fault points come from this seeded PRNG (printed, so a run can be replayed). */
@@ -121,10 +123,10 @@ export async function startChaosStack(scenario: string): Promise<ChaosStack> {
   };
   const housekeepingEnv = {
     ...common,
-    HOUSEKEEPING_CRON: '*/3 * * * * *',
+    HOUSEKEEPING_CRON: '*/2 * * * * *',
     // longer than a transient retry's backoff (a released lease comes back within it)
     HOUSEKEEPING_STALE_GRACE_SECONDS: '20',
-    HOUSEKEEPING_QUEUED_AFTER_SECONDS: '20',
+    HOUSEKEEPING_QUEUED_AFTER_SECONDS: '10',
   };
 
   const stack = {
@@ -217,10 +219,13 @@ export interface DispatchStats {
  * run was created but whose job was not published gets `active` back — that
  * run waits for housekeeping to publish its job again.
  */
-export async function dispatchAll(stack: ChaosStack, concurrency = 8): Promise<DispatchStats> {
+export async function dispatchAll(stack: ChaosStack, ratePerSecond = DISPATCH_RATE, concurrency = 8): Promise<DispatchStats> {
   const stats: DispatchStats = { runIds: new Map(), retries: 0, dispositions: {}, startedAt: Date.now(), finishedAt: 0 };
   let next = 0;
   const one = async (i: number) => {
+    // paced: dispatch goes on while the faults fire (a burst would be over before the first one)
+    const due = stats.startedAt + (i * 1000) / ratePerSecond;
+    if (due > Date.now()) await sleep(due - Date.now());
     const t = stack.targets[i]!;
     const deadline = Date.now() + 180_000;
     for (;;) {
@@ -332,6 +337,7 @@ export interface Figures {
   stale_lease_takeovers: number;
   ledger_events: number;
   dead_letters: number;
+  orphan_jobs_left_by_nats: number;
   wall_seconds: number;
 }
 
@@ -356,6 +362,8 @@ export interface Verdict {
   deadLetters: number;
   duplicates: number;
   takeovers: number;
+  /** acknowledged jobs nats-server kept in the work queue after a crash */
+  orphanJobs: number;
 }
 
 /**
@@ -365,7 +373,7 @@ export interface Verdict {
  * ground truth; no Graph key saw overlapping calls; the ledger rows match
  * OPS_LEDGER (each run's last applied (attempt, seq) and its stream sequence
  * are the greatest the stream holds for it); the ledger consumer has nothing
- * pending; OPS_JOBS is drained; nothing was dead-lettered.
+ * pending; every job in OPS_JOBS is acknowledged; nothing was dead-lettered.
  */
 export async function verify(stack: ChaosStack, dispatched: DispatchStats): Promise<Verdict> {
   const problems: string[] = [];
@@ -442,7 +450,23 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
   }
   const jobs = await jsm.streams.info(stack.names.streams.jobs);
   const workerConsumer = await jsm.consumers.info(stack.names.streams.jobs, stack.names.consumers.assignmentWorker);
-  if (jobs.state.messages !== 0) problems.push(`OPS_JOBS still holds ${jobs.state.messages} job(s)`);
+  // a job left in OPS_JOBS is lost work unless the worker's consumer acknowledged it (its
+  // sequence is below the ack floor) and its run is completed: then it is an orphan that
+  // nats-server 2.9 kept after a SIGKILL (acked, never delivered again; nats-server PR #5227)
+  let orphanJobs = 0;
+  if (jobs.state.messages !== 0) {
+    const statusOf = new Map(runs.map((r) => [r.id, r.status]));
+    for (let seq = jobs.state.first_seq; seq <= jobs.state.last_seq; seq += 1) {
+      const m = await jsm.streams.getMessage(stack.names.streams.jobs, { seq }).catch(() => null);
+      if (!m) continue;
+      const runId = m.json<{ run_id: string }>().run_id;
+      if (seq <= workerConsumer.ack_floor.stream_seq && statusOf.get(runId) === 'completed') orphanJobs += 1;
+      else problems.push(`OPS_JOBS seq ${seq} (run ${runId}, ${statusOf.get(runId) ?? 'unknown run'}) is neither acknowledged nor done (ack floor ${workerConsumer.ack_floor.stream_seq})`);
+    }
+  }
+  if (workerConsumer.num_pending !== 0 || workerConsumer.num_ack_pending !== 0) {
+    problems.push(`worker consumer: ${workerConsumer.num_pending} pending, ${workerConsumer.num_ack_pending} unacknowledged`);
+  }
   const dlq = await jsm.streams.info(stack.names.streams.dlq);
   if (dlq.state.messages !== 0) problems.push(`${dlq.state.messages} dead letter(s)`);
 
@@ -466,6 +490,7 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
     deadLetters: dlq.state.messages,
     duplicates: (output.match(/duplicate job acknowledged without executing/g) ?? []).length,
     takeovers: (output.match(/took over a stale lease of this run/g) ?? []).length,
+    orphanJobs,
   };
 }
 
@@ -477,9 +502,9 @@ export async function settleAndVerify(stack: ChaosStack, dispatched: DispatchSta
   const jsm = await jetstreamManager(stack.nc);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const jobs = await jsm.streams.info(stack.names.streams.jobs).catch(() => null);
+    const worker = await jsm.consumers.info(stack.names.streams.jobs, stack.names.consumers.assignmentWorker).catch(() => null);
     const ledger = await jsm.consumers.info(stack.names.streams.ledger, stack.names.consumers.ledgerEvents).catch(() => null);
-    if (jobs?.state.messages === 0 && ledger?.num_pending === 0 && ledger.num_ack_pending === 0) break;
+    if (worker?.num_pending === 0 && worker.num_ack_pending === 0 && ledger?.num_pending === 0 && ledger.num_ack_pending === 0) break;
     await sleep(200);
   }
   return { verdict: await verify(stack, dispatched), allTerminalAt };
@@ -513,6 +538,7 @@ export function figuresOf(
     stale_lease_takeovers: verdict.takeovers,
     ledger_events: verdict.ledgerEvents,
     dead_letters: verdict.deadLetters,
+    orphan_jobs_left_by_nats: verdict.orphanJobs,
     wall_seconds: round1((Date.now() - wallStart) / 1000),
   };
 }
@@ -557,19 +583,45 @@ export async function runScenario(options: ScenarioOptions): Promise<{ figures: 
     })().catch((err: unknown) => {
       faultError = err;
     });
+    const monitor = startMonitor(stack, options.scenario);
     const dispatched = await dispatching;
     await injecting;
     if (faultError) throw faultError;
-    const { verdict, allTerminalAt } = await settleAndVerify(stack, dispatched, options.settleTimeoutMs ?? 180_000);
+    const { verdict, allTerminalAt } = await settleAndVerify(stack, dispatched, options.settleTimeoutMs ?? 180_000).finally(() => clearInterval(monitor));
     const figures = figuresOf(stack, options.seed, faults, dispatched, verdict, allTerminalAt, wallStart);
     publishFigures(figures);
+    dumpLogs(stack);
     if (verdict.problems.length > 0) process.stdout.write(`chaos ${options.scenario}: ${verdict.problems.length} problem(s):\n${verdict.problems.slice(0, 50).join('\n')}\n`);
     return { figures, verdict };
   } catch (err) {
+    dumpLogs(stack);
     const tail = stack.processes.flatMap((p) => p.output().split('\n').slice(-15));
     process.stderr.write(`--- chaos ${options.scenario}: service logs (tail) ---\n${tail.join('\n')}\n`);
     throw err;
   } finally {
     await stack.close();
   }
+}
+
+/** Every 5 s: completed runs, jobs waiting in OPS_JOBS, events the ledger has not applied yet. */
+function startMonitor(stack: ChaosStack, scenario: string): NodeJS.Timeout {
+  const started = Date.now();
+  return setInterval(() => {
+    void (async () => {
+      const done = await completedCount(stack).catch(() => -1);
+      const jsm = await jetstreamManager(stack.nc).catch(() => null);
+      const jobs = await jsm?.streams.info(stack.names.streams.jobs).catch(() => null);
+      const ledger = await jsm?.consumers.info(stack.names.streams.ledger, stack.names.consumers.ledgerEvents).catch(() => null);
+      process.stdout.write(
+        `chaos ${scenario}: t+${Math.round((Date.now() - started) / 1000)}s completed ${done} jobs-in-stream ${jobs?.state.messages ?? '?'} ledger-pending ${ledger ? ledger.num_pending + ledger.num_ack_pending : '?'}\n`,
+      );
+    })();
+  }, 5_000);
+}
+
+/** CHAOS_LOG_DIR=<dir>: every service process's output is written there (evidence for a failed or slow run). */
+export function dumpLogs(stack: ChaosStack): void {
+  const dir = process.env['CHAOS_LOG_DIR'];
+  if (!dir || !existsSync(dir)) return;
+  stack.processes.forEach((p, i) => writeFileSync(join(dir, `${stack.scenario}-${i}-${p.child.pid}.log`), p.output()));
 }
