@@ -2,6 +2,7 @@ export * from './names.ts';
 export * from './catalog.ts';
 export * from './failure-codes.ts';
 export * from './errors.ts';
+export * from './error-reply.ts';
 export * from './sanitize.ts';
 export * from './identity.ts';
 export * from './messages/common.ts';

@@ -4,7 +4,23 @@ import { FAILURE_CODE_LIST, FAILURE_LIMITS, type FailureCode } from '../failure-
 /** Shared building blocks of the message schemas. */
 
 export const uuidSchema = z.uuid();
-export const isoDateTime = z.iso.datetime({ offset: true });
+/** the range PostgreSQL's timestamptz and every clock of ours can hold */
+export const TIMESTAMP_RANGE = { min: Date.UTC(1970, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) } as const;
+
+/**
+ * An ISO-8601 timestamp with an offset, within 1970–9999, normalized to UTC
+ * (`…Z`). The ISO grammar alone admits year 0000 and ±23:59 offsets, which
+ * PostgreSQL refuses: such a value would reach the database and fail the
+ * whole event batch on every redelivery. Validated here, it is bad input
+ * (dead letter / bad_request) like any other.
+ */
+export const isoDateTime = z.iso
+  .datetime({ offset: true })
+  .refine((s) => {
+    const t = Date.parse(s);
+    return Number.isFinite(t) && t >= TIMESTAMP_RANGE.min && t <= TIMESTAMP_RANGE.max;
+  }, 'must be a timestamp between 1970 and 9999')
+  .transform((s) => new Date(s).toISOString());
 
 /** Non-negative counter; 1e9 bounds absurd values from a misbehaving producer. */
 const counter = z.number().int().min(0).max(1_000_000_000);

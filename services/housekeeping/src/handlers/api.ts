@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Svcm, type Service } from '@nats-io/services';
-import { ERROR_STATUS, decodeRequest, encodeJson, housekeepingRunRequestV1, isOpsError, sanitizeMessage, type HousekeepingRunReplyV1 } from '@ops/contracts';
+import { ERROR_STATUS, OpsError, decodeRequest, encodeJson, errorReplyBody, housekeepingRunRequestV1, isOpsError, type HousekeepingRunReplyV1 } from '@ops/contracts';
 import { reconcileWorkspace, type ReconcileDeps } from '../reconcile.ts';
 
 /**
@@ -25,10 +25,8 @@ export async function startHousekeepingApi(nc: NatsConnection, deps: ReconcileDe
           const reply: HousekeepingRunReplyV1 = { ok: true, run_id: result.runId, disposition: result.disposition };
           msg.respond(encodeJson(reply));
         } catch (raw) {
-          const code = isOpsError(raw) ? raw.code : 'internal';
-          const message = sanitizeMessage(isOpsError(raw) ? raw.message : 'housekeeping failed', { maxLength: 300 });
-          const issues = isOpsError(raw) ? raw.issues : [];
-          msg.respondError(ERROR_STATUS[code], message, encodeJson({ ok: false, error: { code, message, issues } }));
+          const body = errorReplyBody(isOpsError(raw) ? raw : new OpsError('internal', 'housekeeping failed'));
+          msg.respondError(ERROR_STATUS[body.error.code], body.error.message, encodeJson(body));
         }
       })();
     },

@@ -1,4 +1,4 @@
-import { OpsError } from '@ops/contracts';
+import { OpsError, isoDateTime } from '@ops/contracts';
 
 /** Keyset cursor of list_runs: the (created_at, id) of the last row of a page, opaque to callers. */
 export interface Cursor {
@@ -17,8 +17,10 @@ export function decodeCursor(value: string): Cursor {
     const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
     if (Array.isArray(parsed) && parsed.length === 2) {
       const [createdAt, id] = parsed as [unknown, unknown];
-      if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string' && UUID.test(id)) {
-        return { createdAt, id };
+      // the same timestamp rule as every message: a date PostgreSQL would refuse is a bad cursor, not an internal error
+      const at = isoDateTime.safeParse(createdAt);
+      if (at.success && typeof id === 'string' && UUID.test(id)) {
+        return { createdAt: at.data, id };
       }
     }
   } catch {

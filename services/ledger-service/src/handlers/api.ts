@@ -17,7 +17,7 @@ import {
   type ListWorkspacesReplyV1,
   type ListActiveRunsReplyV1,
   type RecordDuplicateReplyV1,
-  sanitizeMessage,
+  errorReplyBody,
   type EnsureRunReplyV1,
   type GetRunReplyV1,
   type LedgerApiEndpoint,
@@ -92,9 +92,8 @@ async function respond(
     if (err.code === 'internal' || err.code === 'unavailable') {
       deps.logger.error({ err: raw, endpoint }, 'ledger api request failed');
     }
-    const message = sanitizeMessage(err.message, { maxLength: 300 });
-    const body = { ok: false, error: { code: err.code, message, issues: err.issues.map((i) => sanitizeMessage(i, { maxLength: 200 })) } };
-    msg.respondError(ERROR_STATUS[err.code], message, encodeJson(body));
+    const body = errorReplyBody(err);
+    msg.respondError(ERROR_STATUS[err.code], body.error.message, encodeJson(body));
     deps.metrics.apiRequests.inc({ endpoint, result: err.code });
   } finally {
     stop();
