@@ -242,7 +242,7 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
     await producers.close();
     return await withClient(runDb, async (c) => {
       await waitDrained(ctx, `ops ${spec.name}`, async () => {
-        const r = await c.query<{ open: string }>(`SELECT count(*) AS open FROM operation_runs WHERE status IN ('queued','running')`);
+        const r = await c.query<{ open: string }>(`SELECT count(*) AS open FROM operation_runs WHERE type = 'assignments.fetch' AND status IN ('queued','running')`);
         return Number(r.rows[0]!.open);
       });
       const stats = watch.stop();
@@ -250,9 +250,12 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
         `SELECT id, status, outcome, dedupe_hits, attempt,
                 summary_counts = '{"total":1,"processed":1,"failed":0}'::jsonb AS ok_counts,
                 extract(epoch FROM updated_at) * 1000 AS done_ms
-           FROM operation_runs`,
+           FROM operation_runs WHERE type = 'assignments.fetch'`,
       );
       const executed = await c.query<{ n: string }>('SELECT count(DISTINCT run_id) AS n FROM assignment_snapshots');
+      // housekeeping's own scheduled runs (ops.reconcile_adapter_runs, every 5 min) are not the workload's
+      const other = await c.query<{ type: string; n: string }>(`SELECT type, count(*) AS n FROM operation_runs WHERE type <> 'assignments.fetch' GROUP BY type`);
+      if (other.rows.length > 0) log(`  (not counted: ${other.rows.map((o) => `${o.n} ${o.type}`).join(', ')})`);
       const completedAt = new Map<string, number>();
       let okRows = 0;
       let hits = 0;
