@@ -51,9 +51,12 @@ pnpm install --frozen-lockfile --prefer-offline --reporter=append-only
 #    the build machine's absolute paths (file:///build/libs/...) into the
 #    deployed package.json. The legacy implementation installs from the same
 #    shared lockfile (the same package versions as the default deploy) and
-#    keeps the package.json as written. --offline: everything comes from the
-#    store that step 1 filled; nothing is downloaded.
-pnpm deploy --legacy --offline --filter "@ops/$service" --prod --reporter=append-only "$out"
+#    keeps the package.json as written. --prefer-offline, not --offline:
+#    the packages come from the store that step 1 filled, but the legacy
+#    deploy resolves through registry metadata, which a frozen-lockfile
+#    install never caches (a fresh machine failed with
+#    ERR_PNPM_NO_OFFLINE_META under --offline).
+pnpm deploy --legacy --prefer-offline --filter "@ops/$service" --prod --reporter=append-only "$out"
 
 # 3. tests are not shipped: test/ and *.test.ts of the service and of the
 #    @ops/* libraries copied into it (third-party packages are left alone)

@@ -53,15 +53,13 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     durable_name: names.consumers.assignmentWorker,
     filter_subject: names.jobSubject('assignments.>'),
     ack_wait: nanos(config.WORKER_ACK_WAIT_MS),
-    max_deliver: config.WORKER_MAX_DELIVER,
+    // unlimited: JetStream never drops a job whose run is not terminal — the
+    // worker ends the run itself after WORKER_MAX_DELIVER attempts
+    // (docs/reliability.md, finding 1)
+    max_deliver: -1,
     max_ack_pending: 10_000,
     description: 'assignment-worker: executes assignments.fetch and assignments.restore',
   });
-  // the consumer's max_deliver is the truth (another replica may have set it):
-  // the last attempt must know it is the last, or the run would never end
-  const consumerInfo = await jsm.consumers.info(names.streams.jobs, names.consumers.assignmentWorker);
-  const configured = consumerInfo.config.max_deliver ?? -1;
-  const maxDeliver = configured > 0 ? configured : config.WORKER_MAX_DELIVER;
   const js = jetstream(nc);
   const kv = await new Kvm(nc).open(names.kv.locks);
   const graph =
@@ -89,7 +87,7 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     owner,
     secrets: [config.GRAPH_CLIENT_SECRET],
     settings: {
-      maxDeliver,
+      maxAttempts: config.WORKER_MAX_DELIVER,
       heartbeatMs: config.WORKER_HEARTBEAT_MS,
       staleMs: config.WORKER_LEASE_STALE_MS,
       progressEvery: config.WORKER_PROGRESS_EVERY,

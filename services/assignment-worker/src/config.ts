@@ -9,7 +9,7 @@ export const workerConfigSchema = z.object({
   HTTP_PORT: intKey(8082, 0, 65535).describe('HTTP port for /healthz, /readyz, /metrics (assignment-worker)'),
   /** jobs executed at once by one worker process */
   WORKER_CONCURRENCY: intKey(4, 1, 256).describe('jobs one assignment-worker executes at once'),
-  /** deliveries of a job before a transient failure becomes terminal */
+  /** deliveries of a job before a transient failure becomes terminal (the consumer's own max_deliver is unlimited) */
   WORKER_MAX_DELIVER: intKey(5, 1, 100).describe('attempts per job before a transient failure ends the run as failed'),
   /** JetStream ack wait; working() extends it while the job runs */
   WORKER_ACK_WAIT_MS: intKey(30_000, 1_000, 600_000).describe('JetStream ack wait of a job (ms); heartbeats extend it'),

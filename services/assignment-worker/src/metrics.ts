@@ -33,6 +33,11 @@ export function createWorkerMetrics(registry: Registry) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    ledgerRetries: new Counter({
+      name: 'ops_worker_ledger_retries_total',
+      help: 'get_run calls retried in place because the ledger was unavailable (the job is held, not nak-ed)',
+      registers: [registry],
+    }),
     jobDuration: new Histogram({
       name: 'ops_worker_job_duration_seconds',
       help: 'execution time of an attempt',

@@ -14,6 +14,9 @@ export class LeaseHolder {
   #revision: number;
   #lastRenewedAt: number;
   #lost = false;
+  /** CAS writes and the release run one after another (see #serial) */
+  #tail: Promise<void> = Promise.resolve();
+  #queued = 0;
   readonly #leases: Leases;
   readonly #fenceMs: number;
 
@@ -31,6 +34,11 @@ export class LeaseHolder {
     return this.#lost || Date.now() - this.#lastRenewedAt > this.#fenceMs;
   }
 
+  /** a write is in flight: a heartbeat tick skips instead of queueing behind it */
+  get busy(): boolean {
+    return this.#queued > 0;
+  }
+
   assertHeld(): void {
     if (this.lost) throw new LeaseLostError(`lease ${this.key} lost`);
   }
@@ -46,21 +54,45 @@ export class LeaseHolder {
   }
 
   /** give the lease up for another attempt (only if nobody else wrote it) */
-  async release(): Promise<boolean> {
-    if (this.#lost) return false;
-    this.#lost = true;
-    return this.#leases.release(this.key, this.#revision);
+  release(): Promise<boolean> {
+    return this.#serial(async () => {
+      if (this.#lost) return false;
+      this.#lost = true;
+      return this.#leases.release(this.key, this.#revision);
+    });
   }
 
-  async #write(value: LeaseValue): Promise<void> {
-    this.assertHeld();
-    try {
-      this.#revision = await this.#leases.update(this.key, value, this.#revision);
-      this.#value = value;
-      this.#lastRenewedAt = Date.now();
-    } catch (err) {
-      if (err instanceof LeaseLostError) this.#lost = true;
-      throw err;
-    }
+  #write(value: LeaseValue): Promise<void> {
+    return this.#serial(async () => {
+      this.assertHeld();
+      try {
+        this.#revision = await this.#leases.update(this.key, value, this.#revision);
+        this.#value = value;
+        this.#lastRenewedAt = Date.now();
+      } catch (err) {
+        if (err instanceof LeaseLostError) this.#lost = true;
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * One lease operation at a time, each at the revision the previous one
+   * left. Two writes from the same holder at the same revision (a heartbeat
+   * still in flight when the final renewal or the completed marker starts,
+   * as on a loaded machine) would fail each other: the holder declared its
+   * own lease lost and abandoned a finished attempt (docs/reliability.md,
+   * finding 5).
+   */
+  #serial<T>(operation: () => Promise<T>): Promise<T> {
+    this.#queued += 1;
+    const result = this.#tail.then(operation).finally(() => {
+      this.#queued -= 1;
+    });
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
   }
 }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { decodeMessage, isOpsError, jobV1, sanitizeMessage, type DuplicateReason, type JobV1, type Names } from '@ops/contracts';
+import { decodeMessage, isOpsError, jobV1, sanitizeMessage, type DuplicateReason, type JobV1, type Names, type RunV1 } from '@ops/contracts';
 import type { GraphClient } from '@ops/graph';
 import type { LedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
@@ -9,6 +10,7 @@ import { decideOnExistingLease, leaseKey, type LeaseValue } from '../domain/leas
 import { LeaseHolder } from '../domain/lease-holder.ts';
 import { attemptEvents } from '@ops/ledger-client';
 import type { WorkerMetrics } from '../metrics.ts';
+import { HAND_BACK_DELAY_MS } from './jobs-consumer.ts';
 import type { Leases } from '../repositories/leases.ts';
 import type { Snapshots } from '../repositories/snapshots.ts';
 import { executeAttempt } from '../work/execute.ts';
@@ -26,7 +28,8 @@ export interface WorkerDeps {
   readonly owner: string;
   readonly secrets: readonly string[];
   readonly settings: {
-    readonly maxDeliver: number;
+    /** attempts (JetStream deliveries) per job; a transient failure on the last one ends the run failed */
+    readonly maxAttempts: number;
     readonly heartbeatMs: number;
     readonly staleMs: number;
     readonly progressEvery: number;
@@ -37,6 +40,8 @@ export interface WorkerDeps {
 export type JobResult = 'completed' | 'skipped' | 'duplicate' | 'retry' | 'wait' | 'released' | 'lease_lost' | 'dead_letter';
 
 const MAX_JOB_BYTES = 64 * 1024;
+/** in-place get_run retries: 250 ms doubling up to 5 s */
+const LEDGER_RETRY_FIRST_MS = 250;
 const LEDGER_RETRY_MS = 5_000;
 
 /**
@@ -56,14 +61,11 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   const log = deps.logger.child({ runId: job.run_id, tenantId: job.tenant_id, type: job.type, attempt, streamSeq: msg.info.streamSequence });
   log.debug('job received');
 
-  let run;
-  try {
-    run = await deps.ledger.getRun({ workspace_id: job.workspace_id, run_id: job.run_id });
-  } catch (err) {
-    if (isOpsError(err) && err.code === 'not_found') return deadLetterJob(deps, msg, 'unknown_run', 'no such run in the job\'s workspace');
-    log.warn({ err }, 'ledger unavailable; job retried later');
-    msg.nak(LEDGER_RETRY_MS);
-    return 'retry';
+  const run = await readRun(deps, msg, job, release, log);
+  if (run === 'not_found') return deadLetterJob(deps, msg, 'unknown_run', 'no such run in the job\'s workspace');
+  if (run === 'released') {
+    msg.nak(HAND_BACK_DELAY_MS);
+    return 'released';
   }
   if (run.run_identity_hash !== job.run_identity_hash || run.type !== job.type || run.tenant_id !== job.tenant_id) {
     return deadLetterJob(deps, msg, 'run_mismatch', 'the job does not match its run in the ledger');
@@ -120,6 +122,42 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   }
   log.debug('lease held; executing');
   return executeAttempt(deps, { msg, job, attempt, holder, release, log });
+}
+
+/**
+ * get_run, retried in place while the ledger is unavailable: the message is
+ * kept (`working()` every heartbeat resets its ack wait) instead of nak-ed, so an outage of
+ * the ledger spends no delivery — a nak per outage interval would use up the
+ * attempt budget before the job ever ran (docs/reliability.md, finding 1).
+ */
+async function readRun(
+  deps: WorkerDeps,
+  msg: JsMsg,
+  job: JobV1,
+  release: AbortSignal,
+  log: WorkerDeps['logger'],
+): Promise<RunV1 | 'not_found' | 'released'> {
+  // the ack-wait clock runs during the request and the backoff alike
+  const working = setInterval(() => msg.working(), deps.settings.heartbeatMs);
+  try {
+    for (let retry = 0; ; retry += 1) {
+      try {
+        return await deps.ledger.getRun({ workspace_id: job.workspace_id, run_id: job.run_id });
+      } catch (err) {
+        if (isOpsError(err) && err.code === 'not_found') return 'not_found';
+        const delay = Math.min(LEDGER_RETRY_FIRST_MS * 2 ** retry, LEDGER_RETRY_MS);
+        if (retry % 10 === 0) log.warn({ err, retry, retryInMs: delay }, 'ledger unavailable; holding the job and asking again');
+        deps.metrics.ledgerRetries.inc();
+        try {
+          await sleep(delay, undefined, { signal: release });
+        } catch {
+          return 'released';
+        }
+      }
+    }
+  } finally {
+    clearInterval(working);
+  }
 }
 
 async function duplicate(deps: WorkerDeps, msg: JsMsg, job: JobV1, reason: DuplicateReason, log: WorkerDeps['logger']): Promise<JobResult> {

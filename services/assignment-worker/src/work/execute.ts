@@ -46,6 +46,8 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
   const events = attemptEvents(deps.js, deps.names, { runId: job.run_id, workspaceId: job.workspace_id, attempt, owner: deps.owner }, deps.now);
   const stopTimer = deps.metrics.jobDuration.startTimer({ type: job.type });
   const heartbeat = setInterval(() => {
+    // the previous renewal is still in flight: skip this tick (see LeaseHolder#write)
+    if (holder.busy) return;
     holder
       .renew(deps.now())
       .then(() => msg.working())
@@ -134,7 +136,7 @@ async function settleFailure(
     return 'released';
   }
   const failure = err instanceof TransientRunError ? err : new TransientRunError('run.internal', FAILURE_CODES['run.internal'], err);
-  if (attempt < deps.settings.maxDeliver) {
+  if (attempt < deps.settings.maxAttempts) {
     await holder.release().catch(() => false);
     const delay = Math.min(1_000 * 2 ** (attempt - 1), 30_000) + Math.floor(Math.random() * 250);
     msg.nak(delay);

@@ -1,0 +1,50 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { DB_ROLES } from '@ops/db';
+import { describe, expect, it } from 'vitest';
+import { testEnv } from '../../../test/support/env.ts';
+import { captureLogger } from '../../../test/support/logger.ts';
+import { startLedgerService } from '../../ledger-service/src/app.ts';
+import { ledgerConfigSchema } from '../../ledger-service/src/config.ts';
+import { useWorkerStack } from './harness.ts';
+
+/**
+ * The ledger-service is down while a worker holds a job — for longer than
+ * the whole attempt budget would last if every failed get_run were a nak
+ * (2 attempts × 5 s). JetStream must not drop the job: the worker holds it
+ * and asks again, and the run completes as attempt 1 once the ledger is back
+ * (docs/reliability.md, finding 1).
+ */
+const h = useWorkerStack({ tenants: 1, policiesPerTenant: 2 });
+
+describe('ledger-service outage while a job is held', () => {
+  it('spends no delivery: the run completes as attempt 1 after the ledger returns', async () => {
+    // the run exists and its job is in OPS_JOBS; no worker has seen it yet
+    const { run } = await h.dispatch('assignments.fetch', 0);
+    await h.service.stopIntake();
+    await h.service.close();
+    const worker = await h.startWorker({ WORKER_MAX_DELIVER: '2' });
+    await new Promise((r) => setTimeout(r, 12_000));
+
+    const jsm = await jetstreamManager(h.nc);
+    const consumer = await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker);
+    expect(consumer.config.max_deliver).toBe(-1);
+    expect(consumer.num_ack_pending).toBe(1); // held by the worker, not nak-ed
+    expect(consumer.num_redelivered).toBe(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.http.port}/metrics`)).text();
+    expect(metrics).toMatch(/^ops_worker_ledger_retries_total(\{[^}]*\})? [1-9]\d*$/m);
+
+    const { logger } = captureLogger('ledger-service');
+    h.service = await startLedgerService({
+      config: ledgerConfigSchema.parse({
+        NATS_URL: testEnv.NATS_URL.join(','),
+        DATABASE_URL: h.db.urlAs(DB_ROLES.ledger),
+        NATS_PREFIX: h.names.prefix,
+        HTTP_PORT: '0',
+      }),
+      logger,
+      clock: h.clock,
+    });
+    const done = await h.waitCompleted(run.id, 30_000);
+    expect(done).toMatchObject({ outcome: 'succeeded', attempt: 1, summary_counts: { total: 2, processed: 2, failed: 0 } });
+  }, 60_000);
+});
