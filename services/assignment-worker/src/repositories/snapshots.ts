@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AssignmentSnapshot } from '@ops/db';
 import type { GraphAssignment } from '@ops/graph';
 import { randomUUID } from 'node:crypto';
 
@@ -11,26 +10,29 @@ export interface Snapshots {
   latest(policyId: string): Promise<GraphAssignment[] | null>;
 }
 
+/**
+ * Plain statements through MikroORM's connection (no unit of work, no
+ * hydration): one per item on every job's path (docs/performance.md).
+ */
 export function createSnapshots(em: EntityManager): Snapshots {
   return {
     async save(s) {
-      await em.fork().upsert(
-        AssignmentSnapshot,
-        {
-          id: randomUUID(),
-          workspace_id: s.workspaceId,
-          tenant_id: s.tenantId,
-          policy_id: s.policyId,
-          run_id: s.runId,
-          assignments: s.assignments.map((a) => ({ id: a.id, target: { ...a.target } })),
-          assignment_count: s.assignments.length,
-          fetched_at: s.at,
-        },
-        { onConflictFields: ['run_id', 'policy_id'], onConflictExcludeFields: ['id'] },
+      const assignments = s.assignments.map((a) => ({ id: a.id, target: { ...a.target } }));
+      await em.fork().execute(
+        `INSERT INTO assignment_snapshots (id, workspace_id, tenant_id, policy_id, run_id, assignments, assignment_count, fetched_at)
+         VALUES (?, ?, ?, ?, ?, ?::jsonb, ?, ?)
+         ON CONFLICT (run_id, policy_id) DO UPDATE
+           SET assignments = excluded.assignments, assignment_count = excluded.assignment_count, fetched_at = excluded.fetched_at`,
+        [randomUUID(), s.workspaceId, s.tenantId, s.policyId, s.runId, JSON.stringify(assignments), assignments.length, s.at],
       );
     },
     async latest(policyId) {
-      const row = await em.fork().findOne(AssignmentSnapshot, { policy_id: policyId }, { orderBy: { fetched_at: 'desc' } });
+      const [row] = await em
+        .fork()
+        .execute<Array<{ assignments: GraphAssignment[] }>>(
+          'SELECT assignments FROM assignment_snapshots WHERE policy_id = ? ORDER BY fetched_at DESC LIMIT 1',
+          [policyId],
+        );
       return row ? row.assignments : null;
     },
   };

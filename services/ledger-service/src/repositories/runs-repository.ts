@@ -77,67 +77,97 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
   const exec = <T = Row[]>(sql: string, params: unknown[] = [], tx?: EntityManager) =>
     (tx ?? em.fork()).execute(sql, params as unknown[]) as Promise<T>;
 
-  async function validateScope(cmd: EnsureCommand): Promise<void> {
-    const [check] = await exec<Array<{ workspace_ok: boolean; tenant_ok: boolean; policies_found: string }>>(
-      `SELECT
-         EXISTS (SELECT 1 FROM workspaces WHERE id = ?) AS workspace_ok,
-         (?::uuid IS NULL OR EXISTS (SELECT 1 FROM tenants WHERE id = ? AND workspace_id = ?)) AS tenant_ok,
-         (SELECT count(*) FROM policies WHERE tenant_id = ? AND workspace_id = ? AND id = ANY(?::uuid[])) AS policies_found`,
-      [cmd.workspaceId, cmd.tenantId, cmd.tenantId, cmd.workspaceId, cmd.tenantId, cmd.workspaceId, uuidArray(cmd.policyIds)],
-    );
-    if (!check?.workspace_ok) throw new OpsError('not_found', 'workspace not found');
-    if (!check.tenant_ok) throw new OpsError('not_found', 'tenant not found in this workspace');
-    if (Number(check.policies_found) !== cmd.policyIds.length) {
-      throw new OpsError('not_found', 'one or more policies not found for this tenant', { issues: ['inputs.policy_ids: unknown policy'] });
-    }
-  }
-
+  /**
+   * ensure_run in ONE statement (one round trip per dispatch): the scope
+   * check, then — only if the scope is valid — the active UPDATE, the
+   * cooldown UPDATE if nothing is active, the INSERT if neither matched.
+   * Each data-modifying CTE sees the others' RETURNING rows, so at most one
+   * of them changes a row. A conflicting concurrent insert leaves all three
+   * empty (ON CONFLICT DO NOTHING against the partial unique index): we look
+   * again, and three rounds settle any race.
+   */
   async function ensureRun(cmd: EnsureCommand): Promise<EnsureResult> {
-    await validateScope(cmd);
     // the identity predicate that hits the matching partial unique index
     const scope = cmd.tenantId === null ? 'tenant_id IS NULL AND workspace_id = ?' : 'tenant_id = ? AND workspace_id = ?';
     const scopeParams = cmd.tenantId === null ? [cmd.workspaceId] : [cmd.tenantId, cmd.workspaceId];
-    // a conflicting concurrent insert makes us look again; three rounds settle any race
+    const since = new Date(cmd.now.getTime() - cmd.cooldownSeconds * 1000);
+    const sql = `
+      WITH checked AS (
+        SELECT
+          EXISTS (SELECT 1 FROM workspaces WHERE id = ?) AS workspace_ok,
+          (?::uuid IS NULL OR EXISTS (SELECT 1 FROM tenants WHERE id = ? AND workspace_id = ?)) AS tenant_ok,
+          (SELECT count(*) FROM policies WHERE tenant_id = ? AND workspace_id = ? AND id = ANY(?::uuid[])) AS policies_found
+      ),
+      ok AS (SELECT 1 FROM checked WHERE workspace_ok AND tenant_ok AND policies_found = ?),
+      active AS (
+        UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ?
+         WHERE EXISTS (SELECT 1 FROM ok) AND ${scope} AND run_identity_hash = ? AND status IN ('queued', 'running')
+         RETURNING ${RUN_COLUMNS}
+      ),
+      recent AS (
+        UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ?
+         WHERE ?::boolean AND NOT EXISTS (SELECT 1 FROM active)
+           AND id = (SELECT id FROM operation_runs
+                      WHERE EXISTS (SELECT 1 FROM ok)
+                        AND workspace_id = ? AND run_identity_hash = ? AND status = 'completed' AND completed_at > ?
+                      ORDER BY completed_at DESC LIMIT 1)
+         RETURNING ${RUN_COLUMNS}
+      ),
+      created AS (
+        INSERT INTO operation_runs (id, workspace_id, tenant_id, user_id, initiator_name, type, status, outcome,
+                                    run_identity_hash, context, created_at, updated_at)
+        SELECT ?::uuid, ?::uuid, ?::uuid, ?::uuid, ?, ?, 'queued', 'pending', ?, ?::jsonb, ?::timestamptz, ?::timestamptz
+         WHERE EXISTS (SELECT 1 FROM ok) AND NOT EXISTS (SELECT 1 FROM active) AND NOT EXISTS (SELECT 1 FROM recent)
+        ON CONFLICT DO NOTHING
+        RETURNING ${RUN_COLUMNS}
+      ),
+      settled AS (
+        SELECT 'active' AS disposition, * FROM active
+        UNION ALL SELECT 'cooldown', * FROM recent
+        UNION ALL SELECT 'created', * FROM created
+      )
+      SELECT checked.workspace_ok AS scope_workspace_ok, checked.tenant_ok AS scope_tenant_ok,
+             checked.policies_found AS scope_policies_found, settled.*
+        FROM checked LEFT JOIN settled ON true`;
+    const params = [
+      cmd.workspaceId,
+      cmd.tenantId,
+      cmd.tenantId,
+      cmd.workspaceId,
+      cmd.tenantId,
+      cmd.workspaceId,
+      uuidArray(cmd.policyIds),
+      cmd.policyIds.length,
+      cmd.now,
+      ...scopeParams,
+      cmd.identityHash,
+      cmd.now,
+      cmd.cooldownSeconds > 0,
+      cmd.workspaceId,
+      cmd.identityHash,
+      since,
+      cmd.id,
+      cmd.workspaceId,
+      cmd.tenantId,
+      cmd.userId,
+      cmd.initiatorName,
+      cmd.type,
+      cmd.identityHash,
+      JSON.stringify(cmd.context),
+      cmd.now,
+      cmd.now,
+    ];
     for (let round = 0; round < 3; round += 1) {
-      const [active] = await exec(
-        `UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ?
-          WHERE ${scope} AND run_identity_hash = ? AND status IN ('queued', 'running')
-          RETURNING ${RUN_COLUMNS}`,
-        [cmd.now, ...scopeParams, cmd.identityHash],
-      );
-      if (active) return { disposition: 'active', row: active };
-      if (cmd.cooldownSeconds > 0) {
-        const since = new Date(cmd.now.getTime() - cmd.cooldownSeconds * 1000);
-        const [recent] = await exec(
-          `UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ?
-            WHERE id = (SELECT id FROM operation_runs
-                         WHERE workspace_id = ? AND run_identity_hash = ? AND status = 'completed' AND completed_at > ?
-                         ORDER BY completed_at DESC LIMIT 1)
-            RETURNING ${RUN_COLUMNS}`,
-          [cmd.now, cmd.workspaceId, cmd.identityHash, since],
-        );
-        if (recent) return { disposition: 'cooldown', row: recent };
+      const [result] = await exec<Array<Row & { scope_workspace_ok: boolean; scope_tenant_ok: boolean; scope_policies_found: string; disposition: Disposition | null }>>(sql, params);
+      if (!result?.scope_workspace_ok) throw new OpsError('not_found', 'workspace not found');
+      if (!result.scope_tenant_ok) throw new OpsError('not_found', 'tenant not found in this workspace');
+      if (Number(result.scope_policies_found) !== cmd.policyIds.length) {
+        throw new OpsError('not_found', 'one or more policies not found for this tenant', { issues: ['inputs.policy_ids: unknown policy'] });
       }
-      const [created] = await exec(
-        `INSERT INTO operation_runs (id, workspace_id, tenant_id, user_id, initiator_name, type, status, outcome,
-                                     run_identity_hash, context, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'queued', 'pending', ?, ?::jsonb, ?, ?)
-         ON CONFLICT DO NOTHING
-         RETURNING ${RUN_COLUMNS}`,
-        [
-          cmd.id,
-          cmd.workspaceId,
-          cmd.tenantId,
-          cmd.userId,
-          cmd.initiatorName,
-          cmd.type,
-          cmd.identityHash,
-          JSON.stringify(cmd.context),
-          cmd.now,
-          cmd.now,
-        ],
-      );
-      if (created) return { disposition: 'created', row: created };
+      if (result.disposition) {
+        const { scope_workspace_ok: _w, scope_tenant_ok: _t, scope_policies_found: _p, disposition, ...row } = result;
+        return { disposition, row: row as Row };
+      }
       if (cmd.explicitRunId) {
         // the caller's run id exists but is neither active nor cooling down
         const existing = await getRun(cmd.workspaceId, cmd.id);

@@ -13,13 +13,7 @@ export function pgTimestamp(value: string | Date | null): Date | null {
   return date;
 }
 
-/** A uuid[] literal; callers pass validated UUIDs only. */
-export function uuidArray(ids: readonly string[]): string {
-  for (const id of ids) {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new Error('uuidArray: not a uuid');
-  }
-  return `{${ids.join(',')}}`;
-}
+export { uuidArray } from '@ops/db';
 
 export function pgBigint(value: string | number | null): number | null {
   return value === null ? null : Number(value);
