@@ -1,4 +1,5 @@
 import { OpsError } from '@ops/contracts';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { useLedgerHarness } from './harness.ts';
 
@@ -78,6 +79,40 @@ describe('ensure_run', () => {
     expect(after.disposition).toBe('created');
     expect(after.run.id).not.toBe(first.run.id);
     h.clock.set(new Date());
+  });
+
+  it('a run completing while ensure_run waits for its row lock → cooldown, never a second run', async () => {
+    const [, , p3] = await policiesOf(tenant(1).id);
+    const request = { workspace_id: h.seed.workspace.id, tenant_id: tenant(1).id, type: 'assignments.fetch' as const, inputs: { policy_ids: [p3!] }, initiator };
+    const first = await h.client.ensureRun(request);
+    expect(first.disposition).toBe('created');
+    // the ledger's event batch holds the row and completes the run, not yet committed
+    const completing = new pg.Client({ connectionString: h.db.url });
+    await completing.connect();
+    try {
+      await completing.query('BEGIN');
+      await completing.query(
+        `UPDATE operation_runs SET status = 'completed', outcome = 'succeeded', completed_at = $2, updated_at = $2 WHERE id = $1`,
+        [first.run.id, h.clock.now()],
+      );
+      // ensure_run reads the run as queued, then blocks on its row lock
+      const pending = h.client.ensureRun(request);
+      await expect.poll(async () => {
+        // a backend blocked by this transaction: ensure_run's statement
+        const { rows } = await completing.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))');
+        return rows[0].n;
+      }).toBeGreaterThan(0);
+      await completing.query('COMMIT');
+      const second = await pending;
+      expect(second).toMatchObject({ disposition: 'cooldown', run: { id: first.run.id, status: 'completed' } });
+    } finally {
+      await completing.end();
+    }
+    const { rows } = await h.service.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ rows: unknown[] }>(`SELECT id FROM operation_runs WHERE run_identity_hash = '${first.run.run_identity_hash}'`, [], 'run');
+    expect(rows).toHaveLength(1);
   });
 
   it('a workspace-scoped type has no cooldown and needs no tenant', async () => {

@@ -85,6 +85,15 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
    * of them changes a row. A conflicting concurrent insert leaves all three
    * empty (ON CONFLICT DO NOTHING against the partial unique index): we look
    * again, and three rounds settle any race.
+   *
+   * All the CTEs read ONE snapshot. When the active run completes while this
+   * statement waits for its row lock, the active UPDATE re-checks the new
+   * row version and skips it, but the snapshot still shows the run active
+   * and no completion — the INSERT would then start a second run inside the
+   * cooldown. `seen_active` (the snapshot's view) stops the cooldown check
+   * and the INSERT in that case; the next round's fresh snapshot sees the
+   * completion and answers `cooldown` (test: "a run completing while
+   * ensure_run waits for its row lock").
    */
   async function ensureRun(cmd: EnsureCommand): Promise<EnsureResult> {
     // the identity predicate that hits the matching partial unique index
@@ -99,6 +108,9 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
           (SELECT count(*) FROM policies WHERE tenant_id = ? AND workspace_id = ? AND id = ANY(?::uuid[])) AS policies_found
       ),
       ok AS (SELECT 1 FROM checked WHERE workspace_ok AND tenant_ok AND policies_found = ?),
+      seen_active AS (
+        SELECT 1 FROM operation_runs WHERE ${scope} AND run_identity_hash = ? AND status IN ('queued', 'running')
+      ),
       active AS (
         UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ?
          WHERE EXISTS (SELECT 1 FROM ok) AND ${scope} AND run_identity_hash = ? AND status IN ('queued', 'running')
@@ -106,7 +118,7 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
       ),
       recent AS (
         UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ?
-         WHERE ?::boolean AND NOT EXISTS (SELECT 1 FROM active)
+         WHERE ?::boolean AND NOT EXISTS (SELECT 1 FROM seen_active)
            AND id = (SELECT id FROM operation_runs
                       WHERE EXISTS (SELECT 1 FROM ok)
                         AND workspace_id = ? AND run_identity_hash = ? AND status = 'completed' AND completed_at > ?
@@ -117,7 +129,7 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
         INSERT INTO operation_runs (id, workspace_id, tenant_id, user_id, initiator_name, type, status, outcome,
                                     run_identity_hash, context, created_at, updated_at)
         SELECT ?::uuid, ?::uuid, ?::uuid, ?::uuid, ?, ?, 'queued', 'pending', ?, ?::jsonb, ?::timestamptz, ?::timestamptz
-         WHERE EXISTS (SELECT 1 FROM ok) AND NOT EXISTS (SELECT 1 FROM active) AND NOT EXISTS (SELECT 1 FROM recent)
+         WHERE EXISTS (SELECT 1 FROM ok) AND NOT EXISTS (SELECT 1 FROM seen_active) AND NOT EXISTS (SELECT 1 FROM recent)
         ON CONFLICT DO NOTHING
         RETURNING ${RUN_COLUMNS}
       ),
@@ -138,6 +150,8 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
       cmd.workspaceId,
       uuidArray(cmd.policyIds),
       cmd.policyIds.length,
+      ...scopeParams,
+      cmd.identityHash,
       cmd.now,
       ...scopeParams,
       cmd.identityHash,
