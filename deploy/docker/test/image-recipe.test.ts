@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlin
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { describeKeys } from '@ops/config';
+import { describeKeys, SERVICE_NODE_OPTIONS } from '@ops/config';
 import { DB_ROLES } from '@ops/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerConfigSchema } from '../../../services/assignment-worker/src/config.ts';
@@ -244,6 +244,8 @@ describe('deploy/docker/Dockerfile', () => {
     expect(final.instructions.some((i) => i.keyword === 'RUN' && /apt-get install .*\btini\b/.test(i.args))).toBe(true);
 
     expect(imageEnv['NODE_ENV']).toBe('production');
+    // the same heap limits as `pnpm start` and the bench (one source: @ops/config)
+    expect(imageEnv['NODE_OPTIONS']).toBe(SERVICE_NODE_OPTIONS);
     // the contract with compose/Kubernetes (docs/images.md)
     expect(cmd).toEqual(['node', '--import', '@ops/runtime/register', 'src/main.ts']);
     expect(healthcheck[0]).toBe('node');

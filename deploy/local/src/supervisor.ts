@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { formatLogLine } from './log-format.ts';
+import { serviceNodeOptions } from '@ops/config';
 
 export interface ChildSpec {
   readonly name: string;
@@ -23,7 +24,8 @@ export interface Supervised {
 export function startChild(spec: ChildSpec, pretty: boolean, root: string): Supervised {
   const child = spawn(process.execPath, [spec.script, ...(spec.args ?? [])], {
     cwd: root,
-    env: spec.env,
+    // the services' heap limits, as in the image (libs/config node-options.ts)
+    env: { ...spec.env, NODE_OPTIONS: serviceNodeOptions(spec.env['NODE_OPTIONS']) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -2,6 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream } from '@nats-io/jetstream';
 import { createNames, type Names } from '@ops/contracts';
+import { serviceNodeOptions } from '@ops/config';
 import { DB_ROLES, withDatabase } from '@ops/db';
 import { createLedgerClient, dispatch } from '@ops/ledger-client';
 import { deleteTopology } from '@ops/nats';
@@ -75,7 +76,7 @@ async function startFakeGraph(ctx: BenchContext, nodeFlags: string[]): Promise<{
     name: 'fake-graph',
     args: ['services/fake-graph/src/main.ts'],
     nodeFlags,
-    env: { ...baseEnv(), FAKE_GRAPH_PORT: String(port), FAKE_GRAPH_CLIENT_SECRET: GRAPH_SECRET, FAKE_GRAPH_LATENCY_MS: '0', LOG_LEVEL: ctx.logLevel },
+    env: { ...baseEnv(), NODE_OPTIONS: serviceNodeOptions(process.env['NODE_OPTIONS']), FAKE_GRAPH_PORT: String(port), FAKE_GRAPH_CLIENT_SECRET: GRAPH_SECRET, FAKE_GRAPH_LATENCY_MS: '0', LOG_LEVEL: ctx.logLevel, ...ctx.serviceEnv },
   });
   await waitReady(child, port);
   return { child, url: `http://127.0.0.1:${port}` };
@@ -141,7 +142,9 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
   const prefix = `bench${tag}`;
   const names = createNames(prefix);
   const flags = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : []);
-  const common = { ...baseEnv(), NATS_URL: ctx.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: ctx.logLevel, ...ctx.serviceEnv };
+  // the services' heap limits as `pnpm start` and the image set them; --service-env NODE_OPTIONS=… overrides
+  const env0 = baseEnv();
+  const common = { ...env0, NODE_OPTIONS: serviceNodeOptions(env0['NODE_OPTIONS']), NATS_URL: ctx.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: ctx.logLevel, ...ctx.serviceEnv };
   // leftovers of an interrupted bench with the same prefix
   const nc0 = await connect({ servers: ctx.natsUrl });
   await deleteTopology(nc0, names).catch(() => undefined);
