@@ -49,7 +49,9 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
   const jsm = await jetstreamManager(nc);
   const repo = createRunsRepository(orm.em);
 
-  const api: Service = await startLedgerApi({ nc, names, repo, clock, logger, metrics, maxRequestBytes: config.LEDGER_MAX_REQUEST_BYTES });
+  const api: Service = await startLedgerApi({ nc, names, repo, clock, logger, metrics, maxRequestBytes: config.LEDGER_MAX_REQUEST_BYTES,
+    admission: { maxInFlight: config.LEDGER_API_MAX_IN_FLIGHT, maxQueued: config.LEDGER_API_MAX_QUEUED },
+  });
   const events: BatchConsumer = await startLedgerEventsConsumer({
     nc,
     jsm,

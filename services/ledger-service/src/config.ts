@@ -14,6 +14,11 @@ export const ledgerConfigSchema = z.object({
   LEDGER_MAX_EVENT_BYTES: intKey(16 * 1024, 256, 1024 * 1024).describe('largest accepted ledger event (bytes)'),
   /** larger API requests are refused as bad requests */
   LEDGER_MAX_REQUEST_BYTES: intKey(64 * 1024, 256, 1024 * 1024).describe('largest accepted ops.ledger.api request (bytes)'),
+  /** API requests handled at once (beyond: queued) */
+  LEDGER_API_MAX_IN_FLIGHT: intKey(32, 1, 1000).describe('ops.ledger.api requests handled at once; more wait in a queue'),
+  /** API requests waiting; beyond: refused as overloaded (unavailable, retry). 32 + 256 at ~200 requests/s
+   *  is ~1.5 s of queue: well inside a caller's 5 s timeout, so queued work is not wasted */
+  LEDGER_API_MAX_QUEUED: intKey(256, 0, 100_000).describe('ops.ledger.api requests that may wait; beyond, refused as overloaded (retryable)'),
   /** PostgreSQL connections of the ledger */
   DB_POOL_MAX: intKey(10, 1, 100).describe('PostgreSQL pool size'),
 });

@@ -298,6 +298,7 @@ export async function runOpenLoop(ctx: BenchContext, rate: number, seconds: numb
     const producers = await opsProducers(ctx, stack.names, 4);
     const r = await runPaced(count, rate, 4, producers.send);
     await producers.close();
+    if (r.errors > 0) log(`  open loop: ${r.errors} dispatch(es) failed, e.g. ${r.errorSamples.join(' | ')}`);
     return {
       rate,
       dispatches: count,

@@ -77,9 +77,16 @@ export async function runProducers(seqs: readonly (readonly number[])[], send: S
  * earlier dispatches are doing; its latency counts from when it was DUE (no
  * coordinated omission). Producers are used round-robin.
  */
-export async function runPaced(count: number, ratePerSec: number, producers: number, send: Send): Promise<{ latencies: number[]; errors: number; lateStartMaxMs: number }> {
+export async function runPaced(
+  count: number,
+  ratePerSec: number,
+  producers: number,
+  send: Send,
+): Promise<{ latencies: number[]; errors: number; errorSamples: string[]; lateStartMaxMs: number }> {
   const latencies: number[] = [];
   let errors = 0;
+  // the first distinct messages: an error count alone does not say what failed
+  const errorSamples = new Set<string>();
   let lateStartMaxMs = 0;
   const inflight: Promise<void>[] = [];
   const start = nowMs() + 20;
@@ -93,7 +100,10 @@ export async function runPaced(count: number, ratePerSec: number, producers: num
       inflight.push(
         send(i % producers, i).then(
           () => void latencies.push(nowMs() - due),
-          () => void (errors += 1),
+          (err: unknown) => {
+            errors += 1;
+            if (errorSamples.size < 5) errorSamples.add(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+          },
         ),
       );
       next += 1;
@@ -101,7 +111,7 @@ export async function runPaced(count: number, ratePerSec: number, producers: num
     await new Promise<void>((r) => setTimeout(r, 1));
   }
   await Promise.all(inflight);
-  return { latencies, errors, lateStartMaxMs };
+  return { latencies, errors, errorSamples: [...errorSamples], lateStartMaxMs };
 }
 
 /** per-run latencies: completion time minus the first dispatch of the run/job id */

@@ -26,6 +26,7 @@ import {
 } from '@ops/contracts';
 import type { Logger } from '@ops/logging';
 import { randomUUID } from 'node:crypto';
+import { createAdmission } from '../domain/admission.ts';
 import type { Clock } from '../domain/clock.ts';
 import { toRunView } from '../domain/run-view.ts';
 import { pgTimestamp } from '../repositories/sql-values.ts';
@@ -40,6 +41,8 @@ export interface LedgerApiDeps {
   readonly logger: Logger;
   readonly metrics: LedgerMetrics;
   readonly maxRequestBytes: number;
+  /** requests handled at once / waiting; beyond both, refused as overloaded */
+  readonly admission: { readonly maxInFlight: number; readonly maxQueued: number };
 }
 
 /**
@@ -54,6 +57,7 @@ export async function startLedgerApi(deps: LedgerApiDeps): Promise<Service> {
     description: 'operations ledger: ensure_run, get_run, list_runs, record_duplicate, list_workspaces, list_active_runs',
   });
   const group = service.addGroup(deps.names.ledgerApiGroup);
+  const admission = createAdmission(deps.admission);
   const endpoints: Record<LedgerApiEndpoint, (data: Uint8Array) => Promise<unknown>> = {
     ensure_run: (data) => ensureRun(deps, data),
     get_run: (data) => getRun(deps, data),
@@ -69,7 +73,13 @@ export async function startLedgerApi(deps: LedgerApiDeps): Promise<Service> {
           deps.logger.error({ err, endpoint }, 'ledger api subscription error');
           return;
         }
-        void respond(deps, endpoint, msg, handle);
+        const admitted = admission.offer(() => respond(deps, endpoint, msg, handle));
+        if (!admitted) {
+          // overloaded: a fast, retryable refusal instead of an unbounded backlog
+          const body = errorReplyBody(new OpsError('unavailable', 'the ledger service is overloaded; retry later'));
+          msg.respondError(ERROR_STATUS.unavailable, body.error.message, encodeJson(body));
+          deps.metrics.apiRequests.inc({ endpoint, result: 'overloaded' });
+        }
       },
     });
   }
