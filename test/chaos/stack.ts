@@ -498,9 +498,11 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
 export async function settleAndVerify(stack: ChaosStack, dispatched: DispatchStats, timeoutMs: number): Promise<{ verdict: Verdict; allTerminalAt: number }> {
   await waitCompletedAtLeast(stack, RUNS, timeoutMs);
   const allTerminalAt = Date.now();
-  // give the last acks and the ledger's last batch a moment; OPS_JOBS drains once every job is acked
+  // give the last acks and the ledger's last batch a moment; OPS_JOBS drains once every job is acked.
+  // 60 s = twice the ledger consumer's 30 s ack wait: an event whose delivery was cut by a fault
+  // (and that is already applied through another delivery) is redelivered and acked only after it
   const jsm = await jetstreamManager(stack.nc);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const worker = await jsm.consumers.info(stack.names.streams.jobs, stack.names.consumers.assignmentWorker).catch(() => null);
     const ledger = await jsm.consumers.info(stack.names.streams.ledger, stack.names.consumers.ledgerEvents).catch(() => null);
