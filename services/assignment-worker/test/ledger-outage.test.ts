@@ -1,4 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
+import { encodeJson, errorReplyBody, OpsError } from '@ops/contracts';
 import { DB_ROLES } from '@ops/db';
 import { describe, expect, it } from 'vitest';
 import { testEnv } from '../../../test/support/env.ts';
@@ -15,6 +16,20 @@ import { useWorkerStack } from './harness.ts';
  * (docs/reliability.md, finding 1).
  */
 const h = useWorkerStack({ tenants: 1, policiesPerTenant: 2 });
+
+async function restartLedger(): Promise<void> {
+  const { logger } = captureLogger('ledger-service');
+  h.service = await startLedgerService({
+    config: ledgerConfigSchema.parse({
+      NATS_URL: testEnv.NATS_URL.join(','),
+      DATABASE_URL: h.db.urlAs(DB_ROLES.ledger),
+      NATS_PREFIX: h.names.prefix,
+      HTTP_PORT: '0',
+    }),
+    logger,
+    clock: h.clock,
+  });
+}
 
 describe('ledger-service outage while a job is held', () => {
   it('spends no delivery: the run completes as attempt 1 after the ledger returns', async () => {
@@ -33,18 +48,33 @@ describe('ledger-service outage while a job is held', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${worker.http.port}/metrics`)).text();
     expect(metrics).toMatch(/^ops_worker_ledger_retries_total(\{[^}]*\})? [1-9]\d*$/m);
 
-    const { logger } = captureLogger('ledger-service');
-    h.service = await startLedgerService({
-      config: ledgerConfigSchema.parse({
-        NATS_URL: testEnv.NATS_URL.join(','),
-        DATABASE_URL: h.db.urlAs(DB_ROLES.ledger),
-        NATS_PREFIX: h.names.prefix,
-        HTTP_PORT: '0',
-      }),
-      logger,
-      clock: h.clock,
-    });
+    await restartLedger();
     const done = await h.waitCompleted(run.id, 30_000);
     expect(done).toMatchObject({ outcome: 'succeeded', attempt: 1, summary_counts: { total: 2, processed: 2, failed: 0 } });
+    await worker.stopIntake(); // the next test starts its own after the ledger is down
   }, 60_000);
+
+  it('an error the ledger answers (internal) is not waited out in place: the job is handed back and runs on a later delivery', async () => {
+    const { run } = await h.dispatch('assignments.fetch', 0, [(await h.policies(0))[0]!.id]);
+    await h.service.stopIntake();
+    await h.service.close();
+    // a responder that answers get_run with an internal error, twice
+    let answered = 0;
+    const sub = h.nc.subscribe(h.names.ledgerApiSubject('get_run'), {
+      callback: (_err, msg) => {
+        answered += 1;
+        msg.respond(encodeJson(errorReplyBody(new OpsError('internal', 'unexpected internal error'))));
+        if (answered >= 2) sub.unsubscribe();
+      },
+    });
+    await h.startWorker({ WORKER_MAX_DELIVER: '2' });
+    await expect.poll(() => answered, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    const jsm = await jetstreamManager(h.nc);
+    await expect.poll(async () => (await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker)).num_redelivered, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect.poll(() => sub.isClosed(), { timeout: 20_000 }).toBe(true);
+    await restartLedger();
+    const done = await h.waitCompleted(run.id, 30_000);
+    expect(done.outcome).toBe('succeeded');
+    expect(done.attempt).toBeGreaterThanOrEqual(2);
+  }, 90_000);
 });

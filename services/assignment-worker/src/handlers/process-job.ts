@@ -67,6 +67,11 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
     msg.nak(HAND_BACK_DELAY_MS);
     return 'released';
   }
+  if ('error' in run) {
+    log.warn({ err: run.error }, 'get_run failed; job retried later');
+    msg.nak(LEDGER_RETRY_MS);
+    return 'retry';
+  }
   if (run.run_identity_hash !== job.run_identity_hash || run.type !== job.type || run.tenant_id !== job.tenant_id) {
     return deadLetterJob(deps, msg, 'run_mismatch', 'the job does not match its run in the ledger');
   }
@@ -136,7 +141,7 @@ async function readRun(
   job: JobV1,
   release: AbortSignal,
   log: WorkerDeps['logger'],
-): Promise<RunV1 | 'not_found' | 'released'> {
+): Promise<RunV1 | 'not_found' | 'released' | { error: Error }> {
   // the ack-wait clock runs during the request and the backoff alike
   const working = setInterval(() => msg.working(), deps.settings.heartbeatMs);
   try {
@@ -145,6 +150,10 @@ async function readRun(
         return await deps.ledger.getRun({ workspace_id: job.workspace_id, run_id: job.run_id });
       } catch (err) {
         if (isOpsError(err) && err.code === 'not_found') return 'not_found';
+        // only an unreachable ledger is waited out in place; an error the ledger
+        // answered (internal, …) may be specific to this job: hand it back with a
+        // delay rather than hold a slot forever (the consumer never drops it)
+        if (isOpsError(err) && err.code !== 'unavailable' && err.code !== 'timeout') return { error: err };
         const delay = Math.min(LEDGER_RETRY_FIRST_MS * 2 ** retry, LEDGER_RETRY_MS);
         if (retry % 10 === 0) log.warn({ err, retry, retryInMs: delay }, 'ledger unavailable; holding the job and asking again');
         deps.metrics.ledgerRetries.inc();
