@@ -252,7 +252,8 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
       const rows = await c.query<{ id: string; status: string; outcome: string; ok_counts: boolean; dedupe_hits: number; done_ms: number; attempt: number }>(
         `SELECT id, status, outcome, dedupe_hits, attempt,
                 summary_counts = '{"total":1,"processed":1,"failed":0}'::jsonb AS ok_counts,
-                extract(epoch FROM updated_at) * 1000 AS done_ms
+                -- completed_at, not updated_at: a later dedupe hit (W2's cooldown dispatches) moves updated_at
+                extract(epoch FROM completed_at) * 1000 AS done_ms
            FROM operation_runs WHERE type = 'assignments.fetch'`,
       );
       const executed = await c.query<{ n: string }>('SELECT count(DISTINCT run_id) AS n FROM assignment_snapshots');
