@@ -1,11 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { encodeJson, errorReplyBody, OpsError } from '@ops/contracts';
-import { DB_ROLES } from '@ops/db';
 import { describe, expect, it } from 'vitest';
-import { testEnv } from '../../../test/support/env.ts';
-import { captureLogger } from '../../../test/support/logger.ts';
-import { startLedgerService } from '../../ledger-service/src/app.ts';
-import { ledgerConfigSchema } from '../../ledger-service/src/config.ts';
 import { useWorkerStack } from './harness.ts';
 
 /**
@@ -16,20 +11,6 @@ import { useWorkerStack } from './harness.ts';
  * (docs/reliability.md, finding 1).
  */
 const h = useWorkerStack({ tenants: 1, policiesPerTenant: 2 });
-
-async function restartLedger(): Promise<void> {
-  const { logger } = captureLogger('ledger-service');
-  h.service = await startLedgerService({
-    config: ledgerConfigSchema.parse({
-      NATS_URL: testEnv.NATS_URL.join(','),
-      DATABASE_URL: h.db.urlAs(DB_ROLES.ledger),
-      NATS_PREFIX: h.names.prefix,
-      HTTP_PORT: '0',
-    }),
-    logger,
-    clock: h.clock,
-  });
-}
 
 describe('ledger-service outage while a job is held', () => {
   it('spends no delivery: the run completes as attempt 1 after the ledger returns', async () => {
@@ -48,7 +29,7 @@ describe('ledger-service outage while a job is held', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${worker.http.port}/metrics`)).text();
     expect(metrics).toMatch(/^ops_worker_ledger_retries_total(\{[^}]*\})? [1-9]\d*$/m);
 
-    await restartLedger();
+    h.service = await h.startService();
     const done = await h.waitCompleted(run.id, 30_000);
     expect(done).toMatchObject({ outcome: 'succeeded', attempt: 1, summary_counts: { total: 2, processed: 2, failed: 0 } });
     await worker.stopIntake(); // the next test starts its own after the ledger is down
@@ -72,7 +53,7 @@ describe('ledger-service outage while a job is held', () => {
     const jsm = await jetstreamManager(h.nc);
     await expect.poll(async () => (await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker)).num_redelivered, { timeout: 20_000 }).toBeGreaterThan(0);
     await expect.poll(() => sub.isClosed(), { timeout: 20_000 }).toBe(true);
-    await restartLedger();
+    h.service = await h.startService();
     const done = await h.waitCompleted(run.id, 30_000);
     expect(done.outcome).toBe('succeeded');
     expect(done.attempt).toBeGreaterThanOrEqual(2);

@@ -17,6 +17,8 @@ export interface LedgerHarness {
   nc: NatsConnection;
   client: LedgerClient;
   service: LedgerService;
+  /** another in-process ledger-service with the harness's configuration (tests that stop and restart it) */
+  startService(): Promise<LedgerService>;
   clock: ReturnType<typeof shiftableClock>;
   logLines: string[];
   seed: SeedReport;
@@ -52,7 +54,8 @@ export function useLedgerHarness(overrides: Record<string, string> = {}, options
       HTTP_PORT: '0',
       ...overrides,
     });
-    h.service = await startLedgerService({ config, logger, clock: h.clock });
+    h.startService = () => startLedgerService({ config, logger, clock: h.clock });
+    h.service = await h.startService();
     h.nc = await connectTestNats();
     h.client = createLedgerClient(h.nc, h.names);
   });
