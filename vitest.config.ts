@@ -9,7 +9,14 @@ const jsonReport = process.env['VITEST_JSON_REPORT'];
 // NATS prefix, so files run in parallel.
 export default defineConfig({
   test: {
-    include: ['libs/*/src/**/*.test.ts', 'libs/*/test/**/*.test.ts', 'services/*/src/**/*.test.ts', 'services/*/test/**/*.test.ts', 'deploy/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'libs/*/src/**/*.test.ts',
+      'libs/*/test/**/*.test.ts',
+      'services/*/src/**/*.test.ts',
+      'services/*/test/**/*.test.ts',
+      'deploy/*/test/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', '.tools/**'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',

@@ -1,18 +1,18 @@
-import { loadConfig } from '@ops/config';
-import { DB_ROLES } from '@ops/db';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig } from '@ops/config';
+import { DB_ROLES } from '@ops/db';
 import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
-import { natsPermissions, NATS_USERS, type NatsUser } from '../deploy/nats/permissions.ts';
+import { NATS_USERS, type NatsUser, natsPermissions } from '../deploy/nats/permissions.ts';
+import { workerConfigSchema } from '../services/assignment-worker/src/config.ts';
+import { fakeGraphConfigSchema } from '../services/fake-graph/src/config.ts';
+import { housekeepingConfigSchema } from '../services/housekeeping/src/config.ts';
 import { ledgerConfigSchema } from '../services/ledger-service/src/config.ts';
 import { seedConfigSchema } from '../services/ledger-service/src/seed/config.ts';
-import { workerConfigSchema } from '../services/assignment-worker/src/config.ts';
-import { housekeepingConfigSchema } from '../services/housekeeping/src/config.ts';
-import { fakeGraphConfigSchema } from '../services/fake-graph/src/config.ts';
 import { opsctlConfigSchema } from '../services/opsctl/src/config.ts';
 import { ROOT } from './support/process.ts';
 
@@ -60,8 +60,14 @@ function requiredKeys(schema: Schema): string[] {
 function checkEnv(process: string, env: Record<string, string>): void {
   const schema = SCHEMAS[process]!;
   const known = Object.keys(schema.shape);
-  expect(Object.keys(env).filter((k) => !known.includes(k)), `${process}: keys no schema reads`).toEqual([]);
-  expect(requiredKeys(schema).filter((k) => !(k in env)), `${process}: required keys not set`).toEqual([]);
+  expect(
+    Object.keys(env).filter((k) => !known.includes(k)),
+    `${process}: keys no schema reads`,
+  ).toEqual([]);
+  expect(
+    requiredKeys(schema).filter((k) => !(k in env)),
+    `${process}: required keys not set`,
+  ).toEqual([]);
   expect(() => loadConfig(schema, env), process).not.toThrow();
 }
 
@@ -81,7 +87,9 @@ interface ComposeService {
 }
 
 async function compose(): Promise<Record<string, ComposeService>> {
-  const doc = parse(await readFile(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+  const doc = parse(await readFile(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, ComposeService>;
+  };
   return doc.services;
 }
 
@@ -131,7 +139,10 @@ describe('docker-compose.yml', () => {
     expect(s['nats']!.healthcheck).toBeDefined();
     expect(s['postgres']!.healthcheck).toBeDefined();
     expect(s['seed']!.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
-    expect(s['ledger-service']!.depends_on).toEqual({ nats: { condition: 'service_healthy' }, seed: { condition: 'service_completed_successfully' } });
+    expect(s['ledger-service']!.depends_on).toEqual({
+      nats: { condition: 'service_healthy' },
+      seed: { condition: 'service_completed_successfully' },
+    });
     expect(s['assignment-worker']!.depends_on?.['ledger-service']).toEqual({ condition: 'service_healthy' });
     expect(s['housekeeping']!.depends_on?.['ledger-service']).toEqual({ condition: 'service_healthy' });
     // the worker scales with --scale: no fixed container name or host port
@@ -141,7 +152,9 @@ describe('docker-compose.yml', () => {
 
   it('mounts the shipped NATS config and the role script', async () => {
     const s = await compose();
-    expect(s['nats']!.volumes).toEqual(expect.arrayContaining(['./deploy/nats/nats.conf:/etc/nats/nats.conf:ro', './deploy/nats/auth.conf:/etc/nats/auth.conf:ro']));
+    expect(s['nats']!.volumes).toEqual(
+      expect.arrayContaining(['./deploy/nats/nats.conf:/etc/nats/nats.conf:ro', './deploy/nats/auth.conf:/etc/nats/auth.conf:ro']),
+    );
     expect(s['nats']!.command).toEqual(['-c', '/etc/nats/nats.conf', '-sd', '/data/jetstream']);
     for (const user of NATS_USERS) expect(s['nats']!.environment).toHaveProperty(natsPermissions()[user].passwordEnv);
     expect(s['postgres']!.volumes).toContain('./deploy/postgres/init-roles.sh:/docker-entrypoint-initdb.d/10-init-roles.sh:ro');
@@ -197,7 +210,9 @@ function podTemplate(doc: K8sDoc): PodTemplate | undefined {
 
 /** the ConfigMap literals of a kustomization (configMapGenerator) by name */
 async function generatedConfigMaps(dir: string): Promise<Record<string, Record<string, string>>> {
-  const k = parse(await readFile(join(ROOT, dir, 'kustomization.yaml'), 'utf8')) as { configMapGenerator?: Array<{ name: string; literals?: string[] }> };
+  const k = parse(await readFile(join(ROOT, dir, 'kustomization.yaml'), 'utf8')) as {
+    configMapGenerator?: Array<{ name: string; literals?: string[] }>;
+  };
   const maps: Record<string, Record<string, string>> = {};
   for (const gen of k.configMapGenerator ?? []) {
     maps[gen.name] = Object.fromEntries((gen.literals ?? []).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
@@ -214,7 +229,8 @@ function processOf(c: Container): string {
 describe('Kubernetes manifests (deploy/)', () => {
   it('run each process with an environment its schema accepts, its own NATS user and database role, from ConfigMap and Secret', async () => {
     const configMaps = await generatedConfigMaps('deploy/base');
-    const template = (parseAllDocuments(await readFile(join(ROOT, 'deploy/base/secret.template.yaml'), 'utf8'))[0]!.toJS() as K8sDoc).stringData!;
+    const template = (parseAllDocuments(await readFile(join(ROOT, 'deploy/base/secret.template.yaml'), 'utf8'))[0]!.toJS() as K8sDoc)
+      .stringData!;
     let checked = 0;
     for (const doc of await manifests()) {
       for (const c of podTemplate(doc)?.spec.containers ?? []) {
@@ -236,7 +252,10 @@ describe('Kubernetes manifests (deploy/)', () => {
         checkEnv(proc, env);
         const { nats, role } = IDENTITY[proc]!;
         expect(env['NATS_USER'], proc).toBe(nats);
-        if (nats) expect(c.env!.find((e) => e.name === 'NATS_PASSWORD')!.valueFrom!.secretKeyRef!.key, proc).toBe(natsPermissions()[nats].passwordEnv);
+        if (nats)
+          expect(c.env!.find((e) => e.name === 'NATS_PASSWORD')!.valueFrom!.secretKeyRef!.key, proc).toBe(
+            natsPermissions()[nats].passwordEnv,
+          );
         if (role) {
           const key = c.env!.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef!.key;
           expect(new URL(template[key]!.replace(/<[^>]+>/g, 'x')).username, proc).toBe(role);
@@ -264,7 +283,11 @@ describe('Kubernetes manifests (deploy/)', () => {
         expect(c.readinessProbe?.httpGet?.port, proc).toBe('http');
         expect(c.readinessProbe?.httpGet?.path, proc).toBe(proc === 'fake-graph' ? '/healthz' : '/readyz');
         if (proc !== 'fake-graph') {
-          expect(pod.metadata?.annotations, proc).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+          expect(pod.metadata?.annotations, proc).toMatchObject({
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(port),
+            'prometheus.io/path': '/metrics',
+          });
           services++;
         }
       }
@@ -283,7 +306,11 @@ describe('Kubernetes manifests (deploy/)', () => {
         expect(c.resources?.requests, c.name).toHaveProperty('cpu');
         expect(c.resources?.requests, c.name).toHaveProperty('memory');
         expect(c.resources?.limits, c.name).toHaveProperty('memory');
-        expect(c.securityContext, c.name).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+        expect(c.securityContext, c.name).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
         containers++;
       }
     }
@@ -298,11 +325,15 @@ describe('Kubernetes manifests (deploy/)', () => {
   });
 
   it('ship a Secret template with placeholders only', async () => {
-    const template = (parseAllDocuments(await readFile(join(ROOT, 'deploy/base/secret.template.yaml'), 'utf8'))[0]!.toJS() as K8sDoc).stringData!;
+    const template = (parseAllDocuments(await readFile(join(ROOT, 'deploy/base/secret.template.yaml'), 'utf8'))[0]!.toJS() as K8sDoc)
+      .stringData!;
     for (const [key, value] of Object.entries(template)) expect(value, key).toMatch(/<[^>]+>/);
     // the generator writes every key the template has
     const generated = execFileSync('bash', [join(ROOT, 'deploy/make-secrets.sh')], { encoding: 'utf8' });
-    const keys = generated.trim().split('\n').map((l) => l.slice(0, l.indexOf('=')));
+    const keys = generated
+      .trim()
+      .split('\n')
+      .map((l) => l.slice(0, l.indexOf('=')));
     expect(keys).toEqual(expect.arrayContaining(Object.keys(template)));
   });
 
@@ -312,14 +343,32 @@ describe('Kubernetes manifests (deploy/)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ops-deploy-'));
     try {
       await cp(join(ROOT, 'deploy'), join(dir, 'deploy'), { recursive: true, filter: (src) => !src.includes('node_modules') });
-      await writeFile(join(dir, 'deploy/overlays/dev/secrets.env'), execFileSync('bash', [join(ROOT, 'deploy/make-secrets.sh')], { encoding: 'utf8' }));
+      await writeFile(
+        join(dir, 'deploy/overlays/dev/secrets.env'),
+        execFileSync('bash', [join(ROOT, 'deploy/make-secrets.sh')], { encoding: 'utf8' }),
+      );
       const render = (overlay: string) =>
-        parseAllDocuments(execFileSync('kubectl', ['kustomize', join(dir, 'deploy/overlays', overlay)], { encoding: 'utf8' })).map((d) => d.toJS() as K8sDoc);
+        parseAllDocuments(execFileSync('kubectl', ['kustomize', join(dir, 'deploy/overlays', overlay)], { encoding: 'utf8' })).map(
+          (d) => d.toJS() as K8sDoc,
+        );
       const dev = render('dev');
       const prod = render('prod');
       const kinds = (docs: K8sDoc[]) => docs.map((d) => `${d.kind}/${d.metadata.name.replace(/-[a-z0-9]{10}$/, '')}`).sort();
       expect(kinds(dev)).toEqual(
-        expect.arrayContaining(['Namespace/ops', 'StatefulSet/nats', 'StatefulSet/postgres', 'Deployment/fake-graph', 'Deployment/ledger-service', 'Deployment/assignment-worker', 'Deployment/housekeeping', 'Job/ops-seed', 'HorizontalPodAutoscaler/assignment-worker', 'PodDisruptionBudget/assignment-worker', 'Secret/ops-secrets', 'ConfigMap/nats-config']),
+        expect.arrayContaining([
+          'Namespace/ops',
+          'StatefulSet/nats',
+          'StatefulSet/postgres',
+          'Deployment/fake-graph',
+          'Deployment/ledger-service',
+          'Deployment/assignment-worker',
+          'Deployment/housekeeping',
+          'Job/ops-seed',
+          'HorizontalPodAutoscaler/assignment-worker',
+          'PodDisruptionBudget/assignment-worker',
+          'Secret/ops-secrets',
+          'ConfigMap/nats-config',
+        ]),
       );
       expect(kinds(prod)).not.toContain('StatefulSet/postgres');
       expect(kinds(prod)).not.toContain('Secret/ops-secrets');
@@ -330,7 +379,8 @@ describe('Kubernetes manifests (deploy/)', () => {
       expect(natsConf['auth.conf']).toBe(await readFile(join(ROOT, 'deploy/nats/auth.conf'), 'utf8'));
       const shared = prod.find((d) => d.kind === 'ConfigMap' && d.metadata.name.startsWith('ops-shared'))!.data!;
       expect(shared['NATS_REPLICAS']).toBe('3');
-      for (const d of [...dev, ...prod]) expect((d.metadata as { namespace?: string }).namespace ?? 'ops', `${d.kind}/${d.metadata.name}`).toBe('ops');
+      for (const d of [...dev, ...prod])
+        expect((d.metadata as { namespace?: string }).namespace ?? 'ops', `${d.kind}/${d.metadata.name}`).toBe('ops');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

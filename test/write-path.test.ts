@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { globSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './support/process.ts';
@@ -40,7 +40,8 @@ describe('the operation_runs write path', () => {
     const offenders: string[] = [];
     for (const file of sources.filter((f) => !f.startsWith(LEDGER) && !isSchemaFile(f) && f !== 'libs/db/src/index.ts')) {
       const text = await readFile(join(ROOT, file), 'utf8');
-      if (/\bOperationRun\b/.test(text) || /(from|import\()\s*['"][^'"]*(ledger-service\/src|runs-repository)/.test(text)) offenders.push(file);
+      if (/\bOperationRun\b/.test(text) || /(from|import\()\s*['"][^'"]*(ledger-service\/src|runs-repository)/.test(text))
+        offenders.push(file);
     }
     expect(offenders).toEqual([]);
   });
@@ -51,7 +52,8 @@ describe('the operation_runs write path', () => {
     for (const manifest of manifests) {
       if (manifest.startsWith(LEDGER)) continue;
       const pkg = JSON.parse(await readFile(join(ROOT, manifest), 'utf8')) as { dependencies?: Record<string, string> };
-      if (Object.keys(pkg.dependencies ?? {}).some((d) => d.includes('ledger-service'))) dependents.push(relative(ROOT, join(ROOT, manifest)));
+      if (Object.keys(pkg.dependencies ?? {}).some((d) => d.includes('ledger-service')))
+        dependents.push(relative(ROOT, join(ROOT, manifest)));
     }
     expect(dependents).toEqual([]);
   });

@@ -43,10 +43,18 @@ const durableConsumer = (stream: string, durable: string) => [
   `$JS.ACK.${stream}.${durable}.>`,
 ];
 /** KV reads: bucket info and (direct) gets */
-const kvRead = (bucket: string) => [...streamInfo(`KV_${bucket}`), `${API}.DIRECT.GET.KV_${bucket}.>`, `${API}.STREAM.MSG.GET.KV_${bucket}`];
+const kvRead = (bucket: string) => [
+  ...streamInfo(`KV_${bucket}`),
+  `${API}.DIRECT.GET.KV_${bucket}.>`,
+  `${API}.STREAM.MSG.GET.KV_${bucket}`,
+];
 const kvWrite = (bucket: string) => [`$KV.${bucket}.>`];
 /** listing keys: kv.keys() runs an ephemeral ordered consumer */
-const kvList = (bucket: string) => [`${API}.CONSUMER.CREATE.KV_${bucket}`, `${API}.CONSUMER.CREATE.KV_${bucket}.>`, `${API}.CONSUMER.DELETE.KV_${bucket}.>`];
+const kvList = (bucket: string) => [
+  `${API}.CONSUMER.CREATE.KV_${bucket}`,
+  `${API}.CONSUMER.CREATE.KV_${bucket}.>`,
+  `${API}.CONSUMER.DELETE.KV_${bucket}.>`,
+];
 /** a micro service answers discovery (`nats micro ls|info|stats`) */
 const microService = (service: string) => [`$SRV.*`, `$SRV.*.${service}`, `$SRV.*.${service}.>`];
 const inbox = (user: string) => [`_INBOX.${user}.>`];
@@ -67,7 +75,13 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
       subscribe: [`${names.ledgerApiGroup}.>`, ...microService(services.ledger), ...inbox('ledger')],
       allowResponses: true,
       denied: {
-        publish: [names.jobSubject('assignments.fetch'), `$KV.${kv.locks}.x`, `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`, `${API}.STREAM.DELETE.${streams.ledger}`, `${API}.STREAM.PURGE.${streams.ledger}`],
+        publish: [
+          names.jobSubject('assignments.fetch'),
+          `$KV.${kv.locks}.x`,
+          `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,
+          `${API}.STREAM.DELETE.${streams.ledger}`,
+          `${API}.STREAM.PURGE.${streams.ledger}`,
+        ],
         subscribe: [names.jobsWildcard, '_INBOX.worker.>', names.housekeepingRunSubject],
       },
     },

@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import { FAILURE_CODE_LIST } from '@ops/contracts';
+import fc from 'fast-check';
 
 /**
  * fast-check arbitraries of hostile messages (issue #6 item 5). Every
@@ -44,7 +44,17 @@ export function withExtraKey(obj: Record<string, unknown>, key: string, value: u
 const junkString = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
-  fc.constantFrom(PLANTED_SECRET, `password=${PLANTED_SECRET_WORD}`, PAYLOAD_MARKER, '', ' ', '\u0000', '\ud800', '${jndi:ldap://x}', "'; DROP TABLE operation_runs; --"),
+  fc.constantFrom(
+    PLANTED_SECRET,
+    `password=${PLANTED_SECRET_WORD}`,
+    PAYLOAD_MARKER,
+    '',
+    ' ',
+    '\u0000',
+    '\ud800',
+    '${jndi:ldap://x}',
+    "'; DROP TABLE operation_runs; --",
+  ),
 );
 
 /** any JSON value, sometimes with the planted secret */
@@ -77,7 +87,9 @@ export function mutated(
     }),
     fc
       .tuple(base, fc.constantFrom(...wrongKeys))
-      .chain(([obj, key]) => fc.constantFrom(...wrong[key]!).map((value) => ({ how: 'wrong_value', text: JSON.stringify({ ...obj, [key]: value }) }))),
+      .chain(([obj, key]) =>
+        fc.constantFrom(...wrong[key]!).map((value) => ({ how: 'wrong_value', text: JSON.stringify({ ...obj, [key]: value }) })),
+      ),
     fc
       .tuple(base, extraKeyName, junkValue)
       .filter(([obj, key]) => !Object.hasOwn(obj, key))
@@ -85,7 +97,16 @@ export function mutated(
   );
 }
 
-const BAD_UTF8: readonly number[][] = [[0xff], [0xfe, 0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80]];
+const BAD_UTF8: readonly number[][] = [
+  [0xff],
+  [0xfe, 0xff],
+  [0xc0, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xe2, 0x82],
+  [0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+];
 
 /**
  * Byte-level garbage around a valid message text: invalid UTF-8, non-JSON,
@@ -113,7 +134,19 @@ export function garbage(
         .oneof(
           fc.string({ maxLength: 200 }),
           validText.map((t) => t.slice(0, Math.max(1, t.length - 1))),
-          fc.constantFrom('{', '{"v":1,', 'undefined', 'NaN', "{'v':1}", '[1,]', '{"a":1}}', PLANTED_SECRET, `{"x":"${PAYLOAD_MARKER}"`, '\u0000', '--\r\n'),
+          fc.constantFrom(
+            '{',
+            '{"v":1,',
+            'undefined',
+            'NaN',
+            "{'v':1}",
+            '[1,]',
+            '{"a":1}}',
+            PLANTED_SECRET,
+            `{"x":"${PAYLOAD_MARKER}"`,
+            '\u0000',
+            '--\r\n',
+          ),
         )
         .filter((t) => enc.encode(t).length > 0 && !isJson(t))
         .map((t) => ({ label: 'not_json', data: enc.encode(t), expect: [expectations.json] })),
@@ -128,12 +161,12 @@ export function garbage(
     },
     {
       weight: 2,
-      arbitrary: fc
-        .tuple(fc.integer({ min: 50, max: Math.floor(limit / 6) - 10 }), fc.boolean())
-        .map(([depth, arrays]) => {
-          const text = arrays ? `${'['.repeat(depth)}"${PAYLOAD_MARKER}"${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
-          return { label: 'deep_nesting', data: enc.encode(text), expect: [expectations.schema] };
-        }),
+      arbitrary: fc.tuple(fc.integer({ min: 50, max: Math.floor(limit / 6) - 10 }), fc.boolean()).map(([depth, arrays]) => {
+        const text = arrays
+          ? `${'['.repeat(depth)}"${PAYLOAD_MARKER}"${']'.repeat(depth)}`
+          : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+        return { label: 'deep_nesting', data: enc.encode(text), expect: [expectations.schema] };
+      }),
     },
     {
       weight: 2,
@@ -146,12 +179,19 @@ export function garbage(
       weight: 1,
       arbitrary: fc.integer({ min: 1000, max: limit - 400 }).map((n) => ({
         label: 'huge_string_field',
-        data: enc.encode(JSON.stringify({ v: 1, run_id: PAYLOAD_MARKER.repeat(Math.ceil(n / PAYLOAD_MARKER.length)).slice(0, n), workspace_id: PLANTED_SECRET })),
+        data: enc.encode(
+          JSON.stringify({
+            v: 1,
+            run_id: PAYLOAD_MARKER.repeat(Math.ceil(n / PAYLOAD_MARKER.length)).slice(0, n),
+            workspace_id: PLANTED_SECRET,
+          }),
+        ),
         expect: [expectations.schema],
       })),
     },
   ];
-  if (expectations.empty) options.push({ weight: 1, arbitrary: fc.constant({ label: 'empty', data: new Uint8Array(0), expect: [expectations.empty] }) });
+  if (expectations.empty)
+    options.push({ weight: 1, arbitrary: fc.constant({ label: 'empty', data: new Uint8Array(0), expect: [expectations.empty] }) });
   return fc.oneof(...options);
 }
 
@@ -173,16 +213,50 @@ export function isUtf8(data: Uint8Array): boolean {
   }
 }
 
-export const json = (label: string, value: unknown, expect: readonly string[]): Hostile => ({ label, data: enc.encode(JSON.stringify(value)), expect });
+export const json = (label: string, value: unknown, expect: readonly string[]): Hostile => ({
+  label,
+  data: enc.encode(JSON.stringify(value)),
+  expect,
+});
 export const text = (label: string, t: string, expect: readonly string[]): Hostile => ({ label, data: enc.encode(t), expect });
 
 /** ISO instants over the whole range the schema accepts (1970 … 9999), with odd offsets. */
 export const anyInstant = fc
-  .tuple(fc.date({ min: new Date('1970-01-02T00:00:00.000Z'), max: new Date('9999-12-30T00:00:00.000Z'), noInvalidDate: true }), fc.constantFrom('Z', '+00:00', '+14:00', '-12:00', '+23:59'))
+  .tuple(
+    fc.date({ min: new Date('1970-01-02T00:00:00.000Z'), max: new Date('9999-12-30T00:00:00.000Z'), noInvalidDate: true }),
+    fc.constantFrom('Z', '+00:00', '+14:00', '-12:00', '+23:59'),
+  )
   .map(([d, offset]) => (offset === 'Z' ? d.toISOString() : d.toISOString().replace('Z', offset)));
 
-export const BAD_UUIDS: readonly unknown[] = ['', 'not-a-uuid', 123, null, true, PLANTED_SECRET, 'x'.repeat(3000), '6f1c2b9e7a3d4f5e8a9b0c1d2e3f4a5b', '{6f1c2b9e-7a3d-4f5e-8a9b-0c1d2e3f4a5b}', '6f1c2b9e-7a3d-4f5e-8a9b-0c1d2e3f4a5', ['6f1c2b9e-7a3d-4f5e-8a9b-0c1d2e3f4a5b'], { id: 1 }];
-export const BAD_DATES: readonly unknown[] = ['', 'yesterday', '2025-13-01T00:00:00Z', '2025-02-30T00:00:00Z', '2025-01-01T00:00:00', '2025-01-01 10:00:00Z', '-000001-01-01T00:00:00Z', '0000-06-01T00:00:00Z', '1969-12-31T23:59:59Z', 0, 1735689600000, null, PLANTED_SECRET];
+export const BAD_UUIDS: readonly unknown[] = [
+  '',
+  'not-a-uuid',
+  123,
+  null,
+  true,
+  PLANTED_SECRET,
+  'x'.repeat(3000),
+  '6f1c2b9e7a3d4f5e8a9b0c1d2e3f4a5b',
+  '{6f1c2b9e-7a3d-4f5e-8a9b-0c1d2e3f4a5b}',
+  '6f1c2b9e-7a3d-4f5e-8a9b-0c1d2e3f4a5',
+  ['6f1c2b9e-7a3d-4f5e-8a9b-0c1d2e3f4a5b'],
+  { id: 1 },
+];
+export const BAD_DATES: readonly unknown[] = [
+  '',
+  'yesterday',
+  '2025-13-01T00:00:00Z',
+  '2025-02-30T00:00:00Z',
+  '2025-01-01T00:00:00',
+  '2025-01-01 10:00:00Z',
+  '-000001-01-01T00:00:00Z',
+  '0000-06-01T00:00:00Z',
+  '1969-12-31T23:59:59Z',
+  0,
+  1735689600000,
+  null,
+  PLANTED_SECRET,
+];
 export const BAD_COUNTS: readonly unknown[] = [
   { total: -1, processed: 0, failed: 0 },
   { total: 1, processed: 2, failed: 0 },

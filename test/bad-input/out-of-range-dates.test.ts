@@ -1,6 +1,6 @@
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { HEADERS, type LedgerEventV1, type RunV1 } from '@ops/contracts';
 import { randomUUID } from 'node:crypto';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { HEADERS, type LedgerEventV1, type RunV1 } from '@ops/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLedgerHarness } from '../../services/ledger-service/test/harness.ts';
 
@@ -23,7 +23,13 @@ beforeAll(() => {
 
 async function queuedRun(): Promise<RunV1> {
   return (
-    await h.client.ensureRun({ workspace_id: h.seed.workspace.id, tenant_id: h.seed.tenants[0]!.id, type: 'assignments.fetch', run_id: randomUUID(), initiator: { name: 'test' } })
+    await h.client.ensureRun({
+      workspace_id: h.seed.workspace.id,
+      tenant_id: h.seed.tenants[0]!.id,
+      type: 'assignments.fetch',
+      run_id: randomUUID(),
+      initiator: { name: 'test' },
+    })
   ).run;
 }
 
@@ -37,7 +43,15 @@ describe('instants PostgreSQL refuses are bad input', () => {
   // event was redelivered every 2 s forever; now the schema dead-letters it
   it('an event dated in the year 0000 is settled (applied or dead-lettered) within 10 s', async () => {
     const run = await queuedRun();
-    const event: LedgerEventV1 = { v: 1, kind: 'started', run_id: run.id, workspace_id: run.workspace_id, attempt: 1, seq: 0, at: YEAR_ZERO };
+    const event: LedgerEventV1 = {
+      v: 1,
+      kind: 'started',
+      run_id: run.id,
+      workspace_id: run.workspace_id,
+      attempt: 1,
+      seq: 0,
+      at: YEAR_ZERO,
+    };
     const ack = await js.publish(h.names.ledgerEventSubject('started'), enc.encode(JSON.stringify(event)));
     const jsm = await jetstreamManager(h.nc);
     const settled = async () => {
@@ -53,12 +67,22 @@ describe('instants PostgreSQL refuses are bad input', () => {
   it('a valid event published together with a year-0000 event is still applied (late)', async () => {
     const poisoned = await queuedRun();
     const healthy = await queuedRun();
-    const started = (run: RunV1, at: string): LedgerEventV1 => ({ v: 1, kind: 'started', run_id: run.id, workspace_id: run.workspace_id, attempt: 1, seq: 0, at });
+    const started = (run: RunV1, at: string): LedgerEventV1 => ({
+      v: 1,
+      kind: 'started',
+      run_id: run.id,
+      workspace_id: run.workspace_id,
+      attempt: 1,
+      seq: 0,
+      at,
+    });
     await Promise.all([
       js.publish(h.names.ledgerEventSubject('started'), enc.encode(JSON.stringify(started(poisoned, YEAR_ZERO)))),
       js.publish(h.names.ledgerEventSubject('started'), enc.encode(JSON.stringify(started(healthy, new Date().toISOString())))),
     ]);
-    await expect.poll(async () => (await h.client.getRun({ workspace_id: healthy.workspace_id, run_id: healthy.id })).status, { timeout: 15_000 }).toBe('running');
+    await expect
+      .poll(async () => (await h.client.getRun({ workspace_id: healthy.workspace_id, run_id: healthy.id })).status, { timeout: 15_000 })
+      .toBe('running');
   }, 20_000);
 
   // was `internal` (PostgreSQL refused the instant); now refused by the schema.
@@ -75,7 +99,11 @@ describe('instants PostgreSQL refuses are bad input', () => {
   it('all the same, each of those requests gets an error reply (no timeout, no success)', async () => {
     const ws = h.seed.workspace.id;
     const cursor = Buffer.from(JSON.stringify(['1', randomUUID()])).toString('base64url');
-    for (const body of [{ workspace_id: ws, created_after: YEAR_ZERO }, { workspace_id: ws, created_after: '1969-12-31T23:59:59Z' }, { workspace_id: ws, cursor }]) {
+    for (const body of [
+      { workspace_id: ws, created_after: YEAR_ZERO },
+      { workspace_id: ws, created_after: '1969-12-31T23:59:59Z' },
+      { workspace_id: ws, cursor },
+    ]) {
       const reply = await ask('list_runs', body);
       expect(reply.ok, JSON.stringify(body)).toBe(false);
       expect(reply.error?.code).toBe('bad_request');

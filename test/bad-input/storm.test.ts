@@ -1,30 +1,30 @@
-import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { HEADERS, LEDGER_API_ENDPOINTS, runEventMsgId, type LedgerApiEndpoint, type LedgerEventV1, type RunV1 } from '@ops/contracts';
-import fc from 'fast-check';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { HEADERS, LEDGER_API_ENDPOINTS, type LedgerApiEndpoint, type LedgerEventV1, type RunV1, runEventMsgId } from '@ops/contracts';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useHousekeepingStack } from '../../services/housekeeping/test/harness.ts';
 import type { AssignmentWorker } from '../../services/assignment-worker/src/app.ts';
 import type { Housekeeping } from '../../services/housekeeping/src/app.ts';
+import { useHousekeepingStack } from '../../services/housekeeping/test/harness.ts';
 import {
+  anyInstant,
   BAD_COUNTS,
   BAD_DATES,
   BAD_FAILURES,
   BAD_UUIDS,
   BASE_SEED,
+  garbage,
+  type Hostile,
+  hex64Arb,
+  json,
+  mutated,
   PAYLOAD_MARKER,
   PLANTED_SECRET,
   PLANTED_SECRET_WORD,
   SCALE,
-  anyInstant,
-  garbage,
-  hex64Arb,
-  json,
-  mutated,
   uuid4,
-  type Hostile,
 } from './generators.ts';
 
 /**
@@ -110,7 +110,14 @@ async function snapshotRuns(): Promise<string> {
 }
 
 /** Runs a fast-check property over chunks; on failure the seed (not the huge counterexample) is reported. */
-async function storm<T>(name: string, seedOffset: number, arb: fc.Arbitrary<T>, total: number, chunk: number, check: (items: T[]) => Promise<void>): Promise<void> {
+async function storm<T>(
+  name: string,
+  seedOffset: number,
+  arb: fc.Arbitrary<T>,
+  total: number,
+  chunk: number,
+  check: (items: T[]) => Promise<void>,
+): Promise<void> {
   const seed = BASE_SEED + seedOffset;
   const t0 = Date.now();
   const details = await fc.check(
@@ -133,8 +140,17 @@ async function waitConsumerIdle(stream: string, consumer: string, lastSeq: numbe
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const info = await jsm.consumers.info(stream, consumer);
-    if (info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq >= lastSeq && info.ack_floor.stream_seq >= lastSeq) return;
-    if (Date.now() > deadline) throw new Error(`${consumer} still busy: ${JSON.stringify({ pending: info.num_pending, ackPending: info.num_ack_pending, delivered: info.delivered, ackFloor: info.ack_floor, lastSeq })}`);
+    if (
+      info.num_pending === 0 &&
+      info.num_ack_pending === 0 &&
+      info.delivered.stream_seq >= lastSeq &&
+      info.ack_floor.stream_seq >= lastSeq
+    )
+      return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${consumer} still busy: ${JSON.stringify({ pending: info.num_pending, ackPending: info.num_ack_pending, delivered: info.delivered, ackFloor: info.ack_floor, lastSeq })}`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -200,29 +216,59 @@ beforeAll(async () => {
 
   // r1: a real dispatch, executed by the worker
   const d1 = await h.dispatch('assignments.fetch', 0);
-  const r1 = await until(() => h.getRun(d1.run.id), (r) => r.status === 'completed', 'r1 completed');
+  const r1 = await until(
+    () => h.getRun(d1.run.id),
+    (r) => r.status === 'completed',
+    'r1 completed',
+  );
   expect(r1).toMatchObject({ outcome: 'succeeded', attempt: 1, summary_counts: { total: 3, processed: 3, failed: 0 } });
 
   const ensure = async (tenant: string, type: 'assignments.fetch' | 'assignments.restore', policyIds: string[], workspace = ws) =>
-    (await h.client.ensureRun({ workspace_id: workspace, tenant_id: tenant, type, inputs: { policy_ids: policyIds }, initiator: { name: 'bad-input-test' } })).run;
+    (
+      await h.client.ensureRun({
+        workspace_id: workspace,
+        tenant_id: tenant,
+        type,
+        inputs: { policy_ids: policyIds },
+        initiator: { name: 'bad-input-test' },
+      })
+    ).run;
   // r3: completed at attempt 2 (attempt 1 started, then attempt 2 completed)
   const r3q = await ensure(tenant1, 'assignments.fetch', [policies1[0]!]);
   const base3 = { v: 1 as const, run_id: r3q.id, workspace_id: ws, owner: 'bad-input-test' };
   await publishLegit({ ...base3, kind: 'started', attempt: 1, seq: 0, at: at(1) });
   await publishLegit({ ...base3, kind: 'started', attempt: 2, seq: 0, at: at(2) });
   await publishLegit({ ...base3, kind: 'progress', attempt: 2, seq: 1, at: at(3), counts: { total: 1, processed: 1, failed: 0 } });
-  await publishLegit({ ...base3, kind: 'completed', attempt: 2, seq: 2, at: at(4), outcome: 'succeeded', counts: { total: 1, processed: 1, failed: 0 }, failures: [] });
+  await publishLegit({
+    ...base3,
+    kind: 'completed',
+    attempt: 2,
+    seq: 2,
+    at: at(4),
+    outcome: 'succeeded',
+    counts: { total: 1, processed: 1, failed: 0 },
+    failures: [],
+  });
   // r2: running at attempt 3, seq 5
   const r2q = await ensure(tenant0, 'assignments.fetch', [policies0[0]!]);
   const base2 = { v: 1 as const, run_id: r2q.id, workspace_id: ws, owner: 'bad-input-test' };
   await publishLegit({ ...base2, kind: 'started', attempt: 3, seq: 0, at: at(1) });
-  for (let seq = 1; seq <= 5; seq += 1) await publishLegit({ ...base2, kind: 'progress', attempt: 3, seq, at: at(1 + seq), counts: { total: 5, processed: seq, failed: 0 } });
+  for (let seq = 1; seq <= 5; seq += 1)
+    await publishLegit({ ...base2, kind: 'progress', attempt: 3, seq, at: at(1 + seq), counts: { total: 5, processed: seq, failed: 0 } });
   // r0: queued forever (no job); rx: queued in the other workspace
   const r0 = await ensure(tenant1, 'assignments.restore', [policies1[1]!]);
   const rx = await ensure(otherTenant!.id, 'assignments.fetch', [], other!.id);
 
-  await until(() => h.getRun(r3q.id), (r) => r.status === 'completed', 'r3 completed');
-  await until(() => h.getRun(r2q.id), (r) => r.summary_counts['processed'] === 5, 'r2 at seq 5');
+  await until(
+    () => h.getRun(r3q.id),
+    (r) => r.status === 'completed',
+    'r3 completed',
+  );
+  await until(
+    () => h.getRun(r2q.id),
+    (r) => r.summary_counts['processed'] === 5,
+    'r2 at seq 5',
+  );
   fx = {
     ws,
     tenant0,
@@ -255,11 +301,32 @@ afterAll(async () => {
 const KINDS = ['started', 'progress', 'completed'] as const;
 
 /** a schema-valid event body for a run (kind, attempt, seq chosen by the caller) */
-function eventBody(kind: (typeof KINDS)[number], runId: string, workspaceId: string, attempt: number, seq: number, when: string, owner?: string): Record<string, unknown> {
-  const base: Record<string, unknown> = { v: 1, run_id: runId, workspace_id: workspaceId, attempt, seq: kind === 'started' ? 0 : seq, at: when, kind };
+function eventBody(
+  kind: (typeof KINDS)[number],
+  runId: string,
+  workspaceId: string,
+  attempt: number,
+  seq: number,
+  when: string,
+  owner?: string,
+): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    v: 1,
+    run_id: runId,
+    workspace_id: workspaceId,
+    attempt,
+    seq: kind === 'started' ? 0 : seq,
+    at: when,
+    kind,
+  };
   if (owner !== undefined) base['owner'] = owner;
   if (kind === 'progress') base['counts'] = { total: 4, processed: 2, failed: 1 };
-  if (kind === 'completed') Object.assign(base, { outcome: 'partially_succeeded', counts: { total: 4, processed: 3, failed: 1 }, failures: [{ code: 'graph.not_found', message: 'policy gone', count: 1 }] });
+  if (kind === 'completed')
+    Object.assign(base, {
+      outcome: 'partially_succeeded',
+      counts: { total: 4, processed: 3, failed: 1 },
+      failures: [{ code: 'graph.not_found', message: 'policy gone', count: 1 }],
+    });
   return base;
 }
 
@@ -271,7 +338,9 @@ function eventArb(): fc.Arbitrary<Hostile> {
     fc
       .tuple(kind, run, wsArb, fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 0, max: 10_000_000 }), anyInstant, ownerArb)
       .map(([k, r, w, a, s, t, o]) => ({ kind: k, body: eventBody(k, r, w, a, s, t, o) }));
-  const bad = (label: string, reason: string) => (x: { kind: string; body: Record<string, unknown> }): Hostile => ({ ...json(label, x.body, [reason]), subject: x.kind });
+  const bad =
+    (label: string, reason: string) =>
+    (x: { kind: string; body: Record<string, unknown> }): Hostile => ({ ...json(label, x.body, [reason]), subject: x.kind });
 
   // well-formed but stale: every one must be acked and ignored (apply-event.ts)
   const staleCompleted = fc
@@ -280,13 +349,25 @@ function eventArb(): fc.Arbitrary<Hostile> {
       const run = fx[which as 'r1' | 'r3'];
       // a `completed` of a later attempt would legitimately win: only older/equal attempts here
       const attempt = k === 'completed' ? 1 + (a % run.attempt) : a;
-      return { label: `stale_after_completion`, subject: k, data: enc.encode(JSON.stringify(eventBody(k, run.id, fx.ws, attempt, seq, t))), expect: ['ignored'] };
+      return {
+        label: `stale_after_completion`,
+        subject: k,
+        data: enc.encode(JSON.stringify(eventBody(k, run.id, fx.ws, attempt, seq, t))),
+        expect: ['ignored'],
+      };
     });
-  const staleRunning = fc.tuple(kind, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 10_000_000 }), anyInstant).map(([k, a, s, big, t]) => {
-    // attempt 1–2: any seq (older attempt); attempt 3: seq ≤ 5 (regression or duplicate)
-    const seq = a < 3 ? big : s;
-    return { label: a < 3 ? 'stale_attempt' : 'seq_regression', subject: k, data: enc.encode(JSON.stringify(eventBody(k, fx.r2.id, fx.ws, a, seq, t))), expect: ['ignored'] };
-  });
+  const staleRunning = fc
+    .tuple(kind, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 10_000_000 }), anyInstant)
+    .map(([k, a, s, big, t]) => {
+      // attempt 1–2: any seq (older attempt); attempt 3: seq ≤ 5 (regression or duplicate)
+      const seq = a < 3 ? big : s;
+      return {
+        label: a < 3 ? 'stale_attempt' : 'seq_regression',
+        subject: k,
+        data: enc.encode(JSON.stringify(eventBody(k, fx.r2.id, fx.ws, a, seq, t))),
+        expect: ['ignored'],
+      };
+    });
 
   const wrong = {
     v: [0, 2, '1', null, 1.5, true],
@@ -298,27 +379,43 @@ function eventArb(): fc.Arbitrary<Hostile> {
     owner: ['', 'x'.repeat(201), 5, null],
     kind: ['paused', 'STARTED', 5, null],
   };
-  const structural = fc
-    .tuple(kind, uuid4)
-    .chain(([k, runId]) =>
-      mutated(
-        fc.constant(eventBody(k, runId, fx.ws, 1, 1, at(0))),
-        ['v', 'run_id', 'workspace_id', 'attempt', 'seq', 'at', 'kind', ...(k === 'started' ? [] : ['counts']), ...(k === 'completed' ? ['outcome'] : [])],
-        {
-          ...wrong,
-          ...(k === 'started' ? { seq: [1, 2, 10_000_000, -1] } : {}),
-          ...(k === 'progress' ? { counts: BAD_COUNTS } : {}),
-          ...(k === 'completed' ? { counts: BAD_COUNTS, outcome: ['pending', 'ok', null, 1], failures: BAD_FAILURES } : {}),
-        },
-      ).map((m) => ({ label: `schema_${m.how}`, subject: k, data: enc.encode(m.text), expect: ['schema_invalid'] })),
-    );
-  const inconsistent = fc.tuple(uuid4, fc.constantFrom('succeeded_with_failures', 'failed_without_failures', 'kind_subject_mismatch')).map(([runId, how]): Hostile => {
-    if (how === 'kind_subject_mismatch') return { label: 'schema_kind_mismatch', subject: 'started', data: enc.encode(JSON.stringify(eventBody('progress', runId, fx.ws, 1, 1, at(0)))), expect: ['schema_invalid'] };
-    const body = eventBody('completed', runId, fx.ws, 1, 1, at(0));
-    if (how === 'succeeded_with_failures') body['outcome'] = 'succeeded';
-    else body['failures'] = [];
-    return { label: `schema_${how}`, subject: 'completed', data: enc.encode(JSON.stringify(body)), expect: ['schema_invalid'] };
-  });
+  const structural = fc.tuple(kind, uuid4).chain(([k, runId]) =>
+    mutated(
+      fc.constant(eventBody(k, runId, fx.ws, 1, 1, at(0))),
+      [
+        'v',
+        'run_id',
+        'workspace_id',
+        'attempt',
+        'seq',
+        'at',
+        'kind',
+        ...(k === 'started' ? [] : ['counts']),
+        ...(k === 'completed' ? ['outcome'] : []),
+      ],
+      {
+        ...wrong,
+        ...(k === 'started' ? { seq: [1, 2, 10_000_000, -1] } : {}),
+        ...(k === 'progress' ? { counts: BAD_COUNTS } : {}),
+        ...(k === 'completed' ? { counts: BAD_COUNTS, outcome: ['pending', 'ok', null, 1], failures: BAD_FAILURES } : {}),
+      },
+    ).map((m) => ({ label: `schema_${m.how}`, subject: k, data: enc.encode(m.text), expect: ['schema_invalid'] })),
+  );
+  const inconsistent = fc
+    .tuple(uuid4, fc.constantFrom('succeeded_with_failures', 'failed_without_failures', 'kind_subject_mismatch'))
+    .map(([runId, how]): Hostile => {
+      if (how === 'kind_subject_mismatch')
+        return {
+          label: 'schema_kind_mismatch',
+          subject: 'started',
+          data: enc.encode(JSON.stringify(eventBody('progress', runId, fx.ws, 1, 1, at(0)))),
+          expect: ['schema_invalid'],
+        };
+      const body = eventBody('completed', runId, fx.ws, 1, 1, at(0));
+      if (how === 'succeeded_with_failures') body['outcome'] = 'succeeded';
+      else body['failures'] = [];
+      return { label: `schema_${how}`, subject: 'completed', data: enc.encode(JSON.stringify(body)), expect: ['schema_invalid'] };
+    });
   const bytes = fc.tuple(kind, uuid4).chain(([k, runId]) =>
     garbage(fc.constant(JSON.stringify(eventBody(k, runId, fx.ws, 1, 1, at(0)))), LEDGER_MAX_EVENT_BYTES, {
       oversized: 'oversized',
@@ -328,9 +425,14 @@ function eventArb(): fc.Arbitrary<Hostile> {
       empty: 'invalid_json',
     }).map((x) => ({ ...x, subject: k })),
   );
-  const unknownSubject = fc
-    .tuple(fc.constantFrom('paused', 'deleted', 'started.extra', 'completed.v2', 'STARTED', '_'), kind, uuid4)
-    .map(([sub, k, runId]): Hostile => ({ label: 'unknown_subject', subject: sub, data: enc.encode(JSON.stringify(eventBody(k, runId, fx.ws, 1, 1, at(0)))), expect: ['unknown_subject'] }));
+  const unknownSubject = fc.tuple(fc.constantFrom('paused', 'deleted', 'started.extra', 'completed.v2', 'STARTED', '_'), kind, uuid4).map(
+    ([sub, k, runId]): Hostile => ({
+      label: 'unknown_subject',
+      subject: sub,
+      data: enc.encode(JSON.stringify(eventBody(k, runId, fx.ws, 1, 1, at(0)))),
+      expect: ['unknown_subject'],
+    }),
+  );
 
   return fc.oneof(
     { weight: 3, arbitrary: structural },
@@ -353,8 +455,20 @@ function eventArb(): fc.Arbitrary<Hostile> {
   );
 }
 
-function jobBody(run: { id: string; workspace: string; tenant: string | null; type: string; hash: string }, when: string): Record<string, unknown> {
-  return { v: 1, run_id: run.id, workspace_id: run.workspace, tenant_id: run.tenant, type: run.type, run_identity_hash: run.hash, inputs: { policy_ids: [] }, dispatched_at: when };
+function jobBody(
+  run: { id: string; workspace: string; tenant: string | null; type: string; hash: string },
+  when: string,
+): Record<string, unknown> {
+  return {
+    v: 1,
+    run_id: run.id,
+    workspace_id: run.workspace,
+    tenant_id: run.tenant,
+    type: run.type,
+    run_identity_hash: run.hash,
+    inputs: { policy_ids: [] },
+    dispatched_at: when,
+  };
 }
 
 function jobArb(): fc.Arbitrary<Hostile> {
@@ -371,12 +485,14 @@ function jobArb(): fc.Arbitrary<Hostile> {
     dispatched_at: BAD_DATES,
   };
   const structural = fc.tuple(types, uuid4, hex64Arb).chain(([type, runId, hash]) =>
-    mutated(fc.constant(jobBody({ id: runId, workspace: fx.ws, tenant: fx.tenant0, type, hash }, at(0))), Object.keys(wrong), wrong).map((m) => ({
-      label: `schema_${m.how}`,
-      subject: type,
-      data: enc.encode(m.text),
-      expect: ['schema_invalid'],
-    })),
+    mutated(fc.constant(jobBody({ id: runId, workspace: fx.ws, tenant: fx.tenant0, type, hash }, at(0))), Object.keys(wrong), wrong).map(
+      (m) => ({
+        label: `schema_${m.how}`,
+        subject: type,
+        data: enc.encode(m.text),
+        expect: ['schema_invalid'],
+      }),
+    ),
   );
   const bytes = fc.tuple(types, uuid4, hex64Arb).chain(([type, runId, hash]) =>
     garbage(fc.constant(JSON.stringify(jobBody({ id: runId, workspace: fx.ws, tenant: fx.tenant0, type, hash }, at(0)))), JOB_MAX_BYTES, {
@@ -387,8 +503,15 @@ function jobArb(): fc.Arbitrary<Hostile> {
       empty: 'invalid_json',
     }).map((x) => ({ ...x, subject: type })),
   );
-  const valid = (label: string, reason: string, subject: fc.Arbitrary<string> | null, run: fc.Arbitrary<{ id: string; workspace: string; tenant: string | null; type: string; hash: string }>) =>
-    fc.tuple(run, anyInstant, subject ?? fc.constant('')).map(([r, t, s]): Hostile => ({ label, subject: s || r.type, data: enc.encode(JSON.stringify(jobBody(r, t))), expect: [reason] }));
+  const valid = (
+    label: string,
+    reason: string,
+    subject: fc.Arbitrary<string> | null,
+    run: fc.Arbitrary<{ id: string; workspace: string; tenant: string | null; type: string; hash: string }>,
+  ) =>
+    fc
+      .tuple(run, anyInstant, subject ?? fc.constant(''))
+      .map(([r, t, s]): Hostile => ({ label, subject: s || r.type, data: enc.encode(JSON.stringify(jobBody(r, t))), expect: [reason] }));
   const asJob = (r: RunV1) => ({ id: r.id, workspace: r.workspace_id, tenant: r.tenant_id, type: r.type, hash: r.run_identity_hash });
 
   return fc.oneof(
@@ -397,13 +520,42 @@ function jobArb(): fc.Arbitrary<Hostile> {
     // a well-formed job on the wrong subject, of a workspace-scoped type, without a tenant
     {
       weight: 1,
-      arbitrary: valid('subject_mismatch', 'subject_mismatch', fc.constantFrom('assignments.fetch', 'assignments.restore', 'assignments.delete', 'assignments.fetch.x'), fc.tuple(uuid4, hex64Arb, types).map(([id, hash, type]) => ({ id, workspace: fx.ws, tenant: fx.tenant0, type, hash }))).filter(
-        (x) => !x.subject!.endsWith(JSON.parse(dec.decode(x.data)).type),
+      arbitrary: valid(
+        'subject_mismatch',
+        'subject_mismatch',
+        fc.constantFrom('assignments.fetch', 'assignments.restore', 'assignments.delete', 'assignments.fetch.x'),
+        fc.tuple(uuid4, hex64Arb, types).map(([id, hash, type]) => ({ id, workspace: fx.ws, tenant: fx.tenant0, type, hash })),
+      ).filter((x) => !x.subject!.endsWith(JSON.parse(dec.decode(x.data)).type)),
+    },
+    {
+      weight: 1,
+      arbitrary: valid(
+        'workspace_type_job',
+        'subject_mismatch',
+        fc.constantFrom('assignments.fetch'),
+        fc
+          .tuple(uuid4, hex64Arb)
+          .map(([id, hash]) => ({ id, workspace: fx.ws, tenant: fx.tenant0, type: 'ops.reconcile_adapter_runs', hash })),
       ),
     },
-    { weight: 1, arbitrary: valid('workspace_type_job', 'subject_mismatch', fc.constantFrom('assignments.fetch'), fc.tuple(uuid4, hex64Arb).map(([id, hash]) => ({ id, workspace: fx.ws, tenant: fx.tenant0, type: 'ops.reconcile_adapter_runs', hash }))) },
-    { weight: 1, arbitrary: valid('tenantless_job', 'subject_mismatch', null, fc.tuple(uuid4, hex64Arb, types).map(([id, hash, type]) => ({ id, workspace: fx.ws, tenant: null, type, hash }))) },
-    { weight: 2, arbitrary: valid('unknown_run', 'unknown_run', null, fc.tuple(uuid4, hex64Arb, types).map(([id, hash, type]) => ({ id, workspace: fx.ws, tenant: fx.tenant0, type, hash }))) },
+    {
+      weight: 1,
+      arbitrary: valid(
+        'tenantless_job',
+        'subject_mismatch',
+        null,
+        fc.tuple(uuid4, hex64Arb, types).map(([id, hash, type]) => ({ id, workspace: fx.ws, tenant: null, type, hash })),
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: valid(
+        'unknown_run',
+        'unknown_run',
+        null,
+        fc.tuple(uuid4, hex64Arb, types).map(([id, hash, type]) => ({ id, workspace: fx.ws, tenant: fx.tenant0, type, hash })),
+      ),
+    },
     {
       weight: 2,
       arbitrary: valid(
@@ -438,7 +590,13 @@ function jobArb(): fc.Arbitrary<Hostile> {
 /** hostile requests per ledger API endpoint, each with the error code(s) it must get */
 function apiArb(endpoint: LedgerApiEndpoint): fc.Arbitrary<Hostile> {
   const bytes = (valid: fc.Arbitrary<string>, empty: boolean) =>
-    garbage(valid, LEDGER_MAX_REQUEST_BYTES, { oversized: 'bad_request', encoding: 'bad_request', json: 'bad_request', schema: 'bad_request', ...(empty ? { empty: 'bad_request' } : {}) });
+    garbage(valid, LEDGER_MAX_REQUEST_BYTES, {
+      oversized: 'bad_request',
+      encoding: 'bad_request',
+      json: 'bad_request',
+      schema: 'bad_request',
+      ...(empty ? { empty: 'bad_request' } : {}),
+    });
   const structural = (base: fc.Arbitrary<Record<string, unknown>>, required: string[], wrong: Record<string, readonly unknown[]>) =>
     mutated(base, required, wrong).map((m) => ({ label: `schema_${m.how}`, data: enc.encode(m.text), expect: ['bad_request'] }));
   const BAD_LIMITS = [0, -1, 501, 1001, 2.5, '10', null, 1e9];
@@ -452,21 +610,61 @@ function apiArb(endpoint: LedgerApiEndpoint): fc.Arbitrary<Hostile> {
   );
   switch (endpoint) {
     case 'ensure_run': {
-      const base = fc.tuple(uuid4, fc.constantFrom('assignments.fetch', 'assignments.restore')).map(([w, type]) => ({ workspace_id: w, tenant_id: fx.tenant0, type, inputs: { policy_ids: [] }, initiator: { name: 'x' } }) as Record<string, unknown>);
+      const base = fc
+        .tuple(uuid4, fc.constantFrom('assignments.fetch', 'assignments.restore'))
+        .map(
+          ([w, type]) =>
+            ({ workspace_id: w, tenant_id: fx.tenant0, type, inputs: { policy_ids: [] }, initiator: { name: 'x' } }) as Record<
+              string,
+              unknown
+            >,
+        );
       const semantic = fc.oneof(
         base.map((b) => json('unknown_workspace', b, ['not_found'])),
         base.map((b) => json('foreign_tenant', { ...b, workspace_id: fx.ws, tenant_id: fx.otherTenant }, ['not_found'])),
         fc.tuple(base, uuid4).map(([b, t]) => json('unknown_tenant', { ...b, workspace_id: fx.ws, tenant_id: t }, ['not_found'])),
         base.map((b) => json('foreign_policy', { ...b, workspace_id: fx.ws, inputs: { policy_ids: [fx.otherPolicy] } }, ['not_found'])),
-        fc.tuple(base, fc.uniqueArray(uuid4, { minLength: 1, maxLength: 20 })).map(([b, ids]) => json('unknown_policy', { ...b, workspace_id: fx.ws, inputs: { policy_ids: [...fx.policies0.slice(0, 1), ...ids] } }, ['not_found'])),
+        fc
+          .tuple(base, fc.uniqueArray(uuid4, { minLength: 1, maxLength: 20 }))
+          .map(([b, ids]) =>
+            json('unknown_policy', { ...b, workspace_id: fx.ws, inputs: { policy_ids: [...fx.policies0.slice(0, 1), ...ids] } }, [
+              'not_found',
+            ]),
+          ),
         base.map((b) => json('tenant_scope_without_tenant', { ...b, workspace_id: fx.ws, tenant_id: null }, ['bad_request'])),
-        base.map((b) => json('workspace_scope_with_tenant', { ...b, workspace_id: fx.ws, type: 'ops.reconcile_adapter_runs', inputs: {} }, ['bad_request'])),
-        fc.tuple(base, junkValueKey()).map(([b, key]) => ({ ...json('', {}, []), label: 'smuggled_input', data: enc.encode(JSON.stringify({ ...b, workspace_id: fx.ws, inputs: { policy_ids: [], [key]: PLANTED_SECRET } })), expect: ['bad_request'] })),
-        fc.tuple(base, fc.integer({ min: 501, max: 2000 }), uuid4).map(([b, n, id]) => json('too_many_policies', { ...b, workspace_id: fx.ws, inputs: { policy_ids: Array.from({ length: n }, () => id) } }, ['bad_request'])),
+        base.map((b) =>
+          json('workspace_scope_with_tenant', { ...b, workspace_id: fx.ws, type: 'ops.reconcile_adapter_runs', inputs: {} }, [
+            'bad_request',
+          ]),
+        ),
+        fc.tuple(base, junkValueKey()).map(([b, key]) => ({
+          ...json('', {}, []),
+          label: 'smuggled_input',
+          data: enc.encode(JSON.stringify({ ...b, workspace_id: fx.ws, inputs: { policy_ids: [], [key]: PLANTED_SECRET } })),
+          expect: ['bad_request'],
+        })),
+        fc
+          .tuple(base, fc.integer({ min: 501, max: 2000 }), uuid4)
+          .map(([b, n, id]) =>
+            json('too_many_policies', { ...b, workspace_id: fx.ws, inputs: { policy_ids: Array.from({ length: n }, () => id) } }, [
+              'bad_request',
+            ]),
+          ),
         // the caller's run id is a completed / running / other workspace's run: refused, nothing created
         fc.tuple(base, fc.constantFrom('r1', 'r3', 'r2', 'rx')).map(([b, which]) => {
           const r = fx[which as 'r1' | 'r3' | 'r2' | 'rx'];
-          return json('explicit_run_id_taken', { ...b, workspace_id: fx.ws, tenant_id: which === 'r3' ? fx.tenant1 : fx.tenant0, type: 'assignments.fetch', inputs: {}, run_id: r.id }, ['conflict']);
+          return json(
+            'explicit_run_id_taken',
+            {
+              ...b,
+              workspace_id: fx.ws,
+              tenant_id: which === 'r3' ? fx.tenant1 : fx.tenant0,
+              type: 'assignments.fetch',
+              inputs: {},
+              run_id: r.id,
+            },
+            ['conflict'],
+          );
         }),
       );
       const s = structural(base, ['workspace_id', 'type', 'initiator'], {
@@ -475,9 +673,27 @@ function apiArb(endpoint: LedgerApiEndpoint): fc.Arbitrary<Hostile> {
         type: ['assignments.delete', '', null, 5, PLANTED_SECRET],
         inputs: [null, [], 'x', { policy_ids: 'x' }, { policy_ids: ['nope'] }, { policy_ids: [null] }],
         run_id: BAD_UUIDS,
-        initiator: [null, 'x', {}, { name: '' }, { name: 'x'.repeat(201) }, { name: 'a', token: PLANTED_SECRET }, { name: 'a', user_id: 'me' }],
+        initiator: [
+          null,
+          'x',
+          {},
+          { name: '' },
+          { name: 'x'.repeat(201) },
+          { name: 'a', token: PLANTED_SECRET },
+          { name: 'a', user_id: 'me' },
+        ],
       });
-      return fc.oneof({ weight: 3, arbitrary: semantic }, { weight: 3, arbitrary: s }, { weight: 2, arbitrary: bytes(base.map((b) => JSON.stringify(b)), true) });
+      return fc.oneof(
+        { weight: 3, arbitrary: semantic },
+        { weight: 3, arbitrary: s },
+        {
+          weight: 2,
+          arbitrary: bytes(
+            base.map((b) => JSON.stringify(b)),
+            true,
+          ),
+        },
+      );
     }
     case 'get_run':
     case 'record_duplicate': {
@@ -490,8 +706,27 @@ function apiArb(endpoint: LedgerApiEndpoint): fc.Arbitrary<Hostile> {
         ...(endpoint === 'record_duplicate' ? { reason: ['', 'because', null, 5, PLANTED_SECRET] } : {}),
       });
       // a known run with a damaged request: never counted as a duplicate
-      const knownDamaged = fc.tuple(knownRun(), fc.constantFrom(...BAD_UUIDS.slice(0, 4))).map(([r, bad]) => json('known_run_bad_field', { workspace_id: fx.ws, run_id: r.id, ...(endpoint === 'record_duplicate' ? { reason: bad } : { extra: bad }) }, ['bad_request']));
-      return fc.oneof({ weight: 3, arbitrary: semantic }, { weight: 3, arbitrary: s }, { weight: 1, arbitrary: knownDamaged }, { weight: 2, arbitrary: bytes(base.map((b) => JSON.stringify(b)), true) });
+      const knownDamaged = fc
+        .tuple(knownRun(), fc.constantFrom(...BAD_UUIDS.slice(0, 4)))
+        .map(([r, bad]) =>
+          json(
+            'known_run_bad_field',
+            { workspace_id: fx.ws, run_id: r.id, ...(endpoint === 'record_duplicate' ? { reason: bad } : { extra: bad }) },
+            ['bad_request'],
+          ),
+        );
+      return fc.oneof(
+        { weight: 3, arbitrary: semantic },
+        { weight: 3, arbitrary: s },
+        { weight: 1, arbitrary: knownDamaged },
+        {
+          weight: 2,
+          arbitrary: bytes(
+            base.map((b) => JSON.stringify(b)),
+            true,
+          ),
+        },
+      );
     }
     case 'list_runs': {
       const base = uuid4.map((w) => ({ workspace_id: w, limit: 10 }) as Record<string, unknown>);
@@ -503,34 +738,82 @@ function apiArb(endpoint: LedgerApiEndpoint): fc.Arbitrary<Hostile> {
         created_after: BAD_DATES,
         created_before: BAD_DATES,
         limit: BAD_LIMITS,
-        cursor: ['x'.repeat(201), null, 5, 'not-a-cursor', Buffer.from('[1,2]').toString('base64url'), Buffer.from(`["${PLANTED_SECRET}","x"]`).toString('base64url')],
+        cursor: [
+          'x'.repeat(201),
+          null,
+          5,
+          'not-a-cursor',
+          Buffer.from('[1,2]').toString('base64url'),
+          Buffer.from(`["${PLANTED_SECRET}","x"]`).toString('base64url'),
+        ],
       });
-      const garbageCursor = fc.string({ maxLength: 200 }).map((c) => json('garbage_cursor', { workspace_id: fx.ws, cursor: `~${c}` }, ['bad_request']));
+      const garbageCursor = fc
+        .string({ maxLength: 200 })
+        .map((c) => json('garbage_cursor', { workspace_id: fx.ws, cursor: `~${c}` }, ['bad_request']));
       const unknownWs = uuid4.map((w) => json('unknown_workspace_list', { workspace_id: w }, ['empty_ok']));
-      return fc.oneof({ weight: 4, arbitrary: s }, { weight: 1, arbitrary: garbageCursor }, { weight: 1, arbitrary: unknownWs }, { weight: 2, arbitrary: bytes(base.map((b) => JSON.stringify(b)), true) });
+      return fc.oneof(
+        { weight: 4, arbitrary: s },
+        { weight: 1, arbitrary: garbageCursor },
+        { weight: 1, arbitrary: unknownWs },
+        {
+          weight: 2,
+          arbitrary: bytes(
+            base.map((b) => JSON.stringify(b)),
+            true,
+          ),
+        },
+      );
     }
     case 'list_active_runs': {
       const base = uuid4.map((w) => ({ workspace_id: w, quiet_since: at(0), limit: 10 }) as Record<string, unknown>);
-      const s = structural(base, ['workspace_id', 'quiet_since'], { workspace_id: BAD_UUIDS, quiet_since: BAD_DATES, limit: BAD_LIMITS.filter((l) => l !== 501) });
-      const unknownWs = uuid4.map((w) => json('unknown_workspace_list', { workspace_id: w, quiet_since: new Date().toISOString() }, ['empty_ok']));
-      return fc.oneof({ weight: 4, arbitrary: s }, { weight: 1, arbitrary: unknownWs }, { weight: 2, arbitrary: bytes(base.map((b) => JSON.stringify(b)), true) });
+      const s = structural(base, ['workspace_id', 'quiet_since'], {
+        workspace_id: BAD_UUIDS,
+        quiet_since: BAD_DATES,
+        limit: BAD_LIMITS.filter((l) => l !== 501),
+      });
+      const unknownWs = uuid4.map((w) =>
+        json('unknown_workspace_list', { workspace_id: w, quiet_since: new Date().toISOString() }, ['empty_ok']),
+      );
+      return fc.oneof(
+        { weight: 4, arbitrary: s },
+        { weight: 1, arbitrary: unknownWs },
+        {
+          weight: 2,
+          arbitrary: bytes(
+            base.map((b) => JSON.stringify(b)),
+            true,
+          ),
+        },
+      );
     }
     case 'list_workspaces': {
       // an empty payload is the documented way to call it (api.ts): not hostile, not sent
-      const extra = fc.tuple(fc.string({ minLength: 1, maxLength: 30 }), fc.jsonValue({ maxDepth: 2 })).map(([k, v]) => ({ label: 'schema_extra_field', data: enc.encode(JSON.stringify({ [k]: v })), expect: ['bad_request'] }));
+      const extra = fc
+        .tuple(fc.string({ minLength: 1, maxLength: 30 }), fc.jsonValue({ maxDepth: 2 }))
+        .map(([k, v]) => ({ label: 'schema_extra_field', data: enc.encode(JSON.stringify({ [k]: v })), expect: ['bad_request'] }));
       return fc.oneof({ weight: 2, arbitrary: extra }, { weight: 3, arbitrary: bytes(fc.constant('{}'), false) });
     }
   }
 }
 
 function junkValueKey(): fc.Arbitrary<string> {
-  return fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('client_secret', 'token', '__proto__')).filter((k) => k !== 'policy_ids');
+  return fc
+    .oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('client_secret', 'token', '__proto__'))
+    .filter((k) => k !== 'policy_ids');
 }
 
 function housekeepingArb(): fc.Arbitrary<Hostile> {
   const base = uuid4.map((w) => ({ workspace_id: w }) as Record<string, unknown>);
-  const s = mutated(base, ['workspace_id'], { workspace_id: BAD_UUIDS }).map((m) => ({ label: `schema_${m.how}`, data: enc.encode(m.text), expect: ['bad_request'] }));
-  const bytes = garbage(base.map((b) => JSON.stringify(b)), HOUSEKEEPING_MAX_REQUEST_BYTES, { oversized: 'bad_request', encoding: 'bad_request', json: 'bad_request', schema: 'bad_request', empty: 'bad_request' });
+  const s = mutated(base, ['workspace_id'], { workspace_id: BAD_UUIDS }).map((m) => ({
+    label: `schema_${m.how}`,
+    data: enc.encode(m.text),
+    expect: ['bad_request'],
+  }));
+  const bytes = garbage(
+    base.map((b) => JSON.stringify(b)),
+    HOUSEKEEPING_MAX_REQUEST_BYTES,
+    { oversized: 'bad_request', encoding: 'bad_request', json: 'bad_request', schema: 'bad_request', empty: 'bad_request' },
+  );
   const unknownWs = uuid4.map((w) => json('unknown_workspace', { workspace_id: w }, ['not_found']));
   return fc.oneof({ weight: 3, arbitrary: s }, { weight: 3, arbitrary: bytes }, { weight: 2, arbitrary: unknownWs });
 }
@@ -581,7 +864,9 @@ describe('bad input: a seeded storm of hostile messages', () => {
         const letter = letters.get(key(seq));
         const outcome = letter ? letter.reason : 'ignored';
         if (letter) checkLetter(letter, `event ${m.label} seq ${seq}`);
-        expect(m.expect, `event ${m.label} on ${m.subject} (seq ${seq}): ${outcome}${letter ? ` — ${letter.detail}` : ''}`).toContain(outcome);
+        expect(m.expect, `event ${m.label} on ${m.subject} (seq ${seq}): ${outcome}${letter ? ` — ${letter.detail}` : ''}`).toContain(
+          outcome,
+        );
       }
     });
     figures.sent['ops.ledger.events.*'] = sent.length;
@@ -620,7 +905,9 @@ describe('bad input: a seeded storm of hostile messages', () => {
   it(`ops.jobs.assignments.*: ${COUNTS.jobs} jobs, each dead-lettered with its reason`, async () => {
     const sent: Array<{ seq: number; m: Hostile }> = [];
     await storm('jobs', 2, jobArb(), COUNTS.jobs, 100, async (chunk) => {
-      const acks = await Promise.all(chunk.map((m) => h.js.publish(h.names.jobSubject(m.subject!), m.data).then((ack) => ({ seq: ack.seq, m }))));
+      const acks = await Promise.all(
+        chunk.map((m) => h.js.publish(h.names.jobSubject(m.subject!), m.data).then((ack) => ({ seq: ack.seq, m }))),
+      );
       sent.push(...acks);
       await waitConsumerIdle(h.names.streams.jobs, h.names.consumers.assignmentWorker, Math.max(...acks.map((x) => x.seq)));
       const key = (seq: number) => `${h.names.streams.jobs}:${seq}`;
@@ -629,7 +916,9 @@ describe('bad input: a seeded storm of hostile messages', () => {
         const letter = letters.get(key(seq));
         const outcome = letter ? letter.reason : 'acked_without_dead_letter';
         if (letter) checkLetter(letter, `job ${m.label} seq ${seq}`);
-        expect(m.expect, `job ${m.label} on ${m.subject} (seq ${seq}): ${outcome}${letter ? ` — ${letter.detail}` : ''}`).toContain(outcome);
+        expect(m.expect, `job ${m.label} on ${m.subject} (seq ${seq}): ${outcome}${letter ? ` — ${letter.detail}` : ''}`).toContain(
+          outcome,
+        );
       }
     });
     figures.sent['ops.jobs.assignments.*'] = sent.length;
@@ -673,7 +962,9 @@ describe('bad input: a seeded storm of hostile messages', () => {
           seen.add(id);
           return m;
         }
-        return json('unknown_workspace', { workspace_id: `${id.slice(0, 24)}${(chunkNo * 1000 + j).toString(16).padStart(12, '0')}` }, ['not_found']);
+        return json('unknown_workspace', { workspace_id: `${id.slice(0, 24)}${(chunkNo * 1000 + j).toString(16).padStart(12, '0')}` }, [
+          'not_found',
+        ]);
       });
       await Promise.all(unique.map((m) => request('ops.housekeeping.run', h.names.housekeepingRunSubject, m, replies)));
     });
@@ -683,7 +974,11 @@ describe('bad input: a seeded storm of hostile messages', () => {
   // found by this storm: housekeeping echoed unknown keys unsanitized; both
   // responders now build their error body with errorReplyBody (libs/contracts)
   it('ops.housekeeping.run: an unknown key named like a connection string is not echoed in the error reply', async () => {
-    const reply = await h.nc.request(h.names.housekeepingRunSubject, enc.encode(JSON.stringify({ workspace_id: fx.ws, [PLANTED_SECRET]: 1 })), { timeout: 10_000 });
+    const reply = await h.nc.request(
+      h.names.housekeepingRunSubject,
+      enc.encode(JSON.stringify({ workspace_id: fx.ws, [PLANTED_SECRET]: 1 })),
+      { timeout: 10_000 },
+    );
     const body = dec.decode(reply.data);
     expect(body).toContain('"code":"bad_request"');
     expect(body).not.toContain(PLANTED_SECRET_WORD);
@@ -693,7 +988,11 @@ describe('bad input: a seeded storm of hostile messages', () => {
     const total = Object.values(figures.sent).reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThanOrEqual(10_000 * SCALE);
 
-    for (const [name, port] of [['ledger-service', h.service.http.port], ['assignment-worker', worker.http.port], ['housekeeping', hk.http.port]] as const) {
+    for (const [name, port] of [
+      ['ledger-service', h.service.http.port],
+      ['assignment-worker', worker.http.port],
+      ['housekeeping', hk.http.port],
+    ] as const) {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(res.status, `${name} /readyz`).toBe(200);
     }
@@ -714,7 +1013,12 @@ describe('bad input: a seeded storm of hostile messages', () => {
     const d = await h.dispatch('assignments.restore', 0);
     expect(d.disposition).toBe('created');
     const done = await h.waitCompleted(d.run.id);
-    expect(done).toMatchObject({ status: 'completed', outcome: 'succeeded', summary_counts: { total: 3, processed: 3, failed: 0 }, failure_summary: [] });
+    expect(done).toMatchObject({
+      status: 'completed',
+      outcome: 'succeeded',
+      summary_counts: { total: 3, processed: 3, failed: 0 },
+      failure_summary: [],
+    });
     figures.durationsMs['total'] = Date.now() - started;
   }, 120_000);
 });

@@ -1,16 +1,16 @@
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { createNames, type Names } from '@ops/contracts';
 import { DB_ROLES, withRole } from '@ops/db';
 import { createLedgerClient, dispatch, type LedgerClient } from '@ops/ledger-client';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
-import { startFakeGraph, type FakeGraph } from '../../services/fake-graph/src/server.ts';
-import { startNatsServer, type OwnNatsServer } from '../support/nats-server.ts';
-import { startPgServer, type OwnPgServer } from '../support/pg-server.ts';
-import { ROOT, runNode, startService, type ServiceProcess } from '../support/process.ts';
+import { type FakeGraph, startFakeGraph } from '../../services/fake-graph/src/server.ts';
+import { type OwnNatsServer, startNatsServer } from '../support/nats-server.ts';
+import { type OwnPgServer, startPgServer } from '../support/pg-server.ts';
+import { ROOT, runNode, type ServiceProcess, startService } from '../support/process.ts';
 
 /**
  * The whole system for one chaos scenario, on servers of its own: a
@@ -142,7 +142,7 @@ export async function startChaosStack(scenario: string): Promise<ChaosStack> {
 
   const pool = new pg.Pool({ connectionString: adminUrl, max: 3, connectionTimeoutMillis: 2_000 });
   pool.on('error', () => undefined);
-  stack.sql = async <T,>(text: string, params: unknown[] = []) => {
+  stack.sql = async <T>(text: string, params: unknown[] = []) => {
     for (let i = 0; ; i += 1) {
       try {
         return (await pool.query(text, params)).rows as T[];
@@ -258,7 +258,9 @@ export async function dispatchAll(stack: ChaosStack, ratePerSecond = DISPATCH_RA
 
 /** completed fetch runs (for progress-based fault points and the all-terminal wait) */
 export async function completedCount(stack: ChaosStack): Promise<number> {
-  const [row] = await stack.sql<{ n: string }>(`SELECT count(*) AS n FROM operation_runs WHERE type = 'assignments.fetch' AND status = 'completed'`);
+  const [row] = await stack.sql<{ n: string }>(
+    `SELECT count(*) AS n FROM operation_runs WHERE type = 'assignments.fetch' AND status = 'completed'`,
+  );
   return Number(row?.n ?? 0);
 }
 
@@ -294,7 +296,9 @@ export async function readLedgerEvents(stack: ChaosStack): Promise<LedgerEvent[]
   const seqs: number[] = [];
   for (let s = info.state.first_seq; s <= info.state.last_seq && info.state.messages > 0; s += 1) seqs.push(s);
   for (let i = 0; i < seqs.length; i += 32) {
-    const batch = await Promise.all(seqs.slice(i, i + 32).map((seq) => jsm.streams.getMessage(stack.names.streams.ledger, { seq }).catch(() => null)));
+    const batch = await Promise.all(
+      seqs.slice(i, i + 32).map((seq) => jsm.streams.getMessage(stack.names.streams.ledger, { seq }).catch(() => null)),
+    );
     for (const m of batch) {
       if (!m) continue;
       const body = m.json<{ run_id: string; attempt: number; seq: number }>();
@@ -410,11 +414,13 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
       continue;
     }
     const c = r.summary_counts;
-    if (c['total'] !== 1 || c['processed'] !== 1 || c['failed'] !== 0) problems.push(`run ${r.id}: counters ${JSON.stringify(c)} ≠ {total 1, processed 1, failed 0}`);
+    if (c['total'] !== 1 || c['processed'] !== 1 || c['failed'] !== 0)
+      problems.push(`run ${r.id}: counters ${JSON.stringify(c)} ≠ {total 1, processed 1, failed 0}`);
     const truth = stack.graph.truth(target.tenantExternalId, target.policyExternalId).map((a) => a.id);
     const snap = snapshotOf.get(`${r.id}/${policyId}`);
     if (!snap) problems.push(`run ${r.id}: no snapshot`);
-    else if (JSON.stringify(snap.assignments.map((a) => a.id)) !== JSON.stringify(truth)) problems.push(`run ${r.id}: snapshot ≠ Graph's ground truth`);
+    else if (JSON.stringify(snap.assignments.map((a) => a.id)) !== JSON.stringify(truth))
+      problems.push(`run ${r.id}: snapshot ≠ Graph's ground truth`);
     const key = probe.by_key[`${target.tenantExternalId}/${target.policyExternalId}`];
     if (!key || key.list_calls < 1) problems.push(`run ${r.id}: Graph never listed its policy`);
   }
@@ -440,7 +446,9 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
     }
     if (e.kind !== 'completed') problems.push(`run ${r.id}: the last event in the stream is ${e.kind} (${e.attempt}/${e.seq})`);
     if (r.attempt !== e.attempt || r.event_seq !== e.seq || Number(r.last_event_stream_seq) !== e.streamSeq) {
-      problems.push(`run ${r.id}: row (attempt ${r.attempt}, seq ${r.event_seq}, stream ${r.last_event_stream_seq}) ≠ stream's last (${e.attempt}, ${e.seq}, ${e.streamSeq})`);
+      problems.push(
+        `run ${r.id}: row (attempt ${r.attempt}, seq ${r.event_seq}, stream ${r.last_event_stream_seq}) ≠ stream's last (${e.attempt}, ${e.seq}, ${e.streamSeq})`,
+      );
     }
   }
   const jsm = await jetstreamManager(stack.nc);
@@ -461,7 +469,10 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
       if (!m) continue;
       const runId = m.json<{ run_id: string }>().run_id;
       if (seq <= workerConsumer.ack_floor.stream_seq && statusOf.get(runId) === 'completed') orphanJobs += 1;
-      else problems.push(`OPS_JOBS seq ${seq} (run ${runId}, ${statusOf.get(runId) ?? 'unknown run'}) is neither acknowledged nor done (ack floor ${workerConsumer.ack_floor.stream_seq})`);
+      else
+        problems.push(
+          `OPS_JOBS seq ${seq} (run ${runId}, ${statusOf.get(runId) ?? 'unknown run'}) is neither acknowledged nor done (ack floor ${workerConsumer.ack_floor.stream_seq})`,
+        );
     }
   }
   if (workerConsumer.num_pending !== 0 || workerConsumer.num_ack_pending !== 0) {
@@ -495,7 +506,11 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
 }
 
 /** Waits (bounded) for every run to be completed and for the queues to drain, then verifies. */
-export async function settleAndVerify(stack: ChaosStack, dispatched: DispatchStats, timeoutMs: number): Promise<{ verdict: Verdict; allTerminalAt: number }> {
+export async function settleAndVerify(
+  stack: ChaosStack,
+  dispatched: DispatchStats,
+  timeoutMs: number,
+): Promise<{ verdict: Verdict; allTerminalAt: number }> {
   await waitCompletedAtLeast(stack, RUNS, timeoutMs);
   const allTerminalAt = Date.now();
   // give the last acks and the ledger's last batch a moment; OPS_JOBS drains once every job is acked.
@@ -569,7 +584,9 @@ export async function runScenario(options: ScenarioOptions): Promise<{ figures: 
   const wallStart = Date.now();
   const random = prng(options.seed);
   const points = Array.from({ length: options.faults }, () => Math.floor(RUNS * (0.05 + random() * 0.8))).sort((a, b) => a - b);
-  process.stdout.write(`chaos ${options.scenario}: seed ${options.seed} (CHAOS_SEED=${options.seed} replays it), fault points at ${points.join(', ')} completed runs\n`);
+  process.stdout.write(
+    `chaos ${options.scenario}: seed ${options.seed} (CHAOS_SEED=${options.seed} replays it), fault points at ${points.join(', ')} completed runs\n`,
+  );
   const stack = await startChaosStack(options.scenario);
   try {
     const faults: string[] = [];
@@ -589,11 +606,16 @@ export async function runScenario(options: ScenarioOptions): Promise<{ figures: 
     const dispatched = await dispatching;
     await injecting;
     if (faultError) throw faultError;
-    const { verdict, allTerminalAt } = await settleAndVerify(stack, dispatched, options.settleTimeoutMs ?? 180_000).finally(() => clearInterval(monitor));
+    const { verdict, allTerminalAt } = await settleAndVerify(stack, dispatched, options.settleTimeoutMs ?? 180_000).finally(() =>
+      clearInterval(monitor),
+    );
     const figures = figuresOf(stack, options.seed, faults, dispatched, verdict, allTerminalAt, wallStart);
     publishFigures(figures);
     dumpLogs(stack);
-    if (verdict.problems.length > 0) process.stdout.write(`chaos ${options.scenario}: ${verdict.problems.length} problem(s):\n${verdict.problems.slice(0, 50).join('\n')}\n`);
+    if (verdict.problems.length > 0)
+      process.stdout.write(
+        `chaos ${options.scenario}: ${verdict.problems.length} problem(s):\n${verdict.problems.slice(0, 50).join('\n')}\n`,
+      );
     return { figures, verdict };
   } catch (err) {
     dumpLogs(stack);

@@ -1,5 +1,5 @@
-import { createDatabaseFromTemplate, createOrm, dropDatabase, withDatabase, withRole, type Orm } from '@ops/db';
 import { randomBytes } from 'node:crypto';
+import { createDatabaseFromTemplate, createOrm, dropDatabase, type Orm, withDatabase, withRole } from '@ops/db';
 import { inject } from 'vitest';
 import { testEnv } from './env.ts';
 

@@ -1,7 +1,7 @@
-import type { TestProject } from 'vitest/node';
-import { createOrm, dropDatabase, migrate, withDatabase } from '@ops/db';
 import { connect } from '@nats-io/transport-node';
+import { createOrm, dropDatabase, migrate, withDatabase } from '@ops/db';
 import pg from 'pg';
+import type { TestProject } from 'vitest/node';
 import { testEnv } from './env.ts';
 
 declare module 'vitest' {
@@ -47,10 +47,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('runId', runId);
 
   return async () => {
-    const res = await pgClient.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`,
-      [`ops_t_${runId}_%`, templateDb],
-    );
+    const res = await pgClient.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`, [
+      `ops_t_${runId}_%`,
+      templateDb,
+    ]);
     for (const { datname } of res.rows) await dropDatabase(admin, datname);
     await pgClient.end();
   };

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '@ops/logging';
 import { sanitizeMessage } from '@ops/contracts';
+import { createLogger, type Logger } from '@ops/logging';
 
 /** A real pino logger whose JSON lines are kept in memory, so tests can search them (secrets!). */
 export function captureLogger(service: string): { logger: Logger; lines: string[] } {

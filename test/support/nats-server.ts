@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
@@ -50,7 +50,15 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   let log = '';
   const args = [
     ...(options.configFile ? ['-c', options.configFile] : []),
-    '-a', '127.0.0.1', '-p', String(port), '-m', String(httpPort), ...(options.configFile ? [] : ['-js']), '-sd', storeDir,
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-m',
+    String(httpPort),
+    ...(options.configFile ? [] : ['-js']),
+    '-sd',
+    storeDir,
   ];
   const launch = async () => {
     const proc = spawn(BINARY, args, { env: { PATH: process.env['PATH'] ?? '', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] });

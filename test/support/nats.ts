@@ -1,8 +1,8 @@
-import { connect } from '@nats-io/transport-node';
+import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { createNames, type Names } from '@ops/contracts';
 import { deleteTopology } from '@ops/nats';
-import { randomBytes } from 'node:crypto';
 import { testEnv } from './env.ts';
 
 /** A NATS prefix of its own for one test file (streams, KV, subjects, consumers, service names). */

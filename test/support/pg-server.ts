@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,7 +53,8 @@ function runAs(): { uid: number; gid: number } | undefined {
   const user = process.env['PG_TEST_USER'] ?? 'postgres';
   const uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
   const gid = Number(spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout.trim());
-  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0) throw new Error(`running as root: PostgreSQL needs a non-root user (${user} not found)`);
+  if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid <= 0)
+    throw new Error(`running as root: PostgreSQL needs a non-root user (${user} not found)`);
   return { uid, gid };
 }
 
@@ -165,7 +166,8 @@ async function waitGone(pids: readonly number[], timeoutMs = 10_000): Promise<vo
 async function waitReady(port: number, proc: ChildProcess, log: () => string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`postgres exited ${proc.exitCode ?? proc.signalCode}:\n${log()}`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`postgres exited ${proc.exitCode ?? proc.signalCode}:\n${log()}`);
     if (/ready to accept connections/.test(log())) {
       const client = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`, connectionTimeoutMillis: 2_000 });
       try {

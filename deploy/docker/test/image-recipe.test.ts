@@ -142,7 +142,12 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
     if (/^(NATS_|DATABASE_URL|LOG_LEVEL|HTTP_PORT|LEDGER_|SEED_|NODE_ENV|NODE_OPTIONS|OPS_|npm_|pnpm_)/i.test(k)) continue;
     env[k] = v;
   }
-  env['PATH'] = [dirname(process.execPath), join(ROOT, '.tools/node_modules/.bin'), join(ROOT, 'node_modules/.bin'), process.env['PATH'] ?? ''].join(delimiter);
+  env['PATH'] = [
+    dirname(process.execPath),
+    join(ROOT, '.tools/node_modules/.bin'),
+    join(ROOT, 'node_modules/.bin'),
+    process.env['PATH'] ?? '',
+  ].join(delimiter);
   env['NO_COLOR'] = '1';
   return { ...env, ...extra };
 }
@@ -278,20 +283,34 @@ describe('deploy/docker/build-service.sh', () => {
     const store = await readdir(join(out, 'node_modules/.pnpm'));
     for (const dev of DEV_ONLY) {
       expect(await exists(join(out, 'node_modules', dev)), dev).toBe(false);
-      expect(store.filter((dir) => dir.startsWith(`${dev.replace('/', '+')}@`)), dev).toEqual([]);
+      expect(
+        store.filter((dir) => dir.startsWith(`${dev.replace('/', '+')}@`)),
+        dev,
+      ).toEqual([]);
     }
     // no tests shipped
     expect(await exists(join(out, 'test'))).toBe(false);
     const tests = (await readdir(join(out, 'src'), { recursive: true })).filter((f) => f.endsWith('.test.ts'));
     expect(tests).toEqual([]);
-    const libTests = (await readdir(join(out, 'node_modules/@ops/contracts/src'), { recursive: true })).filter((f) => f.endsWith('.test.ts'));
+    const libTests = (await readdir(join(out, 'node_modules/@ops/contracts/src'), { recursive: true })).filter((f) =>
+      f.endsWith('.test.ts'),
+    );
     expect(libTests).toEqual([]);
   });
 
   it('needs the loader: without it Node refuses the @ops/* sources under node_modules', async () => {
     expect(build.code, build.output).toBe(0);
-    const env = cleanEnv({ ...imageEnv, NATS_URL: 'nats://127.0.0.1:1', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', HTTP_PORT: '0' });
-    const bare = await run(cmd[0]!, cmd.filter((a, i) => i > 0 && a !== '--import' && cmd[i - 1] !== '--import'), { cwd: out, env, timeoutMs: 20_000 });
+    const env = cleanEnv({
+      ...imageEnv,
+      NATS_URL: 'nats://127.0.0.1:1',
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      HTTP_PORT: '0',
+    });
+    const bare = await run(
+      cmd[0]!,
+      cmd.filter((a, i) => i > 0 && a !== '--import' && cmd[i - 1] !== '--import'),
+      { cwd: out, env, timeoutMs: 20_000 },
+    );
     expect(bare.code).not.toBe(0);
     expect(bare.output).toContain('ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING');
   });
@@ -303,7 +322,11 @@ describe('deploy/docker/build-service.sh', () => {
 
     // the seed job: the same image, its own command
     const seedCmd = [...cmd.slice(0, -1), 'src/seed/main.ts'];
-    const seed = await run(seedCmd[0]!, [...seedCmd.slice(1), '--json'], { cwd: out, env: cleanEnv({ ...base, DATABASE_URL: db.url }), timeoutMs: 30_000 });
+    const seed = await run(seedCmd[0]!, [...seedCmd.slice(1), '--json'], {
+      cwd: out,
+      env: cleanEnv({ ...base, DATABASE_URL: db.url }),
+      timeoutMs: 30_000,
+    });
     expect(seed.code, seed.output).toBe(0);
     expect(JSON.parse(seed.output.trim().split('\n').at(-1)!)).toMatchObject({ seeded: true });
 

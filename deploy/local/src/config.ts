@@ -1,4 +1,4 @@
-import { intKey, loadConfig, sharedKeys, type Env } from '@ops/config';
+import { type Env, intKey, loadConfig, sharedKeys } from '@ops/config';
 import { z } from 'zod';
 
 /**
@@ -25,7 +25,9 @@ export const localConfigSchema = z.object({
     .min(8)
     .default('local-fake-graph-secret')
     .describe('pnpm start only: the client secret shared by the fake Graph and the worker (not a real secret)'),
-  START_PORT_BASE: intKey(8081, 1024, 65000).describe('pnpm start only: HTTP port of ledger-service; the worker uses +1, housekeeping +2, the fake Graph +9'),
+  START_PORT_BASE: intKey(8081, 1024, 65000).describe(
+    'pnpm start only: HTTP port of ledger-service; the worker uses +1, housekeeping +2, the fake Graph +9',
+  ),
 });
 export type LocalConfig = z.infer<typeof localConfigSchema>;
 

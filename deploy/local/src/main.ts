@@ -1,8 +1,8 @@
-import { ConfigError } from '@ops/config';
-import { withRole, DB_ROLES } from '@ops/db';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '@ops/config';
+import { DB_ROLES, withRole } from '@ops/db';
 import { loadLocalConfig } from './config.ts';
-import { runOnce, startChild, stopAll, waitReady, type ChildSpec, type Supervised } from './supervisor.ts';
+import { type ChildSpec, runOnce, type Supervised, startChild, stopAll, waitReady } from './supervisor.ts';
 
 /**
  * `pnpm start`: the whole system in the foreground on this machine.
@@ -66,7 +66,11 @@ const services: Array<ChildSpec & { port: number }> = [
   },
 ];
 
-const seedCode = await runOnce({ name: 'seed', script: 'services/ledger-service/src/seed/main.ts', args: ['--if-empty'], env }, pretty, ROOT);
+const seedCode = await runOnce(
+  { name: 'seed', script: 'services/ledger-service/src/seed/main.ts', args: ['--if-empty'], env },
+  pretty,
+  ROOT,
+);
 if (seedCode !== 0) {
   process.stderr.write('start: the seed job failed (see above); is PostgreSQL running and DATABASE_URL right?\n');
   process.exit(1);

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { formatLogLine } from './log-format.ts';
 import { serviceNodeOptions } from '@ops/config';
+import { formatLogLine } from './log-format.ts';
 
 export interface ChildSpec {
   readonly name: string;

@@ -1,6 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabase, withDatabase } from '@ops/db';
-import { inject } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { testEnv } from '../../../test/support/env.ts';
 import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
 import { runNode, startService } from '../../../test/support/process.ts';
@@ -42,17 +41,30 @@ describe('pnpm start', () => {
       const tenant = doc.workspaces[0]!.tenants[0]!.id;
       const args = ['dispatch', 'assignments.fetch', '--workspace', ws, '--tenant', tenant, '--json'];
       const first = JSON.parse((await runNode('services/opsctl/src/main.ts', args, env)).stdout) as { run_id: string; disposition: string };
-      const second = JSON.parse((await runNode('services/opsctl/src/main.ts', args, env)).stdout) as { run_id: string; disposition: string };
+      const second = JSON.parse((await runNode('services/opsctl/src/main.ts', args, env)).stdout) as {
+        run_id: string;
+        disposition: string;
+      };
       expect(first.disposition).toBe('created');
       expect(['active', 'cooldown']).toContain(second.disposition);
       expect(second.run_id).toBe(first.run_id);
       const waited = await runNode('services/opsctl/src/main.ts', ['runs', 'wait', first.run_id, '--workspace', ws, '--json'], env);
       expect(waited.code).toBe(0);
-      expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'completed', outcome: 'succeeded', summary_counts: { total: 3, processed: 3, failed: 0 } });
+      expect(JSON.parse(waited.stdout)).toMatchObject({
+        status: 'completed',
+        outcome: 'succeeded',
+        summary_counts: { total: 3, processed: 3, failed: 0 },
+      });
 
       // issue #4's acceptance: housekeeping on demand, then its run in the ledger
-      const hk = JSON.parse((await runNode('services/opsctl/src/main.ts', ['housekeeping', 'run', '--workspace', ws, '--json'], env)).stdout) as { run_id: string };
-      const listed = await runNode('services/opsctl/src/main.ts', ['runs', 'list', '--workspace', ws, '--type', 'ops.reconcile_adapter_runs', '--json'], env);
+      const hk = JSON.parse(
+        (await runNode('services/opsctl/src/main.ts', ['housekeeping', 'run', '--workspace', ws, '--json'], env)).stdout,
+      ) as { run_id: string };
+      const listed = await runNode(
+        'services/opsctl/src/main.ts',
+        ['runs', 'list', '--workspace', ws, '--type', 'ops.reconcile_adapter_runs', '--json'],
+        env,
+      );
       expect(JSON.parse(listed.stdout).runs[0]).toMatchObject({ id: hk.run_id, tenant_id: null, outcome: 'succeeded' });
     } finally {
       // what a terminal's Ctrl-C sends to the foreground process

@@ -1,16 +1,16 @@
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { DB_ROLES } from '@ops/db';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { DB_ROLES } from '@ops/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeGraph, type FakeGraph } from '../../../services/fake-graph/src/server.ts';
+import { type FakeGraph, startFakeGraph } from '../../../services/fake-graph/src/server.ts';
 import { opsctl } from '../../../services/opsctl/test/support.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { startNatsServer, type OwnNatsServer } from '../../../test/support/nats-server.ts';
-import { ROOT, runNode, startService, type ServiceProcess } from '../../../test/support/process.ts';
-import { NATS_USERS, natsPermissions, renderAuthConf, type NatsUser } from '../permissions.ts';
+import { type OwnNatsServer, startNatsServer } from '../../../test/support/nats-server.ts';
+import { ROOT, runNode, type ServiceProcess, startService } from '../../../test/support/process.ts';
+import { NATS_USERS, type NatsUser, natsPermissions, renderAuthConf } from '../permissions.ts';
 
 /**
  * The shipped NATS config (deploy/nats/nats.conf + auth.conf) on a server of
@@ -35,7 +35,12 @@ const violations = (text: string) => text.split('\n').filter((l) => /Violation/i
 beforeAll(async () => {
   server = await startNatsServer({ configFile: join(ROOT, 'deploy/nats/nats.conf'), env: serverEnv });
   db = await createTestDatabase();
-  const seeded = await runNode('services/ledger-service/src/seed/main.ts', [], { DATABASE_URL: db.url, SEED_TENANTS: '1', SEED_POLICIES_PER_TENANT: '2', LOG_LEVEL: 'warn' });
+  const seeded = await runNode('services/ledger-service/src/seed/main.ts', [], {
+    DATABASE_URL: db.url,
+    SEED_TENANTS: '1',
+    SEED_POLICIES_PER_TENANT: '2',
+    LOG_LEVEL: 'warn',
+  });
   expect(seeded.code, seeded.stderr).toBe(0);
   graph = await startFakeGraph({ port: 0, clientId: 'ops-test', clientSecret: GRAPH_SECRET });
 });
@@ -54,13 +59,19 @@ describe('deploy/nats/auth.conf', () => {
 
   it('refuses anonymous connections and wrong passwords', async () => {
     await expect(connect({ servers: server.url, timeout: 2000, reconnect: false })).rejects.toThrow(/Authorization Violation/);
-    await expect(connect({ servers: server.url, user: 'worker', pass: 'wrong', timeout: 2000, reconnect: false })).rejects.toThrow(/Authorization Violation/);
+    await expect(connect({ servers: server.url, user: 'worker', pass: 'wrong', timeout: 2000, reconnect: false })).rejects.toThrow(
+      /Authorization Violation/,
+    );
   });
 });
 
 describe('the system with one NATS user per process', () => {
   it('runs dispatch → execution → ledger, housekeeping, the DLQ and every opsctl read without a single violation', async () => {
-    const ledger = startService('services/ledger-service/src/main.ts', { ...as('ledger'), DATABASE_URL: db.urlAs(DB_ROLES.ledger), HTTP_PORT: '0' });
+    const ledger = startService('services/ledger-service/src/main.ts', {
+      ...as('ledger'),
+      DATABASE_URL: db.urlAs(DB_ROLES.ledger),
+      HTTP_PORT: '0',
+    });
     services.push(ledger);
     await ledger.waitForOutput(/ledger-service ready/);
     const worker = startService('services/assignment-worker/src/main.ts', {
@@ -73,7 +84,11 @@ describe('the system with one NATS user per process', () => {
       GRAPH_CLIENT_SECRET: GRAPH_SECRET,
     });
     services.push(worker);
-    const housekeeping = startService('services/housekeeping/src/main.ts', { ...as('housekeeping'), HTTP_PORT: '0', HOUSEKEEPING_CRON: '0 0 1 1 *' });
+    const housekeeping = startService('services/housekeeping/src/main.ts', {
+      ...as('housekeeping'),
+      HTTP_PORT: '0',
+      HOUSEKEEPING_CRON: '0 0 1 1 *',
+    });
     services.push(housekeeping);
     await Promise.all([worker.waitForOutput(/assignment-worker ready/), housekeeping.waitForOutput(/housekeeping ready/)]);
 
@@ -113,7 +128,9 @@ describe('the system with one NATS user per process', () => {
     } finally {
       await nc.close();
     }
-    await expect.poll(async () => ((await run(['dlq', 'list'])) as unknown as { messages: unknown[] }).messages.length, { timeout: 15_000 }).toBe(1);
+    await expect
+      .poll(async () => ((await run(['dlq', 'list'])) as unknown as { messages: unknown[] }).messages.length, { timeout: 15_000 })
+      .toBe(1);
 
     expect(violations(server.log())).toEqual([]);
     for (const s of services) expect(violations(s.output())).toEqual([]);
@@ -123,7 +140,13 @@ describe('the system with one NATS user per process', () => {
 describe('what the matrix denies', () => {
   // after the flow above, so its "no violation" check is not disturbed
   it.each(NATS_USERS)('%s: every denied publish and subscribe is refused, an allowed one is not', async (user) => {
-    const nc: NatsConnection = await connect({ servers: server.url, user, pass: passwords[user], inboxPrefix: `_INBOX.${user}`, reconnect: false });
+    const nc: NatsConnection = await connect({
+      servers: server.url,
+      user,
+      pass: passwords[user],
+      inboxPrefix: `_INBOX.${user}`,
+      reconnect: false,
+    });
     const refused = new Set<string>();
     void (async () => {
       for await (const s of nc.status()) {
@@ -151,13 +174,18 @@ describe('what the matrix denies', () => {
     }
     const logged = violations(server.log()).filter((l) => l.includes(`User "${user}"`));
     for (const subject of [...perms[user].denied.publish, ...perms[user].denied.subscribe]) {
-      expect(logged.some((l) => l.includes(`Subject "${subject}"`)), `server log for ${user} ${subject}`).toBe(true);
+      expect(
+        logged.some((l) => l.includes(`Subject "${subject}"`)),
+        `server log for ${user} ${subject}`,
+      ).toBe(true);
     }
   });
 
   it('lets nobody but the ledger consume OPS_LEDGER or write the ledger consumer', () => {
     for (const user of NATS_USERS) {
-      const touches = perms[user].publish.filter((s) => /CONSUMER\.(CREATE|DURABLE\.CREATE|MSG\.NEXT)\.OPS_LEDGER|\$JS\.ACK\.OPS_LEDGER/.test(s));
+      const touches = perms[user].publish.filter((s) =>
+        /CONSUMER\.(CREATE|DURABLE\.CREATE|MSG\.NEXT)\.OPS_LEDGER|\$JS\.ACK\.OPS_LEDGER/.test(s),
+      );
       if (user === 'ledger') expect(touches.length).toBeGreaterThan(0);
       else expect(touches, user).toEqual([]);
     }

@@ -1,7 +1,7 @@
-import { dropDatabase, ensureDatabaseExists, withDatabase, withRole } from '@ops/db';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { dropDatabase, ensureDatabaseExists, withDatabase, withRole } from '@ops/db';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testEnv } from '../../../test/support/env.ts';
@@ -24,7 +24,13 @@ function initRoles(env: Record<string, string>) {
   const u = new URL(testEnv.DATABASE_URL);
   return spawnSync('sh', [join(ROOT, 'deploy/postgres/init-roles.sh')], {
     encoding: 'utf8',
-    env: { PATH: process.env['PATH'] ?? '', PGHOST: u.hostname, PGPORT: u.port || '5432', POSTGRES_USER: decodeURIComponent(u.username) || 'postgres', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      PGHOST: u.hostname,
+      PGPORT: u.port || '5432',
+      POSTGRES_USER: decodeURIComponent(u.username) || 'postgres',
+      ...env,
+    },
   });
 }
 
@@ -50,7 +56,11 @@ describe('deploy/postgres/init-roles.sh', () => {
     const again = initRoles({ POSTGRES_DB: name, ...passwords });
     expect(again.status, again.stderr).toBe(0);
 
-    const seeded = await runNode('services/ledger-service/src/seed/main.ts', ['--json'], { DATABASE_URL: withRole(adminUrl, 'ops_migrator'), SEED_TENANTS: '2', LOG_LEVEL: 'warn' });
+    const seeded = await runNode('services/ledger-service/src/seed/main.ts', ['--json'], {
+      DATABASE_URL: withRole(adminUrl, 'ops_migrator'),
+      SEED_TENANTS: '2',
+      LOG_LEVEL: 'warn',
+    });
     expect(seeded.code, seeded.stderr).toBe(0);
 
     const admin = new pg.Client({ connectionString: adminUrl });
@@ -67,7 +77,9 @@ describe('deploy/postgres/init-roles.sh', () => {
       ]);
       const owners = await admin.query<{ tableowner: string }>(`SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'`);
       expect(owners.rows).toEqual([{ tableowner: 'ops_migrator' }]);
-      const dbOwner = await admin.query<{ owner: string }>(`SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`, [name]);
+      const dbOwner = await admin.query<{ owner: string }>(`SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`, [
+        name,
+      ]);
       expect(dbOwner.rows[0]!.owner).toBe('ops_migrator');
     } finally {
       await admin.end();

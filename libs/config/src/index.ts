@@ -1,3 +1,3 @@
 export * from './load-config.ts';
-export * from './shared-keys.ts';
 export * from './node-options.ts';
+export * from './shared-keys.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, boolKey, describeKeys, intKey, loadConfig } from './load-config.ts';
+import { boolKey, ConfigError, describeKeys, intKey, loadConfig } from './load-config.ts';
 import { sharedKeys } from './shared-keys.ts';
 
 const schema = z.object(sharedKeys);
@@ -67,9 +67,7 @@ describe('loadConfig with the shared keys', () => {
   });
 
   it('reports several bad keys at once, one problem per key', () => {
-    const err = configError(() =>
-      loadConfig(schema, { LOG_LEVEL: 'loud', NATS_PREFIX: 'a.b', NATS_REPLICAS: '9', NODE_ENV: 'prod' }),
-    );
+    const err = configError(() => loadConfig(schema, { LOG_LEVEL: 'loud', NATS_PREFIX: 'a.b', NATS_REPLICAS: '9', NODE_ENV: 'prod' }));
     expect(err.problems).toHaveLength(4);
     const keys = err.problems.map((p) => p.split(':')[0]);
     expect(keys.sort()).toEqual(['LOG_LEVEL', 'NATS_PREFIX', 'NATS_REPLICAS', 'NODE_ENV']);
@@ -91,9 +89,7 @@ describe('loadConfig with the shared keys', () => {
 
   it('never echoes a bad DATABASE_URL value containing a password', () => {
     const password = 'Hunter2-Sup3r-Secret';
-    const err = configError(() =>
-      loadConfig(schema, { DATABASE_URL: `mysql://ops:${password}@db.internal:3306/ops`, LOG_LEVEL: 'loud' }),
-    );
+    const err = configError(() => loadConfig(schema, { DATABASE_URL: `mysql://ops:${password}@db.internal:3306/ops`, LOG_LEVEL: 'loud' }));
     expect(err.problems).toHaveLength(2);
     expect(err.problems.some((p) => p.startsWith('DATABASE_URL: '))).toBe(true);
     expect(err.message).not.toContain(password);

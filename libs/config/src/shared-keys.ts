@@ -10,7 +10,12 @@ export const sharedKeys = {
   NATS_URL: z
     .string()
     .default('nats://127.0.0.1:4222')
-    .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/[^\s]+$/, 'must be nats://host:port[,…]')).min(1))
     .describe('NATS server(s), comma-separated'),
   /** PostgreSQL URL of this process's own role */
@@ -18,7 +23,7 @@ export const sharedKeys = {
     .string()
     .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/ops')
-    .describe('PostgreSQL for the ledger and seed (each service may have its own role\'s URL)'),
+    .describe("PostgreSQL for the ledger and seed (each service may have its own role's URL)"),
   /** NATS user of this process (deploy/nats/nats.conf: one per service); empty = no auth (local dev) */
   NATS_USER: z
     .string()
@@ -34,16 +39,18 @@ export const sharedKeys = {
     .default('')
     .describe('prefix for every stream, subject, KV bucket, consumer and service name'),
   /** pino level */
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info')
-    .describe('pino level'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
   /** JetStream replicas for streams and KV (3 in production clusters) */
   NATS_REPLICAS: intKey(1, 1, 5).describe('JetStream replicas for the streams and the KV bucket'),
   /** TTL of the ops_locks bucket: how long a lease outlives its last write, i.e. the execution-side cooldown */
-  LOCKS_TTL_SECONDS: intKey(900, 1, 86_400).describe('TTL of the ops_locks KV bucket (seconds): the execution-side cooldown after a completion'),
+  LOCKS_TTL_SECONDS: intKey(900, 1, 86_400).describe(
+    'TTL of the ops_locks KV bucket (seconds): the execution-side cooldown after a completion',
+  ),
   /** NODE_ENV; `production` refuses destructive seed flags */
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('runtime environment; production refuses `seed --fresh` without --force'),
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'])
+    .default('development')
+    .describe('runtime environment; production refuses `seed --fresh` without --force'),
 } as const;
 
 export const sharedSchema = z.object(sharedKeys);

@@ -17,7 +17,14 @@ export const BASE_NAMES = {
   services: { ledger: 'ops_ledger', housekeeping: 'ops_housekeeping' },
 } as const;
 
-export const LEDGER_API_ENDPOINTS = ['ensure_run', 'get_run', 'list_runs', 'record_duplicate', 'list_workspaces', 'list_active_runs'] as const;
+export const LEDGER_API_ENDPOINTS = [
+  'ensure_run',
+  'get_run',
+  'list_runs',
+  'record_duplicate',
+  'list_workspaces',
+  'list_active_runs',
+] as const;
 export type LedgerApiEndpoint = (typeof LEDGER_API_ENDPOINTS)[number];
 
 export const LEDGER_EVENT_KINDS = ['started', 'progress', 'completed'] as const;

@@ -152,7 +152,10 @@ describe('sanitizeMessage properties', () => {
   const MARKERS = '[redacted] [redacted-jwt] [redacted-blob] [redacted-connection-string] [payload] no details';
   const alnum = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789~._-');
   const secretArb = fc.string({ unit: alnum, minLength: 4, maxLength: 40 }).filter((s) => !MARKERS.includes(s));
-  const textArb = fc.string({ unit: fc.oneof(fc.constantFrom('\n', '\t', ' ', '=', ':', '"', '@', '/'), fc.string({ minLength: 1, maxLength: 1 })), maxLength: 200 });
+  const textArb = fc.string({
+    unit: fc.oneof(fc.constantFrom('\n', '\t', ' ', '=', ':', '"', '@', '/'), fc.string({ minLength: 1, maxLength: 1 })),
+    maxLength: 200,
+  });
 
   it('never outputs an explicit secret and stays within maxLength', () => {
     fc.assert(

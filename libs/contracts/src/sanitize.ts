@@ -33,7 +33,10 @@ const RULES: ReadonlyArray<readonly [RegExp, string | ((match: string) => string
   // have few digits and no '+': random base64 of this length has both
   [/[A-Za-z0-9+/]{48,}={0,2}/g, (m) => (m.includes('+') || m.endsWith('=') || (m.match(/\d/g)?.length ?? 0) >= 4 ? '[redacted-blob]' : m)],
   // long opaque blobs (hex/base64url secrets, Azure client secrets); UUIDs stay
-  [/(?<![A-Za-z0-9_~-])(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![A-Za-z0-9_~-]))[A-Za-z0-9_~-]{32,}/g, '[redacted-blob]'],
+  [
+    /(?<![A-Za-z0-9_~-])(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![A-Za-z0-9_~-]))[A-Za-z0-9_~-]{32,}/g,
+    '[redacted-blob]',
+  ],
   // raw JSON payloads
   [/\{[^{}]{120,}\}/g, '[payload]'],
 ];
@@ -53,9 +56,13 @@ export function sanitizeMessage(input: unknown, options: SanitizeOptions = {}): 
     }
   };
   removeSecrets();
-  for (const [re, replacement] of RULES) text = typeof replacement === 'string' ? text.replace(re, replacement) : text.replace(re, replacement);
+  for (const [re, replacement] of RULES)
+    text = typeof replacement === 'string' ? text.replace(re, replacement) : text.replace(re, replacement);
   // one line, printable characters only
-  text = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+  text = text
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
   // again: collapsing whitespace may have re-assembled a secret that contains some
   removeSecrets();
   if (text.length === 0) text = 'no details';

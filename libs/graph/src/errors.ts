@@ -1,4 +1,4 @@
-import { sanitizeMessage, type FailureCode } from '@ops/contracts';
+import { type FailureCode, sanitizeMessage } from '@ops/contracts';
 import { GraphError } from './types.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { parseAssignmentPage } from './body.ts';
 import { describePath, graphError } from './errors.ts';
-import { sendGraphRequest, type RequestContext } from './request.ts';
+import { type RequestContext, sendGraphRequest } from './request.ts';
 import { sleep as realSleep, type Sleep } from './retry.ts';
 import { createTokenSource } from './token.ts';
 import type { GraphAssignment, GraphClient } from './types.ts';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeGraph } from '../../../services/fake-graph/src/server.ts';
-import { isGraphError, isTransientGraphError, type GraphError } from '../src/index.ts';
+import { type GraphError, isGraphError, isTransientGraphError } from '../src/index.ts';
 import { makeClient, rejection, startFake } from './helpers.ts';
 
 /** Every failure mode against the fake Graph: what is retried, how long it waits, which code it ends in. */
@@ -88,8 +88,16 @@ describe('permanent failures', () => {
   it('maps 404 to graph.not_found and 403 to graph.forbidden, not transient, without retrying', async () => {
     fake.setFaults({ failPolicies: { gone: 404, locked: 403 } });
     const { client, waits } = makeClient(fake);
-    expect(await graphError(client.listAssignments('tenant-a', 'gone'))).toMatchObject({ code: 'graph.not_found', status: 404, transient: false });
-    expect(await graphError(client.assign('tenant-a', 'locked', []))).toMatchObject({ code: 'graph.forbidden', status: 403, transient: false });
+    expect(await graphError(client.listAssignments('tenant-a', 'gone'))).toMatchObject({
+      code: 'graph.not_found',
+      status: 404,
+      transient: false,
+    });
+    expect(await graphError(client.assign('tenant-a', 'locked', []))).toMatchObject({
+      code: 'graph.forbidden',
+      status: 403,
+      transient: false,
+    });
     expect(waits).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { startFakeGraph, type FakeGraph } from '../../../services/fake-graph/src/server.ts';
+import { type FakeGraph, startFakeGraph } from '../../../services/fake-graph/src/server.ts';
 import { createHttpGraphClient, type GraphClient, type HttpGraphClientOptions } from '../src/index.ts';
 
 /** The client under test, pointed at an in-process fake Graph over real HTTP. */

@@ -62,7 +62,9 @@ describe('secrets in Graph error bodies', () => {
       expect(text).not.toContain('client_secret=');
     }
     // short and ours: code, status, method and path without query
-    expect((err as Error).message).toMatch(/^graph\.[a-z_]+: GET \/beta\/deviceManagement\/deviceConfigurations\/p1\/assignments answered HTTP \d{3}/);
+    expect((err as Error).message).toMatch(
+      /^graph\.[a-z_]+: GET \/beta\/deviceManagement\/deviceConfigurations\/p1\/assignments answered HTTP \d{3}/,
+    );
   });
 
   it('never reach the error when the token endpoint refuses and echoes the secret', async () => {

@@ -1,5 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { encodeJson, type EnsureRunReplyV1, type EnsureRunRequestInputV1, type JobV1, type Names, type RunV1 } from '@ops/contracts';
+import { type EnsureRunReplyV1, type EnsureRunRequestInputV1, encodeJson, type JobV1, type Names, type RunV1 } from '@ops/contracts';
 import type { LedgerClient } from './index.ts';
 
 export interface DispatchResult {
@@ -38,7 +38,12 @@ export async function publishJob(js: JetStreamClient, names: Names, run: RunV1):
  * ONLY when the ledger created the run; an active or cooling-down identity
  * publishes nothing and returns the canonical run.
  */
-export async function dispatch(ledger: LedgerClient, js: JetStreamClient, names: Names, request: EnsureRunRequestInputV1): Promise<DispatchResult> {
+export async function dispatch(
+  ledger: LedgerClient,
+  js: JetStreamClient,
+  names: Names,
+  request: EnsureRunRequestInputV1,
+): Promise<DispatchResult> {
   const reply = await ledger.ensureRun(request);
   if (reply.disposition !== 'created') return { run: reply.run, disposition: reply.disposition, published: false };
   await publishJob(js, names, reply.run);

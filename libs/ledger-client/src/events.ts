@@ -1,15 +1,15 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import {
-  FAILURE_CODES,
-  sanitizeMessage,
   encodeJson,
-  runEventMsgId,
+  FAILURE_CODES,
   type FailureCode,
   type FailureEntry,
-  type RunV1,
   type LedgerEventV1,
   type Names,
+  type RunV1,
+  runEventMsgId,
   type SummaryCounts,
+  sanitizeMessage,
   type TerminalOutcome,
 } from '@ops/contracts';
 
@@ -35,7 +35,14 @@ export function attemptEvents(
   const publish = async (event: LedgerEventV1) => {
     await js.publish(names.ledgerEventSubject(event.kind), encodeJson(event), { msgID: runEventMsgId(event) });
   };
-  const base = () => ({ v: 1 as const, run_id: run.runId, workspace_id: run.workspaceId, attempt: run.attempt, owner: run.owner, at: now().toISOString() });
+  const base = () => ({
+    v: 1 as const,
+    run_id: run.runId,
+    workspace_id: run.workspaceId,
+    attempt: run.attempt,
+    owner: run.owner,
+    at: now().toISOString(),
+  });
   return {
     started: () => publish({ ...base(), kind: 'started', seq: 0 }),
     progress: (counts) => publish({ ...base(), kind: 'progress', seq: ++seq, counts }),

@@ -1,23 +1,23 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
-  ensureRunReplyV1,
-  getRunReplyV1,
-  listRunsReplyV1,
-  recordDuplicateReplyV1,
-  listWorkspacesReplyV1,
-  listActiveRunsReplyV1,
-  type ListWorkspacesReplyV1,
-  type ListActiveRunsReplyV1,
-  type ListActiveRunsRequestInputV1,
-  type RecordDuplicateRequestV1,
   type EnsureRunReplyV1,
   type EnsureRunRequestInputV1,
+  ensureRunReplyV1,
   type GetRunReplyV1,
   type GetRunRequestV1,
+  getRunReplyV1,
   type LedgerApiEndpoint,
+  type ListActiveRunsReplyV1,
+  type ListActiveRunsRequestInputV1,
   type ListRunsReplyV1,
   type ListRunsRequestInputV1,
+  type ListWorkspacesReplyV1,
+  listActiveRunsReplyV1,
+  listRunsReplyV1,
+  listWorkspacesReplyV1,
   type Names,
+  type RecordDuplicateRequestV1,
+  recordDuplicateReplyV1,
 } from '@ops/contracts';
 import type { z } from 'zod';
 import { requestService } from './request.ts';

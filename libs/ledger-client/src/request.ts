@@ -1,5 +1,5 @@
-import { NoRespondersError, TimeoutError, type NatsConnection } from '@nats-io/nats-core';
-import { OpsError, apiErrorReplyV1, encodeJson } from '@ops/contracts';
+import { type NatsConnection, NoRespondersError, TimeoutError } from '@nats-io/nats-core';
+import { apiErrorReplyV1, encodeJson, OpsError } from '@ops/contracts';
 import type { z } from 'zod';
 
 /**

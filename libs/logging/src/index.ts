@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -68,7 +68,11 @@ function serializeError(err: unknown, scrub: (t: string) => string): unknown {
   if (typeof e.code === 'string' || typeof e.code === 'number') out['code'] = e.code;
   if (e.stack) {
     // frames only (the first line repeats the message)
-    out['stack'] = e.stack.split('\n').slice(1, 8).map((l) => l.trim()).join(' | ');
+    out['stack'] = e.stack
+      .split('\n')
+      .slice(1, 8)
+      .map((l) => l.trim())
+      .join(' | ');
   }
   if (e.cause instanceof Error) out['cause'] = serializeError(e.cause, scrub);
   return out;

@@ -20,7 +20,10 @@ export interface ConnectOptions {
 }
 
 /** user, password and inbox prefix from the shared keys NATS_USER / NATS_PASSWORD (no user: no auth, default inbox). */
-export function natsCredentials(config: { readonly NATS_USER: string; readonly NATS_PASSWORD: string }): Pick<ConnectOptions, 'user' | 'pass' | 'inboxPrefix'> {
+export function natsCredentials(config: {
+  readonly NATS_USER: string;
+  readonly NATS_PASSWORD: string;
+}): Pick<ConnectOptions, 'user' | 'pass' | 'inboxPrefix'> {
   if (config.NATS_USER === '') return {};
   return { user: config.NATS_USER, pass: config.NATS_PASSWORD, inboxPrefix: `_INBOX.${config.NATS_USER}` };
 }

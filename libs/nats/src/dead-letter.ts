@@ -1,6 +1,6 @@
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
-import { HEADERS, sanitizeMessage, type DlqOrigin, type Names } from '@ops/contracts';
+import { type DlqOrigin, HEADERS, type Names, sanitizeMessage } from '@ops/contracts';
 
 /** Bytes of the original payload kept in a dead letter (headers must fit too). */
 export const DLQ_MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -17,13 +17,7 @@ export interface DeadLetter {
  * stream sequence: a redelivery of the same bad message is copied only once.
  * Resolves only after JetStream stored the copy (nothing is lost).
  */
-export async function deadLetter(
-  js: JetStreamClient,
-  names: Names,
-  origin: DlqOrigin,
-  msg: JsMsg,
-  letter: DeadLetter,
-): Promise<void> {
+export async function deadLetter(js: JetStreamClient, names: Names, origin: DlqOrigin, msg: JsMsg, letter: DeadLetter): Promise<void> {
   const h = headers();
   h.set(HEADERS.dlqReason, letter.reason);
   h.set(HEADERS.dlqDetail, sanitizeMessage(letter.detail, { maxLength: 500 }));

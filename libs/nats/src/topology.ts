@@ -1,16 +1,16 @@
 import {
   AckPolicy,
+  type ConsumerConfig,
   DiscardPolicy,
   JetStreamApiError,
+  type JetStreamManager,
+  jetstreamManager,
   RetentionPolicy,
   StorageType,
-  jetstreamManager,
-  type ConsumerConfig,
-  type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import { type KV, Kvm } from '@nats-io/kv';
+import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import type { Names } from '@ops/contracts';
 
 /** Windows and limits of the bus; see docs/architecture.md for the why of each. */
@@ -138,7 +138,9 @@ export async function awaitTopology(nc: NatsConnection, names: Names, options: A
       } catch (err) {
         if (!isNotFound(err)) throw err;
         if (Date.now() >= deadline) {
-          throw new Error(`JetStream stream ${stream} does not exist — ledger-service creates the topology; start it (or check NATS_PREFIX)`);
+          throw new Error(
+            `JetStream stream ${stream} does not exist — ledger-service creates the topology; start it (or check NATS_PREFIX)`,
+          );
         }
         options.onWait?.(stream);
         await new Promise((r) => setTimeout(r, options.pollMs ?? 1_000));

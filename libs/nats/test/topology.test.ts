@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
 import { awaitTopology, ensureDurableConsumer, ensureTopology } from '../src/topology.ts';
@@ -22,7 +22,8 @@ describe('ensureTopology', () => {
     await ensureTopology(nc, names);
     const jsm = await jetstreamManager(nc);
     const streams: string[] = [];
-    for await (const s of jsm.streams.list()) if (s.config.name.startsWith(names.prefix) || s.config.name === `KV_${names.kv.locks}`) streams.push(s.config.name);
+    for await (const s of jsm.streams.list())
+      if (s.config.name.startsWith(names.prefix) || s.config.name === `KV_${names.kv.locks}`) streams.push(s.config.name);
     expect(streams.sort()).toEqual([`KV_${names.kv.locks}`, names.streams.dlq, names.streams.jobs, names.streams.ledger].sort());
   });
 
@@ -57,7 +58,12 @@ describe('ensureTopology', () => {
 
   it('ensureDurableConsumer creates once and updates a drifted setting', async () => {
     const jsm = await jetstreamManager(nc);
-    const cfg = { durable_name: `${names.prefix}_probe`, filter_subject: names.ledgerEventsWildcard, ack_wait: nanos(30_000), max_deliver: -1 };
+    const cfg = {
+      durable_name: `${names.prefix}_probe`,
+      filter_subject: names.ledgerEventsWildcard,
+      ack_wait: nanos(30_000),
+      max_deliver: -1,
+    };
     await ensureDurableConsumer(jsm, names.streams.ledger, cfg);
     await ensureDurableConsumer(jsm, names.streams.ledger, cfg);
     await ensureDurableConsumer(jsm, names.streams.ledger, { ...cfg, ack_wait: nanos(45_000) });

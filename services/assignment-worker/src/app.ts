@@ -1,16 +1,16 @@
+import { hostname } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { nanos } from '@nats-io/nats-core';
 import { createNames, sanitizeMessage } from '@ops/contracts';
-import { createOrm, pingDb, type Orm } from '@ops/db';
+import { createOrm, type Orm, pingDb } from '@ops/db';
 import { createHttpGraphClient, type GraphClient } from '@ops/graph';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { connectNats, natsCredentials, drainNats, ensureDurableConsumer, awaitTopology, natsReady, type NatsConnection } from '@ops/nats';
-import { createRegistry, startOpsHttpServer, type OpsHttpServer } from '@ops/runtime';
-import { hostname } from 'node:os';
+import { awaitTopology, connectNats, drainNats, ensureDurableConsumer, type NatsConnection, natsCredentials, natsReady } from '@ops/nats';
+import { createRegistry, type OpsHttpServer, startOpsHttpServer } from '@ops/runtime';
 import type { WorkerConfig } from './config.ts';
-import { startJobsConsumer, type JobsConsumer } from './handlers/jobs-consumer.ts';
+import { type JobsConsumer, startJobsConsumer } from './handlers/jobs-consumer.ts';
 import { processJob, type WorkerDeps } from './handlers/process-job.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { createLeases } from './repositories/leases.ts';
@@ -47,7 +47,9 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     throw err;
   }
   // ledger-service owns the topology (streams, locks bucket); this user may only read it
-  await awaitTopology(nc, names, { onWait: (missing) => logger.warn({ stream: missing }, 'waiting for ledger-service to create the topology') });
+  await awaitTopology(nc, names, {
+    onWait: (missing) => logger.warn({ stream: missing }, 'waiting for ledger-service to create the topology'),
+  });
   const jsm = await jetstreamManager(nc);
   await ensureDurableConsumer(jsm, names.streams.jobs, {
     durable_name: names.consumers.assignmentWorker,

@@ -45,7 +45,11 @@ describe('a worker killed with -9 mid-run', () => {
     h.graph.setFaults({ latencyMs: 400 });
     const leaving = await h.startWorkerProcess({ WORKER_SHUTDOWN_GRACE_MS: '200' });
     // five of the six policies: another identity than the first test's run
-    const { run } = await h.dispatch('assignments.fetch', 0, (await h.policies(0)).slice(0, 5).map((p) => p.id));
+    const { run } = await h.dispatch(
+      'assignments.fetch',
+      0,
+      (await h.policies(0)).slice(0, 5).map((p) => p.id),
+    );
     await expect.poll(async () => (await h.getRun(run.id)).status, { timeout: 20_000, interval: 50 }).toBe('running');
     const code = await leaving.stop('SIGTERM');
     if (!leaving.output().includes('job released on shutdown')) process.stderr.write(leaving.output());

@@ -13,10 +13,13 @@ const h = useWorkerStack({ tenants: 3, policiesPerTenant: 3, ledgerEnv: { LOCKS_
 async function quiet(): Promise<void> {
   const jsm = await jetstreamManager(h.nc);
   await expect
-    .poll(async () => {
-      const info = await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker);
-      return info.num_pending + info.num_ack_pending;
-    }, { timeout: 20_000 })
+    .poll(
+      async () => {
+        const info = await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker);
+        return info.num_pending + info.num_ack_pending;
+      },
+      { timeout: 20_000 },
+    )
     .toBe(0);
 }
 
@@ -34,7 +37,12 @@ describe('one execution per identity', () => {
     const runId = results.find((r) => r.disposition === 'created')!.run.id;
     expect(new Set(results.map((r) => r.run.id))).toEqual(new Set([runId]));
     const done = await h.waitCompleted(runId);
-    expect(done).toMatchObject({ outcome: 'succeeded', attempt: 1, dedupe_hits: 19, summary_counts: { total: 3, processed: 3, failed: 0 } });
+    expect(done).toMatchObject({
+      outcome: 'succeeded',
+      attempt: 1,
+      dedupe_hits: 19,
+      summary_counts: { total: 3, processed: 3, failed: 0 },
+    });
     const tenantExt = h.seed.tenants[0]!.external_id;
     for (const p of await h.policies(0)) {
       const key = h.graph.probe().by_key[`${tenantExt}/${p.external_id}`]!;
@@ -51,7 +59,11 @@ describe('one execution per identity', () => {
     await expect.poll(async () => (await h.getRun(run.id)).status, { timeout: 10_000 }).toBe('running');
     // the same job again, past JetStream's own dedupe (another msg id): as a buggy producer would
     const jsm = await jetstreamManager(h.nc);
-    await h.js.publish(h.names.jobSubject('assignments.fetch'), (await jsm.streams.getMessage(h.names.streams.jobs, { last_by_subj: h.names.jobSubject('assignments.fetch') }))!.data, { msgID: `${run.id}-again` });
+    await h.js.publish(
+      h.names.jobSubject('assignments.fetch'),
+      (await jsm.streams.getMessage(h.names.streams.jobs, { last_by_subj: h.names.jobSubject('assignments.fetch') }))!.data,
+      { msgID: `${run.id}-again` },
+    );
     const done = await h.waitCompleted(run.id);
     expect(done).toMatchObject({ outcome: 'succeeded', attempt: 1, dedupe_hits: 1 });
     const tenantExt = h.seed.tenants[1]!.external_id;
@@ -96,7 +108,11 @@ describe('one execution per identity', () => {
     const calls = h.graph.probe().total_calls;
     await publishJob(h.js, h.names, reply.run);
     const skipped = await h.waitCompleted(reply.run.id);
-    expect(skipped).toMatchObject({ outcome: 'cancelled', failure_summary: [{ code: 'run.skipped_cooldown' }], summary_counts: { total: 0, processed: 0, failed: 0 } });
+    expect(skipped).toMatchObject({
+      outcome: 'cancelled',
+      failure_summary: [{ code: 'run.skipped_cooldown' }],
+      summary_counts: { total: 0, processed: 0, failed: 0 },
+    });
     expect(h.graph.probe().total_calls).toBe(calls);
   });
 });

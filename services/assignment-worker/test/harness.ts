@@ -1,15 +1,15 @@
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { EnsureRunRequestInputV1, RunV1 } from '@ops/contracts';
 import { DB_ROLES } from '@ops/db';
-import { startFakeGraph, type FakeGraph } from '../../fake-graph/src/server.ts';
-import { dispatch, type DispatchResult } from '@ops/ledger-client';
+import { type DispatchResult, dispatch } from '@ops/ledger-client';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { testEnv } from '../../../test/support/env.ts';
 import { captureLogger } from '../../../test/support/logger.ts';
-import { startService, type ServiceProcess } from '../../../test/support/process.ts';
-import { useLedgerHarness, type HarnessOptions, type LedgerHarness } from '../../ledger-service/test/harness.ts';
-import { startAssignmentWorker, type AssignmentWorker } from '../src/app.ts';
+import { type ServiceProcess, startService } from '../../../test/support/process.ts';
+import { type FakeGraph, startFakeGraph } from '../../fake-graph/src/server.ts';
+import { type HarnessOptions, type LedgerHarness, useLedgerHarness } from '../../ledger-service/test/harness.ts';
+import { type AssignmentWorker, startAssignmentWorker } from '../src/app.ts';
 import { workerConfigSchema } from '../src/config.ts';
 
 export const GRAPH_SECRET = 'fake-graph-client-secret-0123456789';
@@ -28,7 +28,12 @@ export interface WorkerStack extends LedgerHarness {
   startWorker(extra?: Record<string, string>): Promise<AssignmentWorker>;
   startWorkerProcess(extra?: Record<string, string>): Promise<ServiceProcess>;
   policies(tenant?: number): Promise<Array<{ id: string; external_id: string }>>;
-  dispatch(type: 'assignments.fetch' | 'assignments.restore', tenant?: number, policyIds?: string[], extra?: Partial<EnsureRunRequestInputV1>): Promise<DispatchResult>;
+  dispatch(
+    type: 'assignments.fetch' | 'assignments.restore',
+    tenant?: number,
+    policyIds?: string[],
+    extra?: Partial<EnsureRunRequestInputV1>,
+  ): Promise<DispatchResult>;
   waitCompleted(runId: string, timeoutMs?: number): Promise<RunV1>;
   getRun(runId: string): Promise<RunV1>;
   ledgerMessages(): Promise<string[]>;
@@ -79,7 +84,9 @@ export function useWorkerStack(options: HarnessOptions & { ledgerEnv?: Record<st
     h.policies = async (tenant = 0) =>
       h.service.orm.em
         .fork()
-        .execute<Array<{ id: string; external_id: string }>>('SELECT id, external_id FROM policies WHERE tenant_id = ? ORDER BY name, id', [h.seed.tenants[tenant]!.id]);
+        .execute<Array<{ id: string; external_id: string }>>('SELECT id, external_id FROM policies WHERE tenant_id = ? ORDER BY name, id', [
+          h.seed.tenants[tenant]!.id,
+        ]);
     h.dispatch = (type, tenant = 0, policyIds = [], extra = {}) =>
       dispatch(h.client, h.js, h.names, {
         workspace_id: h.seed.workspace.id,
@@ -89,7 +96,7 @@ export function useWorkerStack(options: HarnessOptions & { ledgerEnv?: Record<st
         initiator: { name: 'test' },
         ...extra,
       });
-    h.sql = async <T,>(text: string, params: unknown[] = []) => {
+    h.sql = async <T>(text: string, params: unknown[] = []) => {
       const client = new pg.Client({ connectionString: h.db.url });
       await client.connect();
       try {
@@ -110,7 +117,10 @@ export function useWorkerStack(options: HarnessOptions & { ledgerEnv?: Record<st
         const info = await jsm.streams.info(stream);
         for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
           const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-          if (m) out.push(`${m.subject} ${JSON.stringify(m.header ? Object.fromEntries([...m.header.keys()].map((k) => [k, m.header.get(k)])) : {})} ${new TextDecoder().decode(m.data)}`);
+          if (m)
+            out.push(
+              `${m.subject} ${JSON.stringify(m.header ? Object.fromEntries([...m.header.keys()].map((k) => [k, m.header.get(k)])) : {})} ${new TextDecoder().decode(m.data)}`,
+            );
         }
       }
       return out;

@@ -1,10 +1,10 @@
-import type { NatsConnection } from '@nats-io/nats-core';
-import { Kvm, type KV } from '@nats-io/kv';
 import { randomUUID } from 'node:crypto';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestNats } from '../../../test/support/nats.ts';
-import { LeaseHolder } from '../src/domain/lease-holder.ts';
 import type { LeaseValue } from '../src/domain/lease.ts';
+import { LeaseHolder } from '../src/domain/lease-holder.ts';
 import { createLeases, LeaseLostError, type Leases } from '../src/repositories/leases.ts';
 
 /**
@@ -39,7 +39,14 @@ function slowLeases(ms: number): Leases {
 
 async function hold(leases: Leases): Promise<{ holder: LeaseHolder; key: string }> {
   const key = `assignments.fetch.${randomUUID().replaceAll('-', '')}`;
-  const value: LeaseValue = { run_id: randomUUID(), owner: 'test', attempt: 1, state: 'running', heartbeat_at: new Date().toISOString(), stream_seq: 1 };
+  const value: LeaseValue = {
+    run_id: randomUUID(),
+    owner: 'test',
+    attempt: 1,
+    state: 'running',
+    heartbeat_at: new Date().toISOString(),
+    stream_seq: 1,
+  };
   const revision = await leases.tryCreate(key, value);
   expect(revision).not.toBeNull();
   return { holder: new LeaseHolder(leases, key, value, revision!, 10_000), key };

@@ -51,7 +51,11 @@ describe('ledger-service outage while a job is held', () => {
     await h.startWorker({ WORKER_MAX_DELIVER: '2' });
     await expect.poll(() => answered, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
     const jsm = await jetstreamManager(h.nc);
-    await expect.poll(async () => (await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker)).num_redelivered, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker)).num_redelivered, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(0);
     await expect.poll(() => sub.isClosed(), { timeout: 20_000 }).toBe(true);
     h.service = await h.startService();
     const done = await h.waitCompleted(run.id, 30_000);

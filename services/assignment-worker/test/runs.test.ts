@@ -19,7 +19,12 @@ describe('assignment runs', () => {
     const fetch = await h.dispatch('assignments.fetch', 0);
     expect(fetch).toMatchObject({ disposition: 'created', published: true });
     const fetched = await h.waitCompleted(fetch.run.id);
-    expect(fetched).toMatchObject({ outcome: 'succeeded', attempt: 1, summary_counts: { total: 3, processed: 3, failed: 0 }, failure_summary: [] });
+    expect(fetched).toMatchObject({
+      outcome: 'succeeded',
+      attempt: 1,
+      summary_counts: { total: 3, processed: 3, failed: 0 },
+      failure_summary: [],
+    });
     const probe = h.graph.probe();
     for (const p of policies) {
       const key = probe.by_key[`${tenantExt}/${p.external_id}`];
@@ -76,14 +81,23 @@ describe('assignment runs', () => {
     }
   });
 
-  it('attempt 1 fails transiently after processing some items, attempt 2 succeeds: counters are attempt 2\'s only (FR-003)', async () => {
+  it("attempt 1 fails transiently after processing some items, attempt 2 succeeds: counters are attempt 2's only (FR-003)", async () => {
     const policies = await h.policies(0);
     // the third policy is unavailable for two calls: attempt 1's request and its one retry
     h.graph.setFaults({ unavailable: { policies: [policies[2]!.external_id], count: 2 } });
     try {
-      const { run } = await h.dispatch('assignments.fetch', 0, policies.map((p) => p.id));
+      const { run } = await h.dispatch(
+        'assignments.fetch',
+        0,
+        policies.map((p) => p.id),
+      );
       const done = await h.waitCompleted(run.id);
-      expect(done).toMatchObject({ outcome: 'succeeded', attempt: 2, summary_counts: { total: 3, processed: 3, failed: 0 }, failure_summary: [] });
+      expect(done).toMatchObject({
+        outcome: 'succeeded',
+        attempt: 2,
+        summary_counts: { total: 3, processed: 3, failed: 0 },
+        failure_summary: [],
+      });
       // attempt 1 did report progress (2 processed) before failing — and none of it was added
       const events = (await h.ledgerMessages()).filter((m) => m.includes(run.id));
       expect(events.some((m) => m.includes('"attempt":1') && m.includes('"processed":2'))).toBe(true);
@@ -92,13 +106,17 @@ describe('assignment runs', () => {
     }
   });
 
-  it('a Graph outage through every attempt ends the run failed with the final attempt\'s counters', async () => {
+  it("a Graph outage through every attempt ends the run failed with the final attempt's counters", async () => {
     const policies = await h.policies(1);
     h.graph.setFaults({ unavailable: { policies: [policies[0]!.external_id], count: 1_000 } });
     try {
       const { run } = await h.dispatch('assignments.fetch', 1, [policies[0]!.id]);
       const done = await h.waitCompleted(run.id, 40_000);
-      expect(done).toMatchObject({ outcome: 'failed', summary_counts: { total: 1, processed: 0, failed: 1 }, failure_summary: [{ code: 'graph.unavailable' }] });
+      expect(done).toMatchObject({
+        outcome: 'failed',
+        summary_counts: { total: 1, processed: 0, failed: 1 },
+        failure_summary: [{ code: 'graph.unavailable' }],
+      });
       expect(done.attempt).toBe(3);
     } finally {
       h.graph.setFaults({});

@@ -1,4 +1,4 @@
-import { intKey, loadConfig, sharedKeys, type Env } from '@ops/config';
+import { type Env, intKey, loadConfig, sharedKeys } from '@ops/config';
 import { z } from 'zod';
 
 /** fake-graph configuration (local stand-in for Microsoft Graph and its token endpoint). */
@@ -10,11 +10,7 @@ export const fakeGraphConfigSchema = z.object({
   /** the only client id the fake token endpoint accepts */
   FAKE_GRAPH_CLIENT_ID: z.string().min(1).default('ops-local').describe('client id the fake token endpoint accepts'),
   /** the only client secret the fake token endpoint accepts (a local, non-secret value) */
-  FAKE_GRAPH_CLIENT_SECRET: z
-    .string()
-    .min(1)
-    .default('local-fake-graph-secret')
-    .describe('client secret the fake token endpoint accepts'),
+  FAKE_GRAPH_CLIENT_SECRET: z.string().min(1).default('local-fake-graph-secret').describe('client secret the fake token endpoint accepts'),
   /** latency added to every Graph call (a fault the control API can change) */
   FAKE_GRAPH_LATENCY_MS: intKey(0, 0, 600_000).describe('latency added to every Graph call (ms)'),
   /** assignments per page before @odata.nextLink */

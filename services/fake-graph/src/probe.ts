@@ -37,7 +37,14 @@ export function createProbeRecorder(): ProbeRecorder {
     anonymousCall: () => void (probe.total_calls += 1),
     begin(tenant, policy, kind) {
       const key = `${tenant}/${policy}`;
-      const entry = (probe.by_key[key] ??= { calls: 0, list_calls: 0, assign_calls: 0, max_concurrent: 0, in_flight: 0, status_counts: {} });
+      const entry = (probe.by_key[key] ??= {
+        calls: 0,
+        list_calls: 0,
+        assign_calls: 0,
+        max_concurrent: 0,
+        in_flight: 0,
+        status_counts: {},
+      });
       probe.total_calls += 1;
       entry.calls += 1;
       if (kind === 'list') entry.list_calls += 1;

@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@ops/logging';
 import { createTokenRegistry, type FakeContext } from './context.ts';
-import { createAssignmentStore, type Assignment } from './data.ts';
-import { createFaultState, faultsSchema, type Faults } from './faults.ts';
+import { type Assignment, createAssignmentStore } from './data.ts';
+import { createFaultState, type Faults, faultsSchema } from './faults.ts';
 import { sendJson } from './http.ts';
 import { createProbeRecorder, type Probe } from './probe.ts';
-import { handleControl, type ControlActions } from './routes/control.ts';
+import { type ControlActions, handleControl } from './routes/control.ts';
 import { handleGraphCall, matchGraphCall } from './routes/graph.ts';
 import { handleToken } from './routes/token.ts';
 

@@ -1,4 +1,4 @@
-import { startFakeGraph, type FakeGraph, type FakeGraphOptions } from '../src/server.ts';
+import { type FakeGraph, type FakeGraphOptions, startFakeGraph } from '../src/server.ts';
 
 /** Shared by the fake's tests: a fake on a free port, and raw HTTP calls against it. */
 export const CLIENT = { clientId: 'test-client', clientSecret: 'test-secret-value-123' } as const;

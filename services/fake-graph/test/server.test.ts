@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { derivedAssignments } from '../src/data.ts';
 import type { FakeGraph } from '../src/server.ts';
-import { CLIENT, assign, assignmentsUrl, getToken, list, startTestFake, tokenFor } from './helpers.ts';
+import { assign, assignmentsUrl, CLIENT, getToken, list, startTestFake, tokenFor } from './helpers.ts';
 
 /** The fake as its users see it: tokens, paging, assign, faults and the probe, over real HTTP. */
 let fake: FakeGraph;
@@ -63,7 +63,10 @@ describe('data', () => {
       url = page['@odata.nextLink'];
     }
     expect(seen).toEqual(fake.truth('tenant-a', policy));
-    expect(fake.probe().by_key[`tenant-a/${policy}`]).toMatchObject({ list_calls: Math.ceil(seen.length / 2), status_counts: { '200': Math.ceil(seen.length / 2) } });
+    expect(fake.probe().by_key[`tenant-a/${policy}`]).toMatchObject({
+      list_calls: Math.ceil(seen.length / 2),
+      status_counts: { '200': Math.ceil(seen.length / 2) },
+    });
   });
 
   it('remembers the last assigned set per tenant/policy', async () => {

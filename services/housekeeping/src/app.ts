@@ -1,11 +1,11 @@
+import { hostname } from 'node:os';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { catalogEntry, createNames } from '@ops/contracts';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { connectNats, natsCredentials, drainNats, awaitTopology, natsReady, type NatsConnection } from '@ops/nats';
-import { createRegistry, startOpsHttpServer, type OpsHttpServer } from '@ops/runtime';
-import { hostname } from 'node:os';
+import { awaitTopology, connectNats, drainNats, type NatsConnection, natsCredentials, natsReady } from '@ops/nats';
+import { createRegistry, type OpsHttpServer, startOpsHttpServer } from '@ops/runtime';
 import type { HousekeepingConfig } from './config.ts';
 import { startHousekeepingApi } from './handlers/api.ts';
 import { startSchedule } from './handlers/schedule.ts';
@@ -30,9 +30,16 @@ export async function startHousekeeping(options: {
   const names = createNames(config.NATS_PREFIX);
   const owner = `${hostname()}:${process.pid}`;
   const registry = createRegistry('housekeeping');
-  const nc: NatsConnection = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: `housekeeping ${owner}`, logger });
+  const nc: NatsConnection = await connectNats({
+    ...natsCredentials(config),
+    servers: config.NATS_URL,
+    name: `housekeeping ${owner}`,
+    logger,
+  });
   // ledger-service owns the topology (streams, locks bucket); this user may only read it
-  await awaitTopology(nc, names, { onWait: (missing) => logger.warn({ stream: missing }, 'waiting for ledger-service to create the topology') });
+  await awaitTopology(nc, names, {
+    onWait: (missing) => logger.warn({ stream: missing }, 'waiting for ledger-service to create the topology'),
+  });
   const ledger = createLedgerClient(nc, names, { timeoutMs: config.HOUSEKEEPING_LEDGER_TIMEOUT_MS });
   const deps: ReconcileDeps = {
     js: jetstream(nc),
@@ -42,14 +49,21 @@ export async function startHousekeeping(options: {
     logger: logger.child({ owner }),
     metrics: createHousekeepingMetrics(registry),
     owner,
-    thresholds: { staleGraceMs: config.HOUSEKEEPING_STALE_GRACE_SECONDS * 1000, queuedAfterMs: config.HOUSEKEEPING_QUEUED_AFTER_SECONDS * 1000 },
+    thresholds: {
+      staleGraceMs: config.HOUSEKEEPING_STALE_GRACE_SECONDS * 1000,
+      queuedAfterMs: config.HOUSEKEEPING_QUEUED_AFTER_SECONDS * 1000,
+    },
     leaseStaleMs: catalogEntry(RECONCILE_TYPE).expectedDurationSeconds * 1000,
     now: () => new Date(),
   };
   const api = await startHousekeepingApi(nc, deps);
   const schedule = startSchedule(deps, config.HOUSEKEEPING_CRON);
   let intake = true;
-  const http = await startOpsHttpServer({ port: config.HTTP_PORT, registry, readiness: { nats: () => natsReady(nc), intake: () => intake } });
+  const http = await startOpsHttpServer({
+    port: config.HTTP_PORT,
+    registry,
+    readiness: { nats: () => natsReady(nc), intake: () => intake },
+  });
   logger.info({ port: http.port, owner, cron: config.HOUSEKEEPING_CRON, prefix: names.prefix }, 'housekeeping ready');
   return {
     http,

@@ -1,4 +1,4 @@
-import { intKey, loadConfig, sharedKeys, type Env } from '@ops/config';
+import { type Env, intKey, loadConfig, sharedKeys } from '@ops/config';
 import { Cron } from 'croner';
 import { z } from 'zod';
 
@@ -21,7 +21,9 @@ export const housekeepingConfigSchema = z.object({
   HOUSEKEEPING_STALE_GRACE_SECONDS: intKey(120, 1, 86_400).describe(
     'a running run is stale when quiet this long and its lease is gone, or its lease heartbeat is older than the expected duration plus this',
   ),
-  HOUSEKEEPING_QUEUED_AFTER_SECONDS: intKey(300, 1, 86_400).describe('a queued run this old has its job published again (same Nats-Msg-Id)'),
+  HOUSEKEEPING_QUEUED_AFTER_SECONDS: intKey(300, 1, 86_400).describe(
+    'a queued run this old has its job published again (same Nats-Msg-Id)',
+  ),
   HOUSEKEEPING_LEDGER_TIMEOUT_MS: intKey(5_000, 100, 120_000).describe('timeout of one ledger request (ms)'),
 });
 export type HousekeepingConfig = z.infer<typeof housekeepingConfigSchema>;

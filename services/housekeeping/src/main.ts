@@ -8,7 +8,8 @@ import { loadHousekeepingConfig } from './config.ts';
 await runService({
   name: 'housekeeping',
   loadConfig: () => loadHousekeepingConfig(),
-  createLogger: (config) => createLogger({ service: 'housekeeping', level: config.LOG_LEVEL, scrub: (t) => sanitizeMessage(t, { maxLength: 2000 }) }),
+  createLogger: (config) =>
+    createLogger({ service: 'housekeeping', level: config.LOG_LEVEL, scrub: (t) => sanitizeMessage(t, { maxLength: 2000 }) }),
   async start({ config, logger, lifecycle }) {
     const housekeeping = await startHousekeeping({ config, logger });
     lifecycle.addStep('stop schedule and API, finish the running reconcile', () => housekeeping.stopIntake(), 60_000);

@@ -1,10 +1,10 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { computeIdentity, FAILURE_CODES, sanitizeMessage, type ActiveRunV1, type Names, type SummaryCounts } from '@ops/contracts';
-import { attemptEvents, publishClosure, publishJob, type LedgerClient } from '@ops/ledger-client';
+import { type ActiveRunV1, computeIdentity, FAILURE_CODES, type Names, type SummaryCounts, sanitizeMessage } from '@ops/contracts';
+import { attemptEvents, type LedgerClient, publishClosure, publishJob } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import { isKvCasError } from '@ops/nats';
-import { chooseLease, housekeepingLeaseSchema, type HousekeepingLease } from './domain/lease.ts';
+import { chooseLease, type HousekeepingLease, housekeepingLeaseSchema } from './domain/lease.ts';
 import { judgeRun, type LeaseView, type Thresholds } from './domain/verdict.ts';
 import type { HousekeepingMetrics } from './metrics.ts';
 
@@ -53,7 +53,13 @@ export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: strin
   // ensure the run; an active one left by a dead execution is adopted (its next attempt)
   let ensured;
   try {
-    ensured = await deps.ledger.ensureRun({ workspace_id: workspaceId, tenant_id: null, type: RECONCILE_TYPE, inputs: {}, initiator: { name: 'housekeeping' } });
+    ensured = await deps.ledger.ensureRun({
+      workspace_id: workspaceId,
+      tenant_id: null,
+      type: RECONCILE_TYPE,
+      inputs: {},
+      initiator: { name: 'housekeeping' },
+    });
   } catch (err) {
     // no run to report on: give the lease back so the next tick can try
     await deps.kv.delete(key, { previousSeq: revision }).catch(() => undefined);
@@ -84,8 +90,8 @@ export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: strin
     const message = sanitizeMessage(`${FAILURE_CODES['ops.reconcile_adapter_runs.failed']}: ${(err as Error)?.message ?? String(err)}`);
     await events.completed('failed', counts, [{ code: 'ops.reconcile_adapter_runs.failed', message, count: 1 }]);
   }
-  await writeLease(deps.kv, key, { ...lease, run_id: run.id, state: 'completed', heartbeat_at: deps.now().toISOString() }, revision).catch((err: unknown) =>
-    log.warn({ err }, 'could not mark the workspace lease completed'),
+  await writeLease(deps.kv, key, { ...lease, run_id: run.id, state: 'completed', heartbeat_at: deps.now().toISOString() }, revision).catch(
+    (err: unknown) => log.warn({ err }, 'could not mark the workspace lease completed'),
   );
   deps.metrics.executions.inc({ result: outcome });
   log.info({ runId: run.id, attempt, outcome, counts }, 'reconcile executed');
@@ -100,10 +106,24 @@ async function heal(deps: ReconcileDeps, run: ActiveRunV1, log: Logger): Promise
       case 'ok':
         return 'ok';
       case 'stale':
-        await publishClosure(deps.js, deps.names, run, { code: 'run.stale', message: `${FAILURE_CODES['run.stale']} (${verdict.why})` }, deps.owner, deps.now());
+        await publishClosure(
+          deps.js,
+          deps.names,
+          run,
+          { code: 'run.stale', message: `${FAILURE_CODES['run.stale']} (${verdict.why})` },
+          deps.owner,
+          deps.now(),
+        );
         break;
       case 'lost':
-        await publishClosure(deps.js, deps.names, run, { code: 'run.lost', message: `${FAILURE_CODES['run.lost']} (${verdict.why})` }, deps.owner, deps.now());
+        await publishClosure(
+          deps.js,
+          deps.names,
+          run,
+          { code: 'run.lost', message: `${FAILURE_CODES['run.lost']} (${verdict.why})` },
+          deps.owner,
+          deps.now(),
+        );
         break;
       case 'republish': {
         const ack = await publishJob(deps.js, deps.names, run);
@@ -137,7 +157,12 @@ async function readRunLease(kv: KV, key: string): Promise<LeaseView | null> {
 }
 
 /** revision when taken; otherwise who holds it */
-async function takeLease(deps: ReconcileDeps, key: string, value: HousekeepingLease, tick: string): Promise<number | { runId: string | null }> {
+async function takeLease(
+  deps: ReconcileDeps,
+  key: string,
+  value: HousekeepingLease,
+  tick: string,
+): Promise<number | { runId: string | null }> {
   for (let round = 0; round < 3; round += 1) {
     const entry = await deps.kv.get(key);
     const existing = entry && entry.operation === 'PUT' ? { value: parseLease(entry), revision: entry.revision } : null;

@@ -1,15 +1,18 @@
 import { afterAll } from 'vitest';
-import { captureLogger } from '../../../test/support/logger.ts';
 import { testEnv } from '../../../test/support/env.ts';
+import { captureLogger } from '../../../test/support/logger.ts';
 import { useWorkerStack, type WorkerStack } from '../../assignment-worker/test/harness.ts';
-import { startHousekeeping, type Housekeeping } from '../src/app.ts';
+import { type Housekeeping, startHousekeeping } from '../src/app.ts';
 import { housekeepingConfigSchema } from '../src/config.ts';
 import type { ReconcileDeps } from '../src/reconcile.ts';
 
 /** The worker stack plus housekeeping (in-process, or as processes via housekeepingEnv). */
 export interface HousekeepingStack extends WorkerStack {
   housekeepingEnv(extra?: Record<string, string>): Record<string, string>;
-  startHousekeeping(extra?: Record<string, string>, wrapLedger?: (l: ReconcileDeps['ledger']) => ReconcileDeps['ledger']): Promise<Housekeeping>;
+  startHousekeeping(
+    extra?: Record<string, string>,
+    wrapLedger?: (l: ReconcileDeps['ledger']) => ReconcileDeps['ledger'],
+  ): Promise<Housekeeping>;
   housekeepingLogLines: string[];
 }
 

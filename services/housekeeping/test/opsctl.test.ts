@@ -19,7 +19,10 @@ describe('opsctl housekeeping run', () => {
     const ws = h.seed.workspace.id;
     const reply = await json<{ run_id: string; disposition: string }>(['housekeeping', 'run', '--workspace', ws], cliEnv(h));
     expect(reply.disposition).toBe('created');
-    const list = await json<{ runs: Array<Record<string, unknown>> }>(['runs', 'list', '--workspace', ws, '--type', 'ops.reconcile_adapter_runs'], cliEnv(h));
+    const list = await json<{ runs: Array<Record<string, unknown>> }>(
+      ['runs', 'list', '--workspace', ws, '--type', 'ops.reconcile_adapter_runs'],
+      cliEnv(h),
+    );
     expect(list.runs[0]).toMatchObject({
       id: reply.run_id,
       tenant_id: null,

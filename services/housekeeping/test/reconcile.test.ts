@@ -15,7 +15,9 @@ async function reconcileRuns(): Promise<RunV1[]> {
 }
 
 async function trigger(): Promise<{ run_id: string | null; disposition: string }> {
-  const reply = await h.nc.request(h.names.housekeepingRunSubject, JSON.stringify({ workspace_id: h.seed.workspace.id }), { timeout: 15_000 });
+  const reply = await h.nc.request(h.names.housekeepingRunSubject, JSON.stringify({ workspace_id: h.seed.workspace.id }), {
+    timeout: 15_000,
+  });
   return reply.json();
 }
 
@@ -41,7 +43,12 @@ describe('ops.reconcile_adapter_runs', () => {
   });
 
   it('a forced failure ends the run failed with the stable code and a message free of the injected secrets', async () => {
-    const secrets = ['postgres://admin:hunter2@db.internal:5432/ops', 'hunter2', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl', 'client_secret=abc123def456'];
+    const secrets = [
+      'postgres://admin:hunter2@db.internal:5432/ops',
+      'hunter2',
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl',
+      'client_secret=abc123def456',
+    ];
     const hk = await h.startHousekeeping({}, (ledger) => ({
       ...ledger,
       listActiveRuns: async () => {
@@ -52,7 +59,11 @@ describe('ops.reconcile_adapter_runs', () => {
     const result = await reconcileWorkspace(hk.deps, h.seed.workspace.id, 'forced-failure');
     expect(result).toMatchObject({ disposition: 'created', outcome: 'failed' });
     const run = await h.waitCompleted((result as { runId: string }).runId);
-    expect(run).toMatchObject({ outcome: 'failed', tenant_id: null, failure_summary: [{ code: 'ops.reconcile_adapter_runs.failed', count: 1 }] });
+    expect(run).toMatchObject({
+      outcome: 'failed',
+      tenant_id: null,
+      failure_summary: [{ code: 'ops.reconcile_adapter_runs.failed', count: 1 }],
+    });
     const message = run.failure_summary[0]!.message;
     expect(message.length).toBeLessThanOrEqual(500);
     expect(message).toContain('timed out');
@@ -66,7 +77,9 @@ describe('ops.reconcile_adapter_runs', () => {
     h.graph.setFaults({ latencyMs: 400 });
     const victim = await h.startWorkerProcess();
     const { run } = await h.dispatch('assignments.fetch', 0);
-    await expect.poll(async () => (await h.getRun(run.id)).summary_counts['processed'] ?? 0, { timeout: 20_000, interval: 50 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(async () => (await h.getRun(run.id)).summary_counts['processed'] ?? 0, { timeout: 20_000, interval: 50 })
+      .toBeGreaterThanOrEqual(1);
     victim.child.kill('SIGKILL');
     await victim.exited;
     const lastReported = (await h.getRun(run.id)).summary_counts;
@@ -87,7 +100,10 @@ describe('ops.reconcile_adapter_runs', () => {
     expect(again.disposition).toBe('created');
     h.graph.setFaults({});
     await h.startWorker();
-    expect(await h.waitCompleted(again.run.id)).toMatchObject({ outcome: 'succeeded', summary_counts: { total: 3, processed: 3, failed: 0 } });
+    expect(await h.waitCompleted(again.run.id)).toMatchObject({
+      outcome: 'succeeded',
+      summary_counts: { total: 3, processed: 3, failed: 0 },
+    });
     // the dead attempt's redelivered job was recognised as a duplicate, never executed again
     expect((await h.getRun(run.id)).outcome).toBe('failed');
   });

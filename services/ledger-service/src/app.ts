@@ -1,12 +1,12 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Service } from '@nats-io/services';
 import { createNames, sanitizeMessage } from '@ops/contracts';
-import { createOrm, pingDb, type Orm } from '@ops/db';
+import { createOrm, type Orm, pingDb } from '@ops/db';
 import type { Logger } from '@ops/logging';
-import { connectNats, natsCredentials, drainNats, ensureTopology, natsReady, type BatchConsumer, type NatsConnection } from '@ops/nats';
-import { createRegistry, startOpsHttpServer, type OpsHttpServer, type Registry } from '@ops/runtime';
+import { type BatchConsumer, connectNats, drainNats, ensureTopology, type NatsConnection, natsCredentials, natsReady } from '@ops/nats';
+import { createRegistry, type OpsHttpServer, type Registry, startOpsHttpServer } from '@ops/runtime';
 import type { LedgerConfig } from './config.ts';
-import { systemClock, type Clock } from './domain/clock.ts';
+import { type Clock, systemClock } from './domain/clock.ts';
 import { startLedgerApi } from './handlers/api.ts';
 import { startLedgerEventsConsumer } from './handlers/ledger-events.ts';
 import { createLedgerMetrics } from './metrics.ts';
@@ -49,7 +49,14 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
   const jsm = await jetstreamManager(nc);
   const repo = createRunsRepository(orm.em);
 
-  const api: Service = await startLedgerApi({ nc, names, repo, clock, logger, metrics, maxRequestBytes: config.LEDGER_MAX_REQUEST_BYTES,
+  const api: Service = await startLedgerApi({
+    nc,
+    names,
+    repo,
+    clock,
+    logger,
+    metrics,
+    maxRequestBytes: config.LEDGER_MAX_REQUEST_BYTES,
     admission: { maxInFlight: config.LEDGER_API_MAX_IN_FLIGHT, maxQueued: config.LEDGER_API_MAX_QUEUED },
   });
   const events: BatchConsumer = await startLedgerEventsConsumer({

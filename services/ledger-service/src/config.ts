@@ -1,4 +1,4 @@
-import { intKey, loadConfig, sharedKeys, type Env } from '@ops/config';
+import { type Env, intKey, loadConfig, sharedKeys } from '@ops/config';
 import { z } from 'zod';
 
 /** ledger-service configuration: the shared keys plus its own (README lists them all). */
@@ -18,7 +18,9 @@ export const ledgerConfigSchema = z.object({
   LEDGER_API_MAX_IN_FLIGHT: intKey(32, 1, 1000).describe('ops.ledger.api requests handled at once; more wait in a queue'),
   /** API requests waiting; beyond: refused as overloaded (unavailable, retry). 32 + 256 at ~200 requests/s
    *  is ~1.5 s of queue: well inside a caller's 5 s timeout, so queued work is not wasted */
-  LEDGER_API_MAX_QUEUED: intKey(256, 0, 100_000).describe('ops.ledger.api requests that may wait; beyond, refused as overloaded (retryable)'),
+  LEDGER_API_MAX_QUEUED: intKey(256, 0, 100_000).describe(
+    'ops.ledger.api requests that may wait; beyond, refused as overloaded (retryable)',
+  ),
   /** PostgreSQL connections of the ledger */
   DB_POOL_MAX: intKey(10, 1, 100).describe('PostgreSQL pool size'),
 });

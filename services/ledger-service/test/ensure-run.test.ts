@@ -18,9 +18,18 @@ async function complete(runId: string, workspaceId: string, at: Date) {
   await js.publish(h.names.ledgerEventSubject('started'), JSON.stringify({ ...base, kind: 'started', seq: 0 }));
   await js.publish(
     h.names.ledgerEventSubject('completed'),
-    JSON.stringify({ ...base, kind: 'completed', seq: 1, outcome: 'succeeded', counts: { total: 1, processed: 1, failed: 0 }, failures: [] }),
+    JSON.stringify({
+      ...base,
+      kind: 'completed',
+      seq: 1,
+      outcome: 'succeeded',
+      counts: { total: 1, processed: 1, failed: 0 },
+      failures: [],
+    }),
   );
-  await expect.poll(async () => (await h.client.getRun({ workspace_id: workspaceId, run_id: runId })).status, { timeout: 10_000 }).toBe('completed');
+  await expect
+    .poll(async () => (await h.client.getRun({ workspace_id: workspaceId, run_id: runId })).status, { timeout: 10_000 })
+    .toBe('completed');
 }
 
 describe('ensure_run', () => {
@@ -65,7 +74,13 @@ describe('ensure_run', () => {
   it('cooldown boundaries: 14m59s after completion → cooldown, 15m01s → created', async () => {
     const start = new Date('2030-01-01T12:00:00.000Z');
     h.clock.set(start);
-    const request = { workspace_id: h.seed.workspace.id, tenant_id: tenant(0).id, type: 'assignments.restore' as const, inputs: {}, initiator };
+    const request = {
+      workspace_id: h.seed.workspace.id,
+      tenant_id: tenant(0).id,
+      type: 'assignments.restore' as const,
+      inputs: {},
+      initiator,
+    };
     const first = await h.client.ensureRun(request);
     expect(first.disposition).toBe('created');
     await complete(first.run.id, h.seed.workspace.id, start);
@@ -83,7 +98,13 @@ describe('ensure_run', () => {
 
   it('a run completing while ensure_run waits for its row lock → cooldown, never a second run', async () => {
     const [, , p3] = await policiesOf(tenant(1).id);
-    const request = { workspace_id: h.seed.workspace.id, tenant_id: tenant(1).id, type: 'assignments.fetch' as const, inputs: { policy_ids: [p3!] }, initiator };
+    const request = {
+      workspace_id: h.seed.workspace.id,
+      tenant_id: tenant(1).id,
+      type: 'assignments.fetch' as const,
+      inputs: { policy_ids: [p3!] },
+      initiator,
+    };
     const first = await h.client.ensureRun(request);
     expect(first.disposition).toBe('created');
     // the ledger's event batch holds the row and completes the run, not yet committed
@@ -97,11 +118,15 @@ describe('ensure_run', () => {
       );
       // ensure_run reads the run as queued, then blocks on its row lock
       const pending = h.client.ensureRun(request);
-      await expect.poll(async () => {
-        // a backend blocked by this transaction: ensure_run's statement
-        const { rows } = await completing.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))');
-        return rows[0].n;
-      }).toBeGreaterThan(0);
+      await expect
+        .poll(async () => {
+          // a backend blocked by this transaction: ensure_run's statement
+          const { rows } = await completing.query(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))',
+          );
+          return rows[0].n;
+        })
+        .toBeGreaterThan(0);
       await completing.query('COMMIT');
       const second = await pending;
       expect(second).toMatchObject({ disposition: 'cooldown', run: { id: first.run.id, status: 'completed' } });
@@ -126,7 +151,13 @@ describe('ensure_run', () => {
 
   it('a caller-provided run id is the identity and the row id', async () => {
     const runId = '0a0e4bd4-5b3e-4c55-9d0c-8d3f0a7c1b21';
-    const request = { workspace_id: h.seed.workspace.id, tenant_id: tenant(1).id, type: 'assignments.fetch' as const, run_id: runId, initiator };
+    const request = {
+      workspace_id: h.seed.workspace.id,
+      tenant_id: tenant(1).id,
+      type: 'assignments.fetch' as const,
+      run_id: runId,
+      initiator,
+    };
     const first = await h.client.ensureRun(request);
     expect(first).toMatchObject({ disposition: 'created', run: { id: runId } });
     expect(await h.client.ensureRun(request)).toMatchObject({ disposition: 'active', run: { id: runId } });
@@ -136,10 +167,22 @@ describe('ensure_run', () => {
     ['a tenant-scoped type without tenant', { type: 'assignments.fetch' }, 'bad_request'],
     ['a workspace-scoped type with a tenant', { type: 'ops.reconcile_adapter_runs', tenant_id: 'TENANT' }, 'bad_request'],
     ['an unknown type', { type: 'assignments.delete', tenant_id: 'TENANT' }, 'bad_request'],
-    ['a secret smuggled into the inputs', { type: 'assignments.fetch', tenant_id: 'TENANT', inputs: { client_secret: 's3cr3t-value' } }, 'bad_request'],
-    ['an unknown workspace', { type: 'assignments.fetch', tenant_id: 'TENANT', workspace_id: '9b2f3c1e-4d5a-4b6c-8d7e-0f1a2b3c4d5e' }, 'not_found'],
-    ['another workspace\'s tenant', { type: 'assignments.fetch', tenant_id: 'OTHER_TENANT' }, 'not_found'],
-    ['a policy of another tenant', { type: 'assignments.fetch', tenant_id: 'TENANT', inputs: { policy_ids: ['OTHER_POLICY'] } }, 'not_found'],
+    [
+      'a secret smuggled into the inputs',
+      { type: 'assignments.fetch', tenant_id: 'TENANT', inputs: { client_secret: 's3cr3t-value' } },
+      'bad_request',
+    ],
+    [
+      'an unknown workspace',
+      { type: 'assignments.fetch', tenant_id: 'TENANT', workspace_id: '9b2f3c1e-4d5a-4b6c-8d7e-0f1a2b3c4d5e' },
+      'not_found',
+    ],
+    ["another workspace's tenant", { type: 'assignments.fetch', tenant_id: 'OTHER_TENANT' }, 'not_found'],
+    [
+      'a policy of another tenant',
+      { type: 'assignments.fetch', tenant_id: 'TENANT', inputs: { policy_ids: ['OTHER_POLICY'] } },
+      'not_found',
+    ],
   ])('refuses %s with a typed error', async (_name, patch, code) => {
     const otherPolicy = (await policiesOf(h.seed.tenants[1]!.id))[0];
     const resolved = JSON.parse(
@@ -177,9 +220,13 @@ describe('record_duplicate', () => {
     ).run;
     const after = await h.client.recordDuplicate({ workspace_id: h.seed.workspace.id, run_id: run.id, reason: 'already_running' });
     expect(after.dedupe_hits).toBe(run.dedupe_hits + 1);
-    const err = await h.client.recordDuplicate({ workspace_id: await otherWorkspaceId(), run_id: run.id, reason: 'cooldown' }).catch((e: unknown) => e);
+    const err = await h.client
+      .recordDuplicate({ workspace_id: await otherWorkspaceId(), run_id: run.id, reason: 'cooldown' })
+      .catch((e: unknown) => e);
     expect((err as OpsError).code).toBe('not_found');
-    const bad = await h.client.recordDuplicate({ workspace_id: h.seed.workspace.id, run_id: run.id, reason: 'because' as 'cooldown' }).catch((e: unknown) => e);
+    const bad = await h.client
+      .recordDuplicate({ workspace_id: h.seed.workspace.id, run_id: run.id, reason: 'because' as 'cooldown' })
+      .catch((e: unknown) => e);
     expect((bad as OpsError).code).toBe('bad_request');
   });
 });
@@ -239,7 +286,9 @@ describe('tenant isolation', () => {
 });
 
 async function policiesOf(tenantId: string): Promise<string[]> {
-  const rows = await h.service.orm.em.fork().execute<Array<{ id: string }>>('SELECT id FROM policies WHERE tenant_id = ? ORDER BY id', [tenantId]);
+  const rows = await h.service.orm.em
+    .fork()
+    .execute<Array<{ id: string }>>('SELECT id FROM policies WHERE tenant_id = ? ORDER BY id', [tenantId]);
   return rows.map((r) => r.id);
 }
 

@@ -3,13 +3,13 @@ import type { Names } from '@ops/contracts';
 import { DB_ROLES } from '@ops/db';
 import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
 import { afterAll, beforeAll } from 'vitest';
-import { createTestDatabase, withOrm, type TestDatabase } from '../../../test/support/db.ts';
+import { createTestDatabase, type TestDatabase, withOrm } from '../../../test/support/db.ts';
 import { testEnv } from '../../../test/support/env.ts';
 import { captureLogger, shiftableClock } from '../../../test/support/logger.ts';
 import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
-import { startLedgerService, type LedgerService } from '../src/app.ts';
+import { type LedgerService, startLedgerService } from '../src/app.ts';
 import { ledgerConfigSchema } from '../src/config.ts';
-import { seedData, type SeedReport } from '../src/seed/seed-data.ts';
+import { type SeedReport, seedData } from '../src/seed/seed-data.ts';
 
 export interface LedgerHarness {
   db: TestDatabase;

@@ -1,7 +1,7 @@
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { headers } from '@nats-io/nats-core';
-import { HEADERS, runEventMsgId, type LedgerEventV1, type RunV1 } from '@ops/contracts';
 import { randomUUID } from 'node:crypto';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { headers } from '@nats-io/nats-core';
+import { HEADERS, type LedgerEventV1, type RunV1, runEventMsgId } from '@ops/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useLedgerHarness } from './harness.ts';
 
@@ -28,10 +28,17 @@ async function newRun(): Promise<RunV1> {
   return reply.run;
 }
 
-function attemptEvents(run: RunV1, attempt: number, counts: Array<[number, number, number]>, final: [number, number, number] | null): LedgerEventV1[] {
+function attemptEvents(
+  run: RunV1,
+  attempt: number,
+  counts: Array<[number, number, number]>,
+  final: [number, number, number] | null,
+): LedgerEventV1[] {
   const base = { v: 1 as const, run_id: run.id, workspace_id: run.workspace_id, attempt, owner: `worker-${attempt}` };
   const events: LedgerEventV1[] = [{ ...base, kind: 'started', seq: 0, at: at(attempt * 10) }];
-  counts.forEach(([total, processed, failed], i) => events.push({ ...base, kind: 'progress', seq: i + 1, at: at(attempt * 10 + i + 1), counts: { total, processed, failed } }));
+  counts.forEach(([total, processed, failed], i) =>
+    events.push({ ...base, kind: 'progress', seq: i + 1, at: at(attempt * 10 + i + 1), counts: { total, processed, failed } }),
+  );
   if (final) {
     const [total, processed, failed] = final;
     events.push({
@@ -59,10 +66,13 @@ async function settled(run: RunV1): Promise<RunV1> {
   // wait until the consumer has nothing pending
   const jsm = await jetstreamManager(h.nc);
   await expect
-    .poll(async () => {
-      const info = await jsm.consumers.info(h.names.streams.ledger, h.names.consumers.ledgerEvents);
-      return info.num_pending + info.num_ack_pending;
-    }, { timeout: 10_000 })
+    .poll(
+      async () => {
+        const info = await jsm.consumers.info(h.names.streams.ledger, h.names.consumers.ledgerEvents);
+        return info.num_pending + info.num_ack_pending;
+      },
+      { timeout: 10_000 },
+    )
     .toBe(0);
   return h.client.getRun({ workspace_id: run.workspace_id, run_id: run.id });
 }
@@ -70,7 +80,17 @@ async function settled(run: RunV1): Promise<RunV1> {
 describe('ledger event application', () => {
   it('started → progress → completed lands the counters, outcome and failures', async () => {
     const run = await newRun();
-    await publish(attemptEvents(run, 1, [[3, 1, 0], [3, 2, 0]], [3, 2, 1]));
+    await publish(
+      attemptEvents(
+        run,
+        1,
+        [
+          [3, 1, 0],
+          [3, 2, 0],
+        ],
+        [3, 2, 1],
+      ),
+    );
     const row = await settled(run);
     expect(row).toMatchObject({
       status: 'completed',
@@ -83,17 +103,31 @@ describe('ledger event application', () => {
     expect(row.completed_at).toBe(at(19));
   });
 
-  it('duplicated, reordered and older-attempt-after-newer events: the final attempt\'s counters win', async () => {
+  it("duplicated, reordered and older-attempt-after-newer events: the final attempt's counters win", async () => {
     const run = await newRun();
-    const a1 = attemptEvents(run, 1, [[5, 2, 0], [5, 4, 0]], null); // attempt 1 dies mid-run
+    const a1 = attemptEvents(
+      run,
+      1,
+      [
+        [5, 2, 0],
+        [5, 4, 0],
+      ],
+      null,
+    ); // attempt 1 dies mid-run
     const a2 = attemptEvents(run, 2, [[5, 3, 0]], [5, 5, 0]);
     // newer attempt first, then the older one's events late, with duplicates (distinct msg ids so JetStream keeps them)
     await publish([a2[1]!, a2[0]!, a1[0]!, a2[2]!, a1[1]!, a1[2]!, a2[1]!, a1[0]!], { sameMsgId: false });
     const row = await settled(run);
-    expect(row).toMatchObject({ status: 'completed', outcome: 'succeeded', attempt: 2, summary_counts: { total: 5, processed: 5, failed: 0 }, failure_summary: [] });
+    expect(row).toMatchObject({
+      status: 'completed',
+      outcome: 'succeeded',
+      attempt: 2,
+      summary_counts: { total: 5, processed: 5, failed: 0 },
+      failure_summary: [],
+    });
   });
 
-  it('a running run shows the current attempt\'s progress, never a sum across attempts', async () => {
+  it("a running run shows the current attempt's progress, never a sum across attempts", async () => {
     const run = await newRun();
     await publish([...attemptEvents(run, 1, [[4, 3, 1]], null), ...attemptEvents(run, 2, [[4, 1, 0]], null)]);
     const row = await settled(run);
@@ -133,16 +167,41 @@ describe('ledger event application', () => {
 describe('invalid ledger messages', () => {
   const cases: Array<[string, () => Promise<Uint8Array | string>, string]> = [
     ['wrong schema', async () => JSON.stringify({ hello: 'world' }), 'schema_invalid'],
-    ['wrong types', async () => JSON.stringify({ v: 1, kind: 'started', run_id: 42, workspace_id: true, attempt: '1', seq: 0, at: 'yesterday' }), 'schema_invalid'],
+    [
+      'wrong types',
+      async () => JSON.stringify({ v: 1, kind: 'started', run_id: 42, workspace_id: true, attempt: '1', seq: 0, at: 'yesterday' }),
+      'schema_invalid',
+    ],
     ['not JSON', async () => '{"kind": started', 'invalid_json'],
     ['invalid UTF-8', async () => new Uint8Array([0x7b, 0xc3, 0x28, 0x7d]), 'invalid_encoding'],
     ['oversized', async () => JSON.stringify({ v: 1, pad: 'x'.repeat(10_000) }), 'oversized'],
-    ['an unknown run', async () => JSON.stringify({ v: 1, kind: 'started', run_id: '5c7f9c1e-2a3b-4c5d-8e9f-0a1b2c3d4e5f', workspace_id: h.seed.workspace.id, attempt: 1, seq: 0, at: at(1) }), 'unknown_run'],
     [
-      'another workspace\'s run',
+      'an unknown run',
+      async () =>
+        JSON.stringify({
+          v: 1,
+          kind: 'started',
+          run_id: '5c7f9c1e-2a3b-4c5d-8e9f-0a1b2c3d4e5f',
+          workspace_id: h.seed.workspace.id,
+          attempt: 1,
+          seq: 0,
+          at: at(1),
+        }),
+      'unknown_run',
+    ],
+    [
+      "another workspace's run",
       async () => {
         const run = await newRun();
-        return JSON.stringify({ v: 1, kind: 'started', run_id: run.id, workspace_id: '5c7f9c1e-2a3b-4c5d-8e9f-0a1b2c3d4e5f', attempt: 1, seq: 0, at: at(1) });
+        return JSON.stringify({
+          v: 1,
+          kind: 'started',
+          run_id: run.id,
+          workspace_id: '5c7f9c1e-2a3b-4c5d-8e9f-0a1b2c3d4e5f',
+          attempt: 1,
+          seq: 0,
+          at: at(1),
+        });
       },
       'unknown_run',
     ],
@@ -153,14 +212,17 @@ describe('invalid ledger messages', () => {
     const ack = await js.publish(h.names.ledgerEventSubject('started'), data, { msgID: `bad.${name}` });
     const jsm = await jetstreamManager(h.nc);
     await expect
-      .poll(async () => {
-        try {
-          const m = await jsm.streams.getMessage(h.names.streams.dlq, { last_by_subj: h.names.dlqSubject('ledger') });
-          return m?.header.get(HEADERS.dlqOriginSeq);
-        } catch {
-          return undefined;
-        }
-      }, { timeout: 10_000 })
+      .poll(
+        async () => {
+          try {
+            const m = await jsm.streams.getMessage(h.names.streams.dlq, { last_by_subj: h.names.dlqSubject('ledger') });
+            return m?.header.get(HEADERS.dlqOriginSeq);
+          } catch {
+            return undefined;
+          }
+        },
+        { timeout: 10_000 },
+      )
       .toBe(String(ack.seq));
     const letter = await jsm.streams.getMessage(h.names.streams.dlq, { last_by_subj: h.names.dlqSubject('ledger') });
     expect(letter!.header.get(HEADERS.dlqReason)).toBe(reason);

@@ -11,7 +11,13 @@ const h = useLedgerHarness({ LEDGER_API_MAX_IN_FLIGHT: '1', LEDGER_API_MAX_QUEUE
 
 describe('ledger api admission', () => {
   it('refuses the excess of a burst as overloaded and keeps serving', async () => {
-    const request = { workspace_id: h.seed.workspace.id, tenant_id: h.seed.tenants[0]!.id, type: 'assignments.fetch' as const, inputs: { policy_ids: [] }, initiator: { name: 'test' } };
+    const request = {
+      workspace_id: h.seed.workspace.id,
+      tenant_id: h.seed.tenants[0]!.id,
+      type: 'assignments.fetch' as const,
+      inputs: { policy_ids: [] },
+      initiator: { name: 'test' },
+    };
     const results = await Promise.allSettled(Array.from({ length: 60 }, () => h.client.ensureRun(request)));
     const ok = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

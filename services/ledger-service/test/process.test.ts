@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
 import { testEnv } from '../../../test/support/env.ts';
 import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
-import { startService, type ServiceProcess } from '../../../test/support/process.ts';
+import { type ServiceProcess, startService } from '../../../test/support/process.ts';
 
 /** ledger-service as operators run it: its own process, its own DB role, HTTP probes, SIGTERM. */
 const MAIN = 'services/ledger-service/src/main.ts';
@@ -52,7 +52,9 @@ describe('ledger-service process', () => {
       }>();
       expect(info.name).toBe(names.services.ledger);
       expect(info.endpoints.map((e) => e.subject).sort()).toEqual(
-        ['ensure_run', 'get_run', 'list_active_runs', 'list_runs', 'list_workspaces', 'record_duplicate'].map((e) => `${names.prefix}.ops.ledger.api.${e}`),
+        ['ensure_run', 'get_run', 'list_active_runs', 'list_runs', 'list_workspaces', 'record_duplicate'].map(
+          (e) => `${names.prefix}.ops.ledger.api.${e}`,
+        ),
       );
     } finally {
       await nc.close();
@@ -60,7 +62,12 @@ describe('ledger-service process', () => {
   });
 
   it('refuses to start with bad configuration, naming every bad key', async () => {
-    const bad = startService(MAIN, { NATS_URL: 'http://nope', HTTP_PORT: '-5', LEDGER_BATCH_MAX: 'lots', DATABASE_URL: 'mysql://u:secretpw@h/db' });
+    const bad = startService(MAIN, {
+      NATS_URL: 'http://nope',
+      HTTP_PORT: '-5',
+      LEDGER_BATCH_MAX: 'lots',
+      DATABASE_URL: 'mysql://u:secretpw@h/db',
+    });
     const code = await bad.exited;
     expect(code).toBe(1);
     for (const key of ['NATS_URL', 'HTTP_PORT', 'LEDGER_BATCH_MAX', 'DATABASE_URL']) expect(bad.output()).toContain(key);

@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { DB_ROLES } from '@ops/db';
 import pg from 'pg';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
 
@@ -24,7 +24,11 @@ beforeAll(async () => {
   otherWs = randomUUID();
   tenant = randomUUID();
   await admin.query(`INSERT INTO workspaces (id, slug, name) VALUES ($1, 'w1', 'W1'), ($2, 'w2', 'W2')`, [ws, otherWs]);
-  await admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, $2, $3, 't1', 'T1')`, [tenant, ws, randomUUID()]);
+  await admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, $2, $3, 't1', 'T1')`, [
+    tenant,
+    ws,
+    randomUUID(),
+  ]);
 });
 
 afterAll(async () => {
@@ -50,7 +54,10 @@ async function insertRun(fields: Record<string, unknown>, client: pg.Client = ad
 }
 
 async function expectError(promise: Promise<unknown>, code: string, constraint?: string): Promise<void> {
-  const err = (await promise.then(() => null, (e: unknown) => e)) as { code?: string; constraint?: string } | null;
+  const err = (await promise.then(
+    () => null,
+    (e: unknown) => e,
+  )) as { code?: string; constraint?: string } | null;
   expect(err, 'expected the database to refuse').not.toBeNull();
   expect(err!.code).toBe(code);
   if (constraint) expect(err!.constraint).toBe(constraint);
@@ -97,18 +104,50 @@ describe('constraints', () => {
   });
 
   it('tenants: workspace_id NOT NULL, external_id a UUID, unique per workspace', async () => {
-    await expectError(admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, NULL, $2, 'x', 'X')`, [randomUUID(), randomUUID()]), '23502');
-    await expectError(admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, $2, 'not-a-uuid', 'x', 'X')`, [randomUUID(), ws]), '22P02');
+    await expectError(
+      admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, NULL, $2, 'x', 'X')`, [
+        randomUUID(),
+        randomUUID(),
+      ]),
+      '23502',
+    );
+    await expectError(
+      admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, $2, 'not-a-uuid', 'x', 'X')`, [
+        randomUUID(),
+        ws,
+      ]),
+      '22P02',
+    );
     const ext = randomUUID();
-    await admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, $2, $3, 'u1', 'U1')`, [randomUUID(), ws, ext]);
-    await expectError(admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, $2, $3, 'u2', 'U2')`, [randomUUID(), ws, ext]), '23505', 'tenants_external_id_per_workspace');
+    await admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, $2, $3, 'u1', 'U1')`, [
+      randomUUID(),
+      ws,
+      ext,
+    ]);
+    await expectError(
+      admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, $2, $3, 'u2', 'U2')`, [
+        randomUUID(),
+        ws,
+        ext,
+      ]),
+      '23505',
+      'tenants_external_id_per_workspace',
+    );
     // the same directory may be a tenant of another workspace
-    await admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, $2, $3, 'u1', 'U1')`, [randomUUID(), otherWs, ext]);
+    await admin.query(`INSERT INTO tenants (id, workspace_id, external_id, slug, name) VALUES ($1, $2, $3, 'u1', 'U1')`, [
+      randomUUID(),
+      otherWs,
+      ext,
+    ]);
   });
 
   it('policies must belong to a tenant of their own workspace', async () => {
     await expectError(
-      admin.query(`INSERT INTO policies (id, workspace_id, tenant_id, external_id, name) VALUES ($1, $2, $3, 'p', 'P')`, [randomUUID(), otherWs, tenant]),
+      admin.query(`INSERT INTO policies (id, workspace_id, tenant_id, external_id, name) VALUES ($1, $2, $3, 'p', 'P')`, [
+        randomUUID(),
+        otherWs,
+        tenant,
+      ]),
       '23503',
       'policies_tenant_fk',
     );

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { runNode } from '../../../test/support/process.ts';
 import { dropDatabase } from '@ops/db';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
 import { testEnv } from '../../../test/support/env.ts';
-import { inject } from 'vitest';
+import { runNode } from '../../../test/support/process.ts';
 
 /** The seed job as operators run it: a separate process, real PostgreSQL (FR-009, FR-010, SC-004). */
 const SEED = 'services/ledger-service/src/seed/main.ts';
@@ -47,7 +46,11 @@ describe('seed job', () => {
 
     const again = await runNode(SEED, ['--json'], env);
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ fresh: false, migrations_applied: [], created: { workspaces: 0, tenants: 0, policies: 0 } });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      fresh: false,
+      migrations_applied: [],
+      created: { workspaces: 0, tenants: 0, policies: 0 },
+    });
     const afterAgain = await counts(db.url);
     expect(afterAgain).toEqual(afterFresh);
     expect(afterAgain).toMatchObject({ workspaces: 1, tenants: 4, policies: 8 });

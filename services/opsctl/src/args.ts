@@ -23,5 +23,8 @@ export function intArg(min: number, max: number) {
 
 /** One of a fixed list, naming the valid values when it is not. */
 export function choiceArg<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: (issue) => `${issue.input === undefined ? 'is required' : `'${String(issue.input)}' is not valid`} — one of ${values.join(', ')}` });
+  return z.enum(values, {
+    error: (issue) =>
+      `${issue.input === undefined ? 'is required' : `'${String(issue.input)}' is not valid`} — one of ${values.join(', ')}`,
+  });
 }

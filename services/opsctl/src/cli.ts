@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
+import { type ParseArgsOptionDescriptor, parseArgs } from 'node:util';
 import type { z } from 'zod';
 import type { Context, OpenContext } from './context.ts';
 import { describeFailure, usageError } from './errors.ts';
@@ -129,7 +129,12 @@ function parse(command: Command, args: string[]): { json: boolean; help: boolean
   let values: Record<string, unknown>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args, options: { ...command.options, ...GLOBAL_OPTIONS }, strict: true, allowPositionals: true }));
+    ({ values, positionals } = parseArgs({
+      args,
+      options: { ...command.options, ...GLOBAL_OPTIONS },
+      strict: true,
+      allowPositionals: true,
+    }));
   } catch (err) {
     // parseArgs messages carry a long hint after the first sentence; keep the part that names the option
     const message = (err as Error).message.split(/\.\s/)[0]!.replace(/^\w/, (c) => c.toLowerCase());

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, sharedKeys, type Env } from '@ops/config';
+import { ConfigError, type Env, loadConfig, sharedKeys } from '@ops/config';
 import { z } from 'zod';
 import { CliError } from './errors.ts';
 

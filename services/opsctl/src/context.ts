@@ -3,7 +3,7 @@ import { createOrm, type Orm } from '@ops/db';
 import { createLogger, type Logger } from '@ops/logging';
 import type { OpsctlConfig } from './config.ts';
 import { CliError, databaseError } from './errors.ts';
-import { openNats, type NatsHandles } from './nats.ts';
+import { type NatsHandles, openNats } from './nats.ts';
 
 export type EntityManager = Orm['em'];
 

@@ -24,7 +24,18 @@ export function usageError(message: string, usage?: string): CliError {
 }
 
 // connection-level failures: the server is down, unresolvable or refused us at the socket
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', '57P01', '57P03']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  '57P01',
+  '57P03',
+]);
 
 /** Maps a pg/MikroORM failure to an operator message (SQLSTATE and errno codes, not message text). */
 export function databaseError(err: unknown, url: string): CliError {
@@ -57,7 +68,10 @@ export function databaseError(err: unknown, url: string): CliError {
 
 /** One line for anything a command threw: CliError and OpsError verbatim, the rest sanitized. */
 export function describeFailure(err: unknown): { exitCode: 1 | 2; message: string; usage?: string } {
-  if (err instanceof CliError) return err.usage === undefined ? { exitCode: err.exitCode, message: err.message } : { exitCode: err.exitCode, message: err.message, usage: err.usage };
+  if (err instanceof CliError)
+    return err.usage === undefined
+      ? { exitCode: err.exitCode, message: err.message }
+      : { exitCode: err.exitCode, message: err.message, usage: err.usage };
   if (isOpsError(err)) {
     // bad_request from a service means our arguments were wrong
     return { exitCode: err.code === 'bad_request' ? 2 : 1, message: sanitizeMessage(err, { maxLength: 500 }) };

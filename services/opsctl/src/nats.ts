@@ -1,6 +1,6 @@
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { createNames, isOpsError, sanitizeMessage, type Names } from '@ops/contracts';
+import { createNames, isOpsError, type Names, sanitizeMessage } from '@ops/contracts';
 import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import { connectNats, natsCredentials } from '@ops/nats';
@@ -41,7 +41,13 @@ export async function openNats(config: Readonly<OpsctlConfig>, logger: Logger): 
   const where = describeNats(config.NATS_URL);
   let nc: NatsConnection;
   try {
-    nc = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: 'opsctl', logger: quieter(logger, config.LOG_LEVEL), connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    nc = await connectNats({
+      ...natsCredentials(config),
+      servers: config.NATS_URL,
+      name: 'opsctl',
+      logger: quieter(logger, config.LOG_LEVEL),
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    });
   } catch (err) {
     throw new CliError(1, `NATS unreachable at ${where} — start it or set NATS_URL`, { cause: err });
   }
@@ -64,14 +70,24 @@ export async function openNats(config: Readonly<OpsctlConfig>, logger: Logger): 
   };
   const ledger = guard(createLedgerClient(nc, names, { timeoutMs: LEDGER_TIMEOUT_MS }), fail);
   return {
-    handles: { nc, names, js: jetstream(nc, { timeout: LEDGER_TIMEOUT_MS }), ledger, where, failure: (err) => natsFailure(err, where, state.lost) },
+    handles: {
+      nc,
+      names,
+      js: jetstream(nc, { timeout: LEDGER_TIMEOUT_MS }),
+      ledger,
+      where,
+      failure: (err) => natsFailure(err, where, state.lost),
+    },
     close: () => nc.close(),
   };
 }
 
 /** Every method of the client, with its rejections mapped by fail (new ledger endpoints included). */
 function guard<T extends object>(client: T, fail: (err: unknown) => never): T {
-  const methods = Object.entries(client).map(([name, fn]) => [name, (...args: unknown[]) => (fn as (...a: unknown[]) => Promise<unknown>)(...args).catch(fail)]);
+  const methods = Object.entries(client).map(([name, fn]) => [
+    name,
+    (...args: unknown[]) => (fn as (...a: unknown[]) => Promise<unknown>)(...args).catch(fail),
+  ]);
   return Object.fromEntries(methods) as T;
 }
 

@@ -13,7 +13,17 @@ export function counters(run: RunV1): string {
 export function runsTable(runs: readonly RunV1[]): string {
   return table(
     ['ID', 'TYPE', 'TENANT', 'STATUS', 'OUTCOME', 'COUNTERS', 'ATTEMPT', 'DEDUPE_HITS', 'CREATED_AT'],
-    runs.map((r) => [r.id, r.type, r.tenant_id ?? '-', r.status, r.outcome, counters(r), String(r.attempt), String(r.dedupe_hits), r.created_at]),
+    runs.map((r) => [
+      r.id,
+      r.type,
+      r.tenant_id ?? '-',
+      r.status,
+      r.outcome,
+      counters(r),
+      String(r.attempt),
+      String(r.dedupe_hits),
+      r.created_at,
+    ]),
   );
 }
 
@@ -41,7 +51,15 @@ export function runDetails(run: RunV1): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
   if (run.failure_summary.length > 0) {
-    lines.push('', 'failures:', table(['CODE', 'COUNT', 'MESSAGE'], run.failure_summary.map((f) => [f.code, String(f.count), f.message]), '  '));
+    lines.push(
+      '',
+      'failures:',
+      table(
+        ['CODE', 'COUNT', 'MESSAGE'],
+        run.failure_summary.map((f) => [f.code, String(f.count), f.message]),
+        '  ',
+      ),
+    );
   }
   return lines.join('\n');
 }

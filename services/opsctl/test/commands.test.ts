@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useHousekeepingStack } from '../../housekeeping/test/harness.ts';
 import { COMMANDS } from '../src/commands/index.ts';
-import { TIMEOUT, cliEnv, opsctl, until } from './support.ts';
+import { cliEnv, opsctl, TIMEOUT, until } from './support.ts';
 
 /**
  * The CLI.md contract for EVERY registered command, driven by the registry:
@@ -29,8 +29,23 @@ interface Case {
 }
 
 const RUN_FIELDS = [
-  'id', 'workspace_id', 'tenant_id', 'type', 'status', 'outcome', 'run_identity_hash', 'summary_counts', 'failure_summary',
-  'context', 'attempt', 'dedupe_hits', 'initiator_name', 'started_at', 'completed_at', 'created_at', 'updated_at',
+  'id',
+  'workspace_id',
+  'tenant_id',
+  'type',
+  'status',
+  'outcome',
+  'run_identity_hash',
+  'summary_counts',
+  'failure_summary',
+  'context',
+  'attempt',
+  'dedupe_hits',
+  'initiator_name',
+  'started_at',
+  'completed_at',
+  'created_at',
+  'updated_at',
 ];
 const ws = () => h.seed.workspace.id;
 const tenant = () => h.seed.tenants[0]!.id;
@@ -43,13 +58,38 @@ const CASES: Record<string, Case> = {
     bad: () => ['dispatch', 'assignments.fetch', '--workspace', ws()],
     nats: true,
   },
-  'runs show': { ok: () => ['runs', 'show', runId, '--workspace', ws()], keys: RUN_FIELDS, bad: () => ['runs', 'show', 'abc', '--workspace', ws()], nats: true },
-  'runs list': { ok: () => ['runs', 'list', '--workspace', ws()], keys: ['runs', 'next_cursor'], bad: () => ['runs', 'list', '--workspace', ws(), '--limit', '0'], nats: true },
-  'runs wait': { ok: () => ['runs', 'wait', runId, '--workspace', ws()], keys: RUN_FIELDS, bad: () => ['runs', 'wait', runId, '--workspace', ws(), '--timeout', 'soon'], nats: true },
+  'runs show': {
+    ok: () => ['runs', 'show', runId, '--workspace', ws()],
+    keys: RUN_FIELDS,
+    bad: () => ['runs', 'show', 'abc', '--workspace', ws()],
+    nats: true,
+  },
+  'runs list': {
+    ok: () => ['runs', 'list', '--workspace', ws()],
+    keys: ['runs', 'next_cursor'],
+    bad: () => ['runs', 'list', '--workspace', ws(), '--limit', '0'],
+    nats: true,
+  },
+  'runs wait': {
+    ok: () => ['runs', 'wait', runId, '--workspace', ws()],
+    keys: RUN_FIELDS,
+    bad: () => ['runs', 'wait', runId, '--workspace', ws(), '--timeout', 'soon'],
+    nats: true,
+  },
   'locks list': { ok: () => ['locks', 'list'], keys: ['locks'], bad: () => ['locks', 'list', 'extra'], nats: true },
   'dlq list': { ok: () => ['dlq', 'list'], keys: ['messages'], bad: () => ['dlq', 'list', '--limit', 'abc'], nats: true },
-  'housekeeping run': { ok: () => ['housekeeping', 'run', '--workspace', ws()], keys: ['run_id', 'disposition'], bad: () => ['housekeeping', 'run', '--workspace', 'nope'], nats: true },
-  demo: { ok: () => ['demo', '--workspace', ws(), '--tenant', tenant(), '--timeout', '40'], keys: ['steps', 'runs'], bad: () => ['demo', '--tenant', 'nope'], nats: true },
+  'housekeeping run': {
+    ok: () => ['housekeeping', 'run', '--workspace', ws()],
+    keys: ['run_id', 'disposition'],
+    bad: () => ['housekeeping', 'run', '--workspace', 'nope'],
+    nats: true,
+  },
+  demo: {
+    ok: () => ['demo', '--workspace', ws(), '--tenant', tenant(), '--timeout', '40'],
+    keys: ['steps', 'runs'],
+    bad: () => ['demo', '--tenant', 'nope'],
+    nats: true,
+  },
 };
 
 const commands = COMMANDS.map((c) => [c.path.join(' ')] as const);
@@ -87,40 +127,52 @@ describe('every opsctl command (the registry)', () => {
     }
   }, 60_000);
 
-  it.each(commands)('%s --json prints exactly one JSON document with the documented fields', async (name) => {
-    const r = await opsctl([...caseOf(name).ok(), '--json'], env);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout.endsWith('\n')).toBe(true);
-    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
-    const doc = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(Object.keys(doc).sort()).toEqual([...caseOf(name).keys].sort());
-  }, 60_000);
-
-  it.each(commands)('%s with a bad argument or an unknown option → exit 2, a message and the usage on stderr, nothing on stdout', async (name) => {
-    const path = name.split(' ');
-    for (const args of [caseOf(name).bad(), [...path, '--no-such-option']]) {
-      const r = await opsctl([...args, '--json'], env);
-      expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stdout).toBe('');
-      const [message, usage, ...rest] = r.stderr.trimEnd().split('\n');
-      expect(message).toMatch(/^opsctl: \S/);
-      expect(usage).toBe(`usage: ${COMMANDS.find((c) => c.path.join(' ') === name)!.usage}`);
-      expect(rest).toEqual([]);
-    }
-  }, TIMEOUT);
-
-  it.each(commands)('%s with NATS_URL on a closed port → exit 1 within seconds, one line naming NATS and what to do', async (name) => {
-    const c = caseOf(name);
-    const r = await opsctl([...c.ok(), '--json'], { ...env, NATS_URL: closedNatsUrl });
-    if (!c.nats) {
-      // never touches NATS: unaffected
+  it.each(commands)(
+    '%s --json prints exactly one JSON document with the documented fields',
+    async (name) => {
+      const r = await opsctl([...caseOf(name).ok(), '--json'], env);
+      expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      return;
-    }
-    expect(r.code).toBe(1);
-    expect(r.ms).toBeLessThan(10_000);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`opsctl: NATS unreachable at ${closedNatsUrl.slice('nats://'.length)} — start it or set NATS_URL\n`);
-  }, TIMEOUT);
+      expect(r.stdout.endsWith('\n')).toBe(true);
+      expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+      const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+      expect(Object.keys(doc).sort()).toEqual([...caseOf(name).keys].sort());
+    },
+    60_000,
+  );
+
+  it.each(commands)(
+    '%s with a bad argument or an unknown option → exit 2, a message and the usage on stderr, nothing on stdout',
+    async (name) => {
+      const path = name.split(' ');
+      for (const args of [caseOf(name).bad(), [...path, '--no-such-option']]) {
+        const r = await opsctl([...args, '--json'], env);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stdout).toBe('');
+        const [message, usage, ...rest] = r.stderr.trimEnd().split('\n');
+        expect(message).toMatch(/^opsctl: \S/);
+        expect(usage).toBe(`usage: ${COMMANDS.find((c) => c.path.join(' ') === name)!.usage}`);
+        expect(rest).toEqual([]);
+      }
+    },
+    TIMEOUT,
+  );
+
+  it.each(commands)(
+    '%s with NATS_URL on a closed port → exit 1 within seconds, one line naming NATS and what to do',
+    async (name) => {
+      const c = caseOf(name);
+      const r = await opsctl([...c.ok(), '--json'], { ...env, NATS_URL: closedNatsUrl });
+      if (!c.nats) {
+        // never touches NATS: unaffected
+        expect(r.code).toBe(0);
+        return;
+      }
+      expect(r.code).toBe(1);
+      expect(r.ms).toBeLessThan(10_000);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`opsctl: NATS unreachable at ${closedNatsUrl.slice('nats://'.length)} — start it or set NATS_URL\n`);
+    },
+    TIMEOUT,
+  );
 });

@@ -1,9 +1,9 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Names } from '@ops/contracts';
-import { spawn } from 'node:child_process';
-import { createServer, connect as tcpConnect, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { testEnv } from '../../../test/support/env.ts';
 import type { LedgerHarness } from '../../ledger-service/test/harness.ts';
 
@@ -54,7 +54,9 @@ export async function json<T = Record<string, unknown>>(args: string[], env: Rec
 }
 
 export async function policiesOf(h: LedgerHarness, tenantId: string): Promise<string[]> {
-  const rows = await h.service.orm.em.fork().execute<Array<{ id: string }>>('SELECT id FROM policies WHERE tenant_id = ? ORDER BY id', [tenantId]);
+  const rows = await h.service.orm.em
+    .fork()
+    .execute<Array<{ id: string }>>('SELECT id FROM policies WHERE tenant_id = ? ORDER BY id', [tenantId]);
   return rows.map((r) => r.id);
 }
 

@@ -1,13 +1,13 @@
-import { connect } from '@nats-io/transport-node';
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { aggregate, ratios, renderMarkdown, targets, type OpenLoop } from './render.ts';
+import { connect } from '@nats-io/transport-node';
 import { profileFiles, renderSummary, summarizeFile } from './profile.ts';
+import { aggregate, type OpenLoop, ratios, renderMarkdown, targets } from './render.ts';
 import { adminQuery, dropDb, log, prepareTemplate, REDIS_BINARY } from './stack.ts';
-import { runBullmq, runOpenLoop, runOps, runPgBoss, type BenchContext, type RunResult } from './systems.ts';
-import { SYSTEMS, workloadSpec, type SystemName, type WorkloadName } from './workload.ts';
+import { type BenchContext, type RunResult, runBullmq, runOpenLoop, runOps, runPgBoss } from './systems.ts';
+import { SYSTEMS, type SystemName, type WorkloadName, workloadSpec } from './workload.ts';
 
 /**
  * pnpm bench [--quick] [--json] [--runs N] [--systems ops,pg-boss,bullmq]
@@ -22,7 +22,8 @@ import { SYSTEMS, workloadSpec, type SystemName, type WorkloadName } from './wor
  * Everything else goes to stderr; --save also writes the JSON document to a
  * file. See docs/performance.md.
  */
-const USAGE = 'usage: pnpm bench [--quick] [--json] [--runs N] [--systems ops,pg-boss,bullmq] [--workloads W1,W2] [--no-open-loop] [--service-env KEY=VALUE]… [--save <file.json>] [--profile <dir> [--profile-only]]';
+const USAGE =
+  'usage: pnpm bench [--quick] [--json] [--runs N] [--systems ops,pg-boss,bullmq] [--workloads W1,W2] [--no-open-loop] [--service-env KEY=VALUE]… [--save <file.json>] [--profile <dir> [--profile-only]]';
 
 function parseArgs(argv: string[]) {
   const o = {
@@ -57,8 +58,7 @@ function parseArgs(argv: string[]) {
       const [k, ...v] = value().split('=');
       if (!k || v.length === 0) throw new Error('--service-env KEY=VALUE');
       o.serviceEnv[k] = v.join('=');
-    }
-    else if (a === '--help' || a === '-h') {
+    } else if (a === '--help' || a === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
@@ -91,7 +91,8 @@ const perTenant = 100;
 const tenants = Math.ceil(policiesNeeded / perTenant);
 
 async function machine(): Promise<Record<string, unknown>> {
-  const pgVersion = (await adminQuery<{ v: string }>(adminUrl, "SELECT current_setting('server_version') AS v").catch(() => [{ v: '?' }]))[0]?.v ?? '?';
+  const pgVersion =
+    (await adminQuery<{ v: string }>(adminUrl, "SELECT current_setting('server_version') AS v").catch(() => [{ v: '?' }]))[0]?.v ?? '?';
   const nc = await connect({ servers: natsUrl });
   const natsVersion = nc.info?.version ?? '?';
   await nc.close();
@@ -121,7 +122,15 @@ const m = await machine();
 log(`machine: ${JSON.stringify(m)}`);
 log(`preparing template database ${template}: ${tenants} tenants × ${perTenant} policies (the project's seed job)`);
 const tenancy = await prepareTemplate(adminUrl, template, tenants, perTenant);
-const ctx: BenchContext = { adminUrl, natsUrl, template, tenancy, logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info', stallMs: 120_000, serviceEnv: opts.serviceEnv };
+const ctx: BenchContext = {
+  adminUrl,
+  natsUrl,
+  template,
+  tenancy,
+  logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info',
+  stallMs: 120_000,
+  serviceEnv: opts.serviceEnv,
+};
 
 const results: RunResult[] = [];
 let open: OpenLoop | null = null;
@@ -133,8 +142,15 @@ try {
         const spec = workloadSpec(w, RUNS);
         for (const system of opts.systems) {
           log(`run ${rep}/${REPS}: ${system} ${w} (${spec.dispatches} dispatches over ${spec.identities} identities)`);
-          const r = system === 'ops' ? await runOps(ctx, spec, rep) : system === 'pg-boss' ? await runPgBoss(ctx, spec, rep) : await runBullmq(ctx, spec, rep);
-          log(`  → dispatch ${r.dispatch_per_sec}/s, e2e ${r.e2e_per_sec}/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms, executed ${r.executed}${r.ledger_check ? `, ledger ${JSON.stringify(r.ledger_check)}, retried runs ${r.retried_runs}` : ''}`);
+          const r =
+            system === 'ops'
+              ? await runOps(ctx, spec, rep)
+              : system === 'pg-boss'
+                ? await runPgBoss(ctx, spec, rep)
+                : await runBullmq(ctx, spec, rep);
+          log(
+            `  → dispatch ${r.dispatch_per_sec}/s, e2e ${r.e2e_per_sec}/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, max ${r.max_ms} ms, executed ${r.executed}${r.ledger_check ? `, ledger ${JSON.stringify(r.ledger_check)}, retried runs ${r.retried_runs}` : ''}`,
+          );
           results.push(r);
         }
       }
@@ -150,8 +166,12 @@ try {
     log(`profile: ops W1 once more with node --cpu-prof into ${opts.profile}/<service>/`);
     const r = await runOps(ctx, workloadSpec('W1', RUNS), 0, opts.profile);
     log(`  → (under the profiler) dispatch ${r.dispatch_per_sec}/s, e2e ${r.e2e_per_sec}/s`);
-    const parts: string[] = [`# CPU profiles of ops W1 (${RUNS} runs; under the profiler: dispatch ${r.dispatch_per_sec}/s, e2e ${r.e2e_per_sec}/s)`, ''];
-    for (const f of await profileFiles([opts.profile])) parts.push(renderSummary(f.slice(opts.profile.length + 1), await summarizeFile(f, 12), 12), '');
+    const parts: string[] = [
+      `# CPU profiles of ops W1 (${RUNS} runs; under the profiler: dispatch ${r.dispatch_per_sec}/s, e2e ${r.e2e_per_sec}/s)`,
+      '',
+    ];
+    for (const f of await profileFiles([opts.profile]))
+      parts.push(renderSummary(f.slice(opts.profile.length + 1), await summarizeFile(f, 12), 12), '');
     await writeFile(join(opts.profile, 'summary.md'), parts.join('\n'));
     log(`profile summary: ${join(opts.profile, 'summary.md')}`);
   }

@@ -1,6 +1,6 @@
-import pg from 'pg';
-import { createHttpGraphClient } from '@ops/graph';
 import { randomUUID } from 'node:crypto';
+import { createHttpGraphClient } from '@ops/graph';
+import pg from 'pg';
 
 /**
  * The peers' job handler: the same work as one item of our worker's
@@ -47,7 +47,14 @@ export function createPeerHandler(options: { databaseUrl: string; graphUrl: stri
          VALUES ($1, $2, $3, $4, $5, $6, now())
          ON CONFLICT (job_id, policy_id) DO UPDATE SET assignments = EXCLUDED.assignments,
            assignment_count = EXCLUDED.assignment_count, fetched_at = EXCLUDED.fetched_at`,
-        [randomUUID(), jobId, job.tenant_id, job.policy_id, JSON.stringify(assignments.map((a) => ({ id: a.id, target: { ...a.target } }))), assignments.length],
+        [
+          randomUUID(),
+          jobId,
+          job.tenant_id,
+          job.policy_id,
+          JSON.stringify(assignments.map((a) => ({ id: a.id, target: { ...a.target } }))),
+          assignments.length,
+        ],
       );
     },
     close: () => pool.end(),

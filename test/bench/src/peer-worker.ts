@@ -1,5 +1,5 @@
-import { PgBoss } from 'pg-boss';
 import { Worker } from 'bullmq';
+import { PgBoss } from 'pg-boss';
 import { createPeerHandler, type PeerJob } from './peer-handler.ts';
 
 /**
@@ -17,7 +17,11 @@ const env = (k: string): string => {
 };
 const peer = env('BENCH_PEER');
 const queue = env('BENCH_QUEUE');
-const handler = createPeerHandler({ databaseUrl: env('BENCH_DATABASE_URL'), graphUrl: env('BENCH_GRAPH_URL'), clientSecret: env('BENCH_GRAPH_SECRET') });
+const handler = createPeerHandler({
+  databaseUrl: env('BENCH_DATABASE_URL'),
+  graphUrl: env('BENCH_GRAPH_URL'),
+  clientSecret: env('BENCH_GRAPH_SECRET'),
+});
 const stops: Array<() => Promise<void>> = [];
 
 if (peer === 'pg-boss') {

@@ -1,4 +1,4 @@
-import { median, round, spread, type Spread } from './stats.ts';
+import { median, round, type Spread, spread } from './stats.ts';
 import type { SystemName } from './workload.ts';
 
 /** One run's figures as printed and as in the JSON document (see systems.ts RunResult). */
@@ -107,11 +107,17 @@ export interface Target {
   measured: string;
 }
 
-export function targets(aggs: readonly Aggregate[], rat: Record<string, Record<string, number>>, open: OpenLoop | null, expected: { W1: number; W2: number }): Target[] {
+export function targets(
+  aggs: readonly Aggregate[],
+  rat: Record<string, Record<string, number>>,
+  open: OpenLoop | null,
+  expected: { W1: number; W2: number },
+): Target[] {
   const find = (s: string, w: string) => aggs.find((a) => a.system === s && a.workload === w);
   const out: Target[] = [];
   const w1 = rat['W1'];
-  if (w1?.['e2e_vs_pg-boss'] !== undefined) out.push({ name: 'W1 end-to-end ≥ 3× pg-boss', met: w1['e2e_vs_pg-boss'] >= 3, measured: `${w1['e2e_vs_pg-boss']}×` });
+  if (w1?.['e2e_vs_pg-boss'] !== undefined)
+    out.push({ name: 'W1 end-to-end ≥ 3× pg-boss', met: w1['e2e_vs_pg-boss'] >= 3, measured: `${w1['e2e_vs_pg-boss']}×` });
   const opsW2 = find('ops', 'W2');
   if (opsW2) {
     out.push({
@@ -128,7 +134,12 @@ export function targets(aggs: readonly Aggregate[], rat: Record<string, Record<s
       measured: `executed ${opsW1.executed.join(', ')}; rows ${opsW1.ledger_rows.join(', ')}; ledger check ${opsW1.ledger_ok ? 'ok' : 'FAILED'}`,
     });
   }
-  if (open) out.push({ name: `dispatch p99 < 20 ms at ${open.rate} runs/s (open loop)`, met: open.p99_ms < 20 && open.errors === 0, measured: `p99 ${open.p99_ms} ms (p50 ${open.p50_ms}, max ${open.max_ms}, errors ${open.errors})` });
+  if (open)
+    out.push({
+      name: `dispatch p99 < 20 ms at ${open.rate} runs/s (open loop)`,
+      met: open.p99_ms < 20 && open.errors === 0,
+      measured: `p99 ${open.p99_ms} ms (p50 ${open.p50_ms}, max ${open.max_ms}, errors ${open.errors})`,
+    });
   const opsAggs = aggs.filter((a) => a.system === 'ops');
   if (opsAggs.length > 0) {
     const peaks: Record<string, number> = {};
@@ -136,20 +147,30 @@ export function targets(aggs: readonly Aggregate[], rat: Record<string, Record<s
     out.push({
       name: 'each service peak RSS < 150 MB',
       met: Object.values(peaks).every((v) => v < 150),
-      measured: Object.entries(peaks).map(([p, v]) => `${p} ${v}`).join(', '),
+      measured: Object.entries(peaks)
+        .map(([p, v]) => `${p} ${v}`)
+        .join(', '),
     });
   }
-  if (w1?.['e2e_vs_bullmq'] !== undefined) out.push({ name: 'goal: W1 end-to-end ≥ BullMQ', met: w1['e2e_vs_bullmq'] >= 1, measured: `${w1['e2e_vs_bullmq']}×` });
+  if (w1?.['e2e_vs_bullmq'] !== undefined)
+    out.push({ name: 'goal: W1 end-to-end ≥ BullMQ', met: w1['e2e_vs_bullmq'] >= 1, measured: `${w1['e2e_vs_bullmq']}×` });
   return out;
 }
 
-const fmtSpread = (s: Spread, d = 0) => (s.min === s.max ? s.median.toFixed(d) : `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`);
+const fmtSpread = (s: Spread, d = 0) =>
+  s.min === s.max ? s.median.toFixed(d) : `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
 const fmtMap = (m: Record<string, number>, d: number) =>
   Object.entries(m)
     .map(([k, v]) => `${k} ${v.toFixed(d)}`)
     .join(', ');
 
-export function renderMarkdown(doc: { machine: Record<string, unknown>; aggregates: Aggregate[]; ratios: Record<string, Record<string, number>>; open_loop: OpenLoop | null; targets: Target[] }): string {
+export function renderMarkdown(doc: {
+  machine: Record<string, unknown>;
+  aggregates: Aggregate[];
+  ratios: Record<string, Record<string, number>>;
+  open_loop: OpenLoop | null;
+  targets: Target[];
+}): string {
   const lines: string[] = [];
   const m = doc.machine;
   lines.push(`## pnpm bench — ${String(m['mode'])}, median of ${String(m['repetitions'])} run(s) (min–max)`, '');
@@ -157,21 +178,34 @@ export function renderMarkdown(doc: { machine: Record<string, unknown>; aggregat
     `machine: ${String(m['cpus'])} × ${String(m['cpu_model'])}, ${String(m['memory_gb'])} GB, node ${String(m['node'])}, ${String(m['postgres'])}, nats-server ${String(m['nats'])}, redis ${String(m['redis'])}; loadavg before ${JSON.stringify(m['loadavg_before'])} after ${JSON.stringify(m['loadavg_after'])}`,
     '',
   );
-  lines.push('| system | workload | dispatches / identities | dispatch/s | e2e runs/s | p50 ms | p99 ms | executed | ledger rows | peak RSS MB | CPU s |');
+  lines.push(
+    '| system | workload | dispatches / identities | dispatch/s | e2e runs/s | p50 ms | p99 ms | executed | ledger rows | peak RSS MB | CPU s |',
+  );
   lines.push('|---|---|---|---:|---:|---:|---:|---|---|---|---|');
   for (const a of doc.aggregates) {
-    const rows = a.ledger_rows.every((r) => r === null) ? '—' : `${a.ledger_rows.join(', ')}${a.ledger_ok === null ? '' : a.ledger_ok ? ' ✓' : ' ✗'}`;
+    const rows = a.ledger_rows.every((r) => r === null)
+      ? '—'
+      : `${a.ledger_rows.join(', ')}${a.ledger_ok === null ? '' : a.ledger_ok ? ' ✓' : ' ✗'}`;
     lines.push(
       `| ${a.system} | ${a.workload} | ${a.dispatches} / ${a.distinct_identities} | ${fmtSpread(a.dispatch_per_sec)} | ${fmtSpread(a.e2e_per_sec)} | ${fmtSpread(a.p50_ms)} | ${fmtSpread(a.p99_ms)} | ${a.executed.join(', ')} | ${rows} | ${fmtMap(a.peak_rss_mb, 0)} | ${fmtMap(a.cpu_s, 1)} |`,
     );
   }
   lines.push('', '**Ratios** (ops ÷ peer, medians; > 1 means ops is higher):', '');
-  for (const [w, r] of Object.entries(doc.ratios)) lines.push(`- ${w}: ${Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  for (const [w, r] of Object.entries(doc.ratios))
+    lines.push(
+      `- ${w}: ${Object.entries(r)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   if (doc.open_loop) {
     const o = doc.open_loop;
-    lines.push('', `**Open loop** (ops): ${o.dispatches} dispatches paced at ${o.rate}/s → dispatch latency p50 ${o.p50_ms} ms, p99 ${o.p99_ms} ms, max ${o.max_ms} ms, errors ${o.errors}`);
+    lines.push(
+      '',
+      `**Open loop** (ops): ${o.dispatches} dispatches paced at ${o.rate}/s → dispatch latency p50 ${o.p50_ms} ms, p99 ${o.p99_ms} ms, max ${o.max_ms} ms, errors ${o.errors}`,
+    );
   }
   lines.push('', '**Targets**', '');
-  for (const t of doc.targets) lines.push(`- [${t.met === true ? 'x' : ' '}] ${t.name}: ${t.measured}${t.met === false ? ' — NOT MET' : ''}`);
+  for (const t of doc.targets)
+    lines.push(`- [${t.met === true ? 'x' : ' '}] ${t.name}: ${t.measured}${t.met === false ? ' — NOT MET' : ''}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { withDatabase, withRole } from '@ops/db';
+import pg from 'pg';
 
 /** Repository root (test/bench/src → ../../..). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -30,7 +30,11 @@ export async function freePort(): Promise<number> {
 export function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(NATS_|DATABASE_URL|LOG_LEVEL|HTTP_PORT|LEDGER_|SEED_|NODE_ENV|WORKER_|GRAPH_|FAKE_GRAPH_|HOUSEKEEPING_|DB_POOL)/.test(k)) env[k] = v;
+    if (
+      v !== undefined &&
+      !/^(NATS_|DATABASE_URL|LOG_LEVEL|HTTP_PORT|LEDGER_|SEED_|NODE_ENV|WORKER_|GRAPH_|FAKE_GRAPH_|HOUSEKEEPING_|DB_POOL)/.test(k)
+    )
+      env[k] = v;
   }
   env['NO_COLOR'] = '1';
   return env;
@@ -135,7 +139,11 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 // ---------------------------------------------------------------- PostgreSQL
 
-export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(adminUrl: string, sql: string, params: unknown[] = []): Promise<R[]> {
+export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  adminUrl: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
   const client = new pg.Client({ connectionString: withDatabase(adminUrl, 'postgres'), connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
@@ -198,7 +206,12 @@ export async function prepareTemplate(adminUrl: string, template: string, tenant
     );
     return {
       workspaceId: ws.rows[0]!.id,
-      policies: rows.rows.map((r) => ({ tenantId: r.tenant_id, policyId: r.policy_id, tenantExternalId: r.tenant_external_id, policyExternalId: r.policy_external_id })),
+      policies: rows.rows.map((r) => ({
+        tenantId: r.tenant_id,
+        policyId: r.policy_id,
+        tenantExternalId: r.tenant_external_id,
+        policyExternalId: r.policy_external_id,
+      })),
     };
   });
 }
@@ -224,7 +237,22 @@ export async function startRedis(): Promise<OwnRedis> {
   const proc = startChild({
     name: 'redis',
     command: REDIS_BINARY,
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--maxmemory-policy', 'noeviction'],
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
     env: { PATH: process.env['PATH'] ?? '' },
   });
   await proc.waitFor(/Ready to accept connections/, 10_000);

@@ -1,18 +1,19 @@
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { createNames, type Names } from '@ops/contracts';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { serviceNodeOptions } from '@ops/config';
+import { createNames, type Names } from '@ops/contracts';
 import { DB_ROLES, withDatabase } from '@ops/db';
 import { createLedgerClient, dispatch } from '@ops/ledger-client';
 import { deleteTopology } from '@ops/nats';
 import { Queue } from 'bullmq';
 import { PgBoss } from 'pg-boss';
-import { join } from 'node:path';
+import { type PeerJob, SNAPSHOT_TABLE_SQL } from './peer-handler.ts';
 import { ProcWatch } from './procstat.ts';
-import { SNAPSHOT_TABLE_SQL, type PeerJob } from './peer-handler.ts';
 import {
   baseEnv,
+  type Child,
   createDbFromTemplate,
   dropDb,
   freePort,
@@ -21,13 +22,21 @@ import {
   sleep,
   startChild,
   startRedis,
+  type Tenancy,
   waitReady,
   withClient,
-  type Child,
-  type Tenancy,
 } from './stack.ts';
-import { perSecond, percentile, round } from './stats.ts';
-import { latencies, nowMs, producerSequences, runPaced, runProducers, type DispatchRecord, type SystemName, type WorkloadSpec } from './workload.ts';
+import { percentile, perSecond, round } from './stats.ts';
+import {
+  type DispatchRecord,
+  latencies,
+  nowMs,
+  producerSequences,
+  runPaced,
+  runProducers,
+  type SystemName,
+  type WorkloadSpec,
+} from './workload.ts';
 
 export const GRAPH_SECRET = 'bench-fake-graph-secret';
 
@@ -76,7 +85,15 @@ async function startFakeGraph(ctx: BenchContext, nodeFlags: string[]): Promise<{
     name: 'fake-graph',
     args: ['services/fake-graph/src/main.ts'],
     nodeFlags,
-    env: { ...baseEnv(), NODE_OPTIONS: serviceNodeOptions(process.env['NODE_OPTIONS']), FAKE_GRAPH_PORT: String(port), FAKE_GRAPH_CLIENT_SECRET: GRAPH_SECRET, FAKE_GRAPH_LATENCY_MS: '0', LOG_LEVEL: ctx.logLevel, ...ctx.serviceEnv },
+    env: {
+      ...baseEnv(),
+      NODE_OPTIONS: serviceNodeOptions(process.env['NODE_OPTIONS']),
+      FAKE_GRAPH_PORT: String(port),
+      FAKE_GRAPH_CLIENT_SECRET: GRAPH_SECRET,
+      FAKE_GRAPH_LATENCY_MS: '0',
+      LOG_LEVEL: ctx.logLevel,
+      ...ctx.serviceEnv,
+    },
   });
   await waitReady(child, port);
   return { child, url: `http://127.0.0.1:${port}` };
@@ -105,7 +122,21 @@ function summarize(
   run: number,
   disp: { records: DispatchRecord[]; startMs: number; endMs: number },
   completedAt: Map<string, number>,
-): Pick<RunResult, 'system' | 'workload' | 'run' | 'dispatches' | 'distinct_identities' | 'dispatch_per_sec' | 'e2e_per_sec' | 'p50_ms' | 'p99_ms' | 'created' | 'dispatch_p99_ms' | 'max_ms'> {
+): Pick<
+  RunResult,
+  | 'system'
+  | 'workload'
+  | 'run'
+  | 'dispatches'
+  | 'distinct_identities'
+  | 'dispatch_per_sec'
+  | 'e2e_per_sec'
+  | 'p50_ms'
+  | 'p99_ms'
+  | 'created'
+  | 'dispatch_p99_ms'
+  | 'max_ms'
+> {
   const lat = latencies(disp.records, completedAt);
   const lastDone = Math.max(...completedAt.values());
   const created = disp.records.filter((r) => r.created).length;
@@ -121,7 +152,13 @@ function summarize(
     p50_ms: round(percentile(lat, 50)),
     p99_ms: round(percentile(lat, 99)),
     created,
-    dispatch_p99_ms: round(percentile(disp.records.map((r) => r.t1 - r.t0), 99), 2),
+    dispatch_p99_ms: round(
+      percentile(
+        disp.records.map((r) => r.t1 - r.t0),
+        99,
+      ),
+      2,
+    ),
     max_ms: round(Math.max(...lat)),
   };
 }
@@ -144,7 +181,14 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
   const flags = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : []);
   // the services' heap limits as `pnpm start` and the image set them; --service-env NODE_OPTIONS=… overrides
   const env0 = baseEnv();
-  const common = { ...env0, NODE_OPTIONS: serviceNodeOptions(env0['NODE_OPTIONS']), NATS_URL: ctx.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: ctx.logLevel, ...ctx.serviceEnv };
+  const common = {
+    ...env0,
+    NODE_OPTIONS: serviceNodeOptions(env0['NODE_OPTIONS']),
+    NATS_URL: ctx.natsUrl,
+    NATS_PREFIX: prefix,
+    LOG_LEVEL: ctx.logLevel,
+    ...ctx.serviceEnv,
+  };
   // leftovers of an interrupted bench with the same prefix
   const nc0 = await connect({ servers: ctx.natsUrl });
   await deleteTopology(nc0, names).catch(() => undefined);
@@ -245,11 +289,21 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
     await producers.close();
     return await withClient(runDb, async (c) => {
       await waitDrained(ctx, `ops ${spec.name}`, async () => {
-        const r = await c.query<{ open: string }>(`SELECT count(*) AS open FROM operation_runs WHERE type = 'assignments.fetch' AND status IN ('queued','running')`);
+        const r = await c.query<{ open: string }>(
+          `SELECT count(*) AS open FROM operation_runs WHERE type = 'assignments.fetch' AND status IN ('queued','running')`,
+        );
         return Number(r.rows[0]!.open);
       });
       const stats = watch.stop();
-      const rows = await c.query<{ id: string; status: string; outcome: string; ok_counts: boolean; dedupe_hits: number; done_ms: number; attempt: number }>(
+      const rows = await c.query<{
+        id: string;
+        status: string;
+        outcome: string;
+        ok_counts: boolean;
+        dedupe_hits: number;
+        done_ms: number;
+        attempt: number;
+      }>(
         `SELECT id, status, outcome, dedupe_hits, attempt,
                 summary_counts = '{"total":1,"processed":1,"failed":0}'::jsonb AS ok_counts,
                 -- completed_at, not updated_at: a later dedupe hit (W2's cooldown dispatches) moves updated_at
@@ -258,7 +312,9 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
       );
       const executed = await c.query<{ n: string }>('SELECT count(DISTINCT run_id) AS n FROM assignment_snapshots');
       // housekeeping's own scheduled runs (ops.reconcile_adapter_runs, every 5 min) are not the workload's
-      const other = await c.query<{ type: string; n: string }>(`SELECT type, count(*) AS n FROM operation_runs WHERE type <> 'assignments.fetch' GROUP BY type`);
+      const other = await c.query<{ type: string; n: string }>(
+        `SELECT type, count(*) AS n FROM operation_runs WHERE type <> 'assignments.fetch' GROUP BY type`,
+      );
       if (other.rows.length > 0) log(`  (not counted: ${other.rows.map((o) => `${o.n} ${o.type}`).join(', ')})`);
       const completedAt = new Map<string, number>();
       let okRows = 0;
@@ -292,7 +348,19 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
 }
 
 /** Open-loop dispatch latency of our system at a fixed offered load (distinct identities). */
-export async function runOpenLoop(ctx: BenchContext, rate: number, seconds: number): Promise<{ rate: number; dispatches: number; p50_ms: number; p99_ms: number; max_ms: number; errors: number; late_start_max_ms: number }> {
+export async function runOpenLoop(
+  ctx: BenchContext,
+  rate: number,
+  seconds: number,
+): Promise<{
+  rate: number;
+  dispatches: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  errors: number;
+  late_start_max_ms: number;
+}> {
   const count = Math.min(Math.round(rate * seconds), ctx.tenancy.policies.length);
   const stack = await startOpsStack(ctx, 'open');
   try {
@@ -317,7 +385,11 @@ export async function runOpenLoop(ctx: BenchContext, rate: number, seconds: numb
 // -------------------------------------------------------------------- peers
 
 async function startPeerWorker(peer: 'pg-boss' | 'bullmq', env: Record<string, string>): Promise<Child> {
-  const child = startChild({ name: `${peer}-worker`, args: ['test/bench/src/peer-worker.ts'], env: { ...baseEnv(), ...env, BENCH_PEER: peer } });
+  const child = startChild({
+    name: `${peer}-worker`,
+    args: ['test/bench/src/peer-worker.ts'],
+    env: { ...baseEnv(), ...env, BENCH_PEER: peer },
+  });
   await child.waitFor(/peer-worker ready/, 60_000);
   return child;
 }
@@ -337,7 +409,14 @@ export async function runPgBoss(ctx: BenchContext, spec: WorkloadSpec, run: numb
     await boss.createQueue(queue, { policy: 'standard', notify: true });
     const graph = await startFakeGraph(ctx, []);
     procs.push(graph.child);
-    procs.push(await startPeerWorker('pg-boss', { BENCH_QUEUE: queue, BENCH_DATABASE_URL: url, BENCH_GRAPH_URL: graph.url, BENCH_GRAPH_SECRET: GRAPH_SECRET }));
+    procs.push(
+      await startPeerWorker('pg-boss', {
+        BENCH_QUEUE: queue,
+        BENCH_DATABASE_URL: url,
+        BENCH_GRAPH_URL: graph.url,
+        BENCH_GRAPH_SECRET: GRAPH_SECRET,
+      }),
+    );
     watch = watchProcs(procs);
     watch.mark();
     const disp = await runProducers(producerSequences(spec), async (_p, identity) => {
@@ -348,7 +427,10 @@ export async function runPgBoss(ctx: BenchContext, spec: WorkloadSpec, run: numb
     });
     return await withClient(url, async (c) => {
       await waitDrained(ctx, `pg-boss ${spec.name}`, async () => {
-        const r = await c.query<{ open: string }>(`SELECT count(*) AS open FROM pgboss.job WHERE name = $1 AND state IN ('created','retry','active')`, [queue]);
+        const r = await c.query<{ open: string }>(
+          `SELECT count(*) AS open FROM pgboss.job WHERE name = $1 AND state IN ('created','retry','active')`,
+          [queue],
+        );
         return Number(r.rows[0]!.open);
       });
       const stats = watch!.stop();
@@ -389,13 +471,25 @@ export async function runBullmq(ctx: BenchContext, spec: WorkloadSpec, run: numb
     await Promise.all(queues.map((q) => q.waitUntilReady()));
     const graph = await startFakeGraph(ctx, []);
     procs.push(graph.child);
-    procs.push(await startPeerWorker('bullmq', { BENCH_QUEUE: queueName, BENCH_DATABASE_URL: url, BENCH_REDIS_PORT: String(redis.port), BENCH_GRAPH_URL: graph.url, BENCH_GRAPH_SECRET: GRAPH_SECRET }));
+    procs.push(
+      await startPeerWorker('bullmq', {
+        BENCH_QUEUE: queueName,
+        BENCH_DATABASE_URL: url,
+        BENCH_REDIS_PORT: String(redis.port),
+        BENCH_GRAPH_URL: graph.url,
+        BENCH_GRAPH_SECRET: GRAPH_SECRET,
+      }),
+    );
     watch = watchProcs(procs);
     watch.mark();
     const seen = new Set<string>();
     const disp = await runProducers(producerSequences(spec), async (p, identity) => {
       const policy = ctx.tenancy.policies[identity]!;
-      const job = await queues[p]!.add('fetch', { tenant_id: policy.tenantId, policy_id: policy.policyId }, { deduplication: { id: `fetch:${identity}`, ttl: 900_000 } });
+      const job = await queues[p]!.add(
+        'fetch',
+        { tenant_id: policy.tenantId, policy_id: policy.policyId },
+        { deduplication: { id: `fetch:${identity}`, ttl: 900_000 } },
+      );
       const id = job.id ?? null;
       const created = id !== null && !seen.has(id);
       if (id !== null) seen.add(id);

@@ -57,7 +57,10 @@ export interface DispatchRecord {
 export type Send = (producer: number, identity: number) => Promise<{ id: string | null; created: boolean }>;
 
 /** P closed-loop producers (each awaits its dispatch before the next). */
-export async function runProducers(seqs: readonly (readonly number[])[], send: Send): Promise<{ records: DispatchRecord[]; startMs: number; endMs: number }> {
+export async function runProducers(
+  seqs: readonly (readonly number[])[],
+  send: Send,
+): Promise<{ records: DispatchRecord[]; startMs: number; endMs: number }> {
   const records: DispatchRecord[] = [];
   const startMs = nowMs();
   await Promise.all(

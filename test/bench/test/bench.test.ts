@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { median, percentile, perSecond, round, spread } from '../src/stats.ts';
-import { aggregate, ratios, renderMarkdown, targets, type ResultRow } from '../src/render.ts';
-import { packageOf, shortUrl, summarizeProfile, type CpuProfile } from '../src/profile.ts';
 import { parseStatCpu, parseStatusKb } from '../src/procstat.ts';
+import { type CpuProfile, packageOf, shortUrl, summarizeProfile } from '../src/profile.ts';
+import { aggregate, type ResultRow, ratios, renderMarkdown, targets } from '../src/render.ts';
+import { median, percentile, perSecond, round, spread } from '../src/stats.ts';
 import { latencies, producerSequences, workloadSpec } from '../src/workload.ts';
 
 // The bench's pure parts only (the benchmark itself is `pnpm bench`, not a test).
@@ -51,7 +51,15 @@ describe('workloads', () => {
       { identity: 1, t0: 200, t1: 201, id: 'b', created: true },
       { identity: 2, t0: 200, t1: 201, id: null, created: false },
     ];
-    expect(latencies(records, new Map([['a', 190], ['b', 260]])).sort((x, y) => x - y)).toEqual([60, 100]);
+    expect(
+      latencies(
+        records,
+        new Map([
+          ['a', 190],
+          ['b', 260],
+        ]),
+      ).sort((x, y) => x - y),
+    ).toEqual([60, 100]);
   });
 });
 
@@ -101,7 +109,12 @@ describe('rendering', () => {
     const rat = ratios(aggs);
     expect(rat['W1']!['e2e_vs_pg-boss']).toBe(3.3);
     expect(rat['W1']!['e2e_vs_bullmq']).toBe(0.83);
-    const tg = targets(aggs, rat, { rate: 500, dispatches: 2000, p50_ms: 2, p99_ms: 12, max_ms: 30, errors: 0, late_start_max_ms: 1 }, { W1: 1000, W2: 250 });
+    const tg = targets(
+      aggs,
+      rat,
+      { rate: 500, dispatches: 2000, p50_ms: 2, p99_ms: 12, max_ms: 30, errors: 0, late_start_max_ms: 1 },
+      { W1: 1000, W2: 250 },
+    );
     expect(tg.find((t) => t.name.startsWith('W1 end-to-end'))!.met).toBe(true);
     expect(tg.find((t) => t.name.startsWith('dispatch p99'))!.met).toBe(true);
     expect(tg.find((t) => t.name.startsWith('goal'))!.met).toBe(false);
@@ -111,7 +124,21 @@ describe('rendering', () => {
     expect(md).toContain('- [ ] goal: W1 end-to-end ≥ BullMQ: 0.83× — NOT MET');
     // the JSON document's results keep the issue's field names
     const doc = JSON.parse(JSON.stringify({ results })) as { results: Array<Record<string, unknown>> };
-    for (const k of ['system', 'workload', 'run', 'dispatches', 'distinct_identities', 'dispatch_per_sec', 'e2e_per_sec', 'p50_ms', 'p99_ms', 'executed', 'ledger_rows', 'peak_rss_mb', 'cpu_s']) {
+    for (const k of [
+      'system',
+      'workload',
+      'run',
+      'dispatches',
+      'distinct_identities',
+      'dispatch_per_sec',
+      'e2e_per_sec',
+      'p50_ms',
+      'p99_ms',
+      'executed',
+      'ledger_rows',
+      'peak_rss_mb',
+      'cpu_s',
+    ]) {
       expect(doc.results[0]).toHaveProperty(k);
     }
   });
@@ -125,7 +152,10 @@ describe('cpuprofile summary', () => {
       nodes: [
         { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: -1 }, children: [2, 3, 4] },
         { id: 2, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 } },
-        { id: 3, callFrame: { functionName: 'parse', url: 'file:///r/node_modules/.pnpm/zod@4/node_modules/zod/v4/core.js', lineNumber: 9 } },
+        {
+          id: 3,
+          callFrame: { functionName: 'parse', url: 'file:///r/node_modules/.pnpm/zod@4/node_modules/zod/v4/core.js', lineNumber: 9 },
+        },
         { id: 4, callFrame: { functionName: 'apply', url: 'file:///r/services/ledger-service/src/domain/apply-event.ts', lineNumber: 0 } },
       ],
       // samples: the delta BEFORE sample i+1 is sample i's duration

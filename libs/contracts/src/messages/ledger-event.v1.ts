@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import type { LedgerEventKind } from '../names.ts';
 import { runCompletedV1 } from './run-completed.v1.ts';
 import { runProgressV1 } from './run-progress.v1.ts';
 import { runStartedV1 } from './run-started.v1.ts';
-import type { LedgerEventKind } from '../names.ts';
 
 /** Any event on ops.ledger.events.* (v1); `kind` must match the subject's last token. */
 export const ledgerEventV1 = z.union([runStartedV1, runProgressV1, runCompletedV1]);

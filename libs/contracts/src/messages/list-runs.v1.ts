@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { runTypeSchema } from '../catalog.ts';
-import { RUN_STATUSES, isoDateTime, uuidSchema } from './common.ts';
+import { isoDateTime, RUN_STATUSES, uuidSchema } from './common.ts';
 import { runV1 } from './run.v1.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOG, RUN_TYPES, SUMMARY_KEYS, isRunType } from '../catalog.ts';
+import { CATALOG, isRunType, RUN_TYPES, SUMMARY_KEYS } from '../catalog.ts';
 import { ensureRunRequestV1 } from './ensure-run.v1.ts';
 import { ledgerEventV1 } from './ledger-event.v1.ts';
 import { listRunsRequestV1 } from './list-runs.v1.ts';
@@ -46,7 +46,9 @@ describe('runCompletedV1', () => {
   });
 
   it('refuses a succeeded event that lists failures', () => {
-    expect(runCompletedV1.safeParse(completed({ outcome: 'succeeded', counts: { total: 1, processed: 1, failed: 0 } })).success).toBe(false);
+    expect(runCompletedV1.safeParse(completed({ outcome: 'succeeded', counts: { total: 1, processed: 1, failed: 0 } })).success).toBe(
+      false,
+    );
   });
 
   it('refuses a succeeded event with failed counts', () => {

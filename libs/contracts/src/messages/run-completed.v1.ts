@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TERMINAL_OUTCOMES, failureSummarySchema, summaryCountsSchema } from './common.ts';
+import { failureSummarySchema, summaryCountsSchema, TERMINAL_OUTCOMES } from './common.ts';
 import { runEventBase } from './run-event-base.ts';
 
 /**

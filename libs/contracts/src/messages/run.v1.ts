@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { runTypeSchema } from '../catalog.ts';
-import { RUN_OUTCOMES, RUN_STATUSES, failureSummarySchema, isoDateTime, uuidSchema } from './common.ts';
+import { failureSummarySchema, isoDateTime, RUN_OUTCOMES, RUN_STATUSES, uuidSchema } from './common.ts';
 
 /**
  * The run object (v1) as every API reply and `opsctl --json` shows it: the

@@ -1,4 +1,12 @@
-import { FAILURE_CODES, FAILURE_LIMITS, sanitizeMessage, type FailureCode, type FailureEntry, type SummaryCounts, type TerminalOutcome } from '@ops/contracts';
+import {
+  FAILURE_CODES,
+  FAILURE_LIMITS,
+  type FailureCode,
+  type FailureEntry,
+  type SummaryCounts,
+  sanitizeMessage,
+  type TerminalOutcome,
+} from '@ops/contracts';
 
 /**
  * Per-attempt counters and failures (FR-001..003): one entry per distinct

@@ -1,19 +1,28 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { decodeMessage, isOpsError, jobV1, sanitizeMessage, type DuplicateReason, type JobV1, type Names, type RunV1 } from '@ops/contracts';
+import {
+  type DuplicateReason,
+  decodeMessage,
+  isOpsError,
+  type JobV1,
+  jobV1,
+  type Names,
+  type RunV1,
+  sanitizeMessage,
+} from '@ops/contracts';
 import type { GraphClient } from '@ops/graph';
 import type { LedgerClient } from '@ops/ledger-client';
+import { attemptEvents } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import { deadLetter } from '@ops/nats';
-import { decideOnExistingLease, leaseKey, type LeaseValue } from '../domain/lease.ts';
+import { decideOnExistingLease, type LeaseValue, leaseKey } from '../domain/lease.ts';
 import { LeaseHolder } from '../domain/lease-holder.ts';
-import { attemptEvents } from '@ops/ledger-client';
 import type { WorkerMetrics } from '../metrics.ts';
-import { HAND_BACK_DELAY_MS } from './jobs-consumer.ts';
 import type { Leases } from '../repositories/leases.ts';
 import type { Snapshots } from '../repositories/snapshots.ts';
 import { executeAttempt } from '../work/execute.ts';
+import { HAND_BACK_DELAY_MS } from './jobs-consumer.ts';
 
 export interface WorkerDeps {
   readonly js: JetStreamClient;
@@ -58,11 +67,17 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
     return deadLetterJob(deps, msg, 'subject_mismatch', `job of type ${job.type} on ${msg.subject}`);
   }
   const attempt = msg.info.deliveryCount;
-  const log = deps.logger.child({ runId: job.run_id, tenantId: job.tenant_id, type: job.type, attempt, streamSeq: msg.info.streamSequence });
+  const log = deps.logger.child({
+    runId: job.run_id,
+    tenantId: job.tenant_id,
+    type: job.type,
+    attempt,
+    streamSeq: msg.info.streamSequence,
+  });
   log.debug('job received');
 
   const run = await readRun(deps, msg, job, release, log);
-  if (run === 'not_found') return deadLetterJob(deps, msg, 'unknown_run', 'no such run in the job\'s workspace');
+  if (run === 'not_found') return deadLetterJob(deps, msg, 'unknown_run', "no such run in the job's workspace");
   if (run === 'released') {
     msg.nak(HAND_BACK_DELAY_MS);
     return 'released';
@@ -96,7 +111,12 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
     }
     const existing = await deps.leases.read(key);
     if (!existing) continue; // deleted in between: try to create again
-    const decision = decideOnExistingLease(existing.value, { runId: job.run_id, streamSeq: msg.info.streamSequence }, deps.now(), deps.settings.staleMs);
+    const decision = decideOnExistingLease(
+      existing.value,
+      { runId: job.run_id, streamSeq: msg.info.streamSequence },
+      deps.now(),
+      deps.settings.staleMs,
+    );
     switch (decision.kind) {
       case 'already_completed':
         return duplicate(deps, msg, job, 'already_completed', log);
@@ -184,7 +204,12 @@ async function duplicate(deps: WorkerDeps, msg: JsMsg, job: JobV1, reason: Dupli
 
 async function skipForCooldown(deps: WorkerDeps, msg: JsMsg, job: JobV1, attempt: number, log: WorkerDeps['logger']): Promise<JobResult> {
   // the identity completed less than the cooldown ago (FR-005): this run ends without executing
-  const events = attemptEvents(deps.js, deps.names, { runId: job.run_id, workspaceId: job.workspace_id, attempt, owner: deps.owner }, deps.now);
+  const events = attemptEvents(
+    deps.js,
+    deps.names,
+    { runId: job.run_id, workspaceId: job.workspace_id, attempt, owner: deps.owner },
+    deps.now,
+  );
   await events.completed('cancelled', { total: 0, processed: 0, failed: 0 }, [
     { code: 'run.skipped_cooldown', message: 'skipped: the same job identity completed less than the cooldown ago', count: 1 },
   ]);

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { isKvCasError } from '@ops/nats';
-import { leaseValueSchema, type LeaseValue } from '../domain/lease.ts';
+import { type LeaseValue, leaseValueSchema } from '../domain/lease.ts';
 
 export interface LeaseEntry {
   readonly value: LeaseValue | null;

@@ -1,11 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { GraphAssignment } from '@ops/graph';
-import { randomUUID } from 'node:crypto';
 
 /** The worker's own table: what a fetch read, per run and policy (never operation_runs). */
 export interface Snapshots {
   /** insert, or overwrite this run's earlier attempt for the policy */
-  save(snapshot: { workspaceId: string; tenantId: string; policyId: string; runId: string; assignments: readonly GraphAssignment[]; at: Date }): Promise<void>;
+  save(snapshot: {
+    workspaceId: string;
+    tenantId: string;
+    policyId: string;
+    runId: string;
+    assignments: readonly GraphAssignment[];
+    at: Date;
+  }): Promise<void>;
   /** the newest snapshot of a policy, or null */
   latest(policyId: string): Promise<GraphAssignment[] | null>;
 }

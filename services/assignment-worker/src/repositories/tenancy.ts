@@ -25,19 +25,22 @@ export async function resolveSelection(
   // one statement through MikroORM's connection, no entity hydration: this
   // is on every job's path (the W1 profile had MikroORM's unit of work at
   // 22 % of the worker's CPU, docs/performance.md)
-  const rows = await em.fork().execute<Array<{ tenant_external_id: string; id: string | null; external_id: string | null; name: string | null }>>(
-    `SELECT t.external_id AS tenant_external_id, p.id, p.external_id, p.name
+  const rows = await em
+    .fork()
+    .execute<Array<{ tenant_external_id: string; id: string | null; external_id: string | null; name: string | null }>>(
+      `SELECT t.external_id AS tenant_external_id, p.id, p.external_id, p.name
        FROM tenants t
        LEFT JOIN policies p ON p.tenant_id = t.id AND (cardinality(?::uuid[]) = 0 OR p.id = ANY(?::uuid[]))
       WHERE t.id = ? AND t.workspace_id = ?
       ORDER BY p.name, p.id`,
-    [uuidArray(job.policy_ids), uuidArray(job.policy_ids), job.tenant_id, job.workspace_id],
-  );
+      [uuidArray(job.policy_ids), uuidArray(job.policy_ids), job.tenant_id, job.workspace_id],
+    );
   const first = rows[0];
   if (!first) return null;
   return {
     tenantExternalId: first.tenant_external_id,
-    policies: rows.filter((r) => r.id !== null).map((r) => ({ id: r.id as string, externalId: r.external_id as string, name: r.name as string })),
+    policies: rows
+      .filter((r) => r.id !== null)
+      .map((r) => ({ id: r.id as string, externalId: r.external_id as string, name: r.name as string })),
   };
 }
-

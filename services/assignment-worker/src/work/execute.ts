@@ -1,15 +1,15 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { FAILURE_CODES, sanitizeMessage, type FailureCode, type JobV1 } from '@ops/contracts';
+import { FAILURE_CODES, type FailureCode, type JobV1, sanitizeMessage } from '@ops/contracts';
 import { isGraphError } from '@ops/graph';
+import { attemptEvents } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import type { LeaseHolder } from '../domain/lease-holder.ts';
 import { Tally } from '../domain/tally.ts';
-import { attemptEvents } from '@ops/ledger-client';
 import { HAND_BACK_DELAY_MS } from '../handlers/jobs-consumer.ts';
 import type { JobResult, WorkerDeps } from '../handlers/process-job.ts';
 import { LeaseLostError } from '../repositories/leases.ts';
 import { resolveSelection } from '../repositories/tenancy.ts';
-import { ITEM_WORK, ItemError, type ItemContext } from './items.ts';
+import { ITEM_WORK, type ItemContext, ItemError } from './items.ts';
 
 /** A failure of the whole attempt that another attempt may not have (Graph down, throttled past retries, DB hiccup). */
 class TransientRunError extends Error {
@@ -43,7 +43,12 @@ export interface AttemptInput {
  */
 export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Promise<JobResult> {
   const { msg, job, attempt, holder, log } = input;
-  const events = attemptEvents(deps.js, deps.names, { runId: job.run_id, workspaceId: job.workspace_id, attempt, owner: deps.owner }, deps.now);
+  const events = attemptEvents(
+    deps.js,
+    deps.names,
+    { runId: job.run_id, workspaceId: job.workspace_id, attempt, owner: deps.owner },
+    deps.now,
+  );
   const stopTimer = deps.metrics.jobDuration.startTimer({ type: job.type });
   const heartbeat = setInterval(() => {
     // the previous renewal is still in flight: skip this tick (see LeaseHolder#write)
@@ -61,8 +66,12 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
     holder.assertHeld();
     await events.started();
     const policyIds = Array.isArray(job.inputs['policy_ids']) ? (job.inputs['policy_ids'] as string[]) : [];
-    const selection = await resolveSelection(deps.em, { workspace_id: job.workspace_id, tenant_id: job.tenant_id as string, policy_ids: policyIds });
-    if (!selection) throw new TransientRunError('run.internal', 'the run\'s tenant was not found', null);
+    const selection = await resolveSelection(deps.em, {
+      workspace_id: job.workspace_id,
+      tenant_id: job.tenant_id as string,
+      policy_ids: policyIds,
+    });
+    if (!selection) throw new TransientRunError('run.internal', "the run's tenant was not found", null);
     tally = new Tally(selection.policies.length);
     const ctx: ItemContext = {
       graph: deps.graph,

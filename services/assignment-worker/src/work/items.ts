@@ -1,6 +1,6 @@
 import type { GraphClient } from '@ops/graph';
-import type { PolicyRef } from '../repositories/tenancy.ts';
 import type { Snapshots } from '../repositories/snapshots.ts';
+import type { PolicyRef } from '../repositories/tenancy.ts';
 
 /** Thrown for an item that cannot be done for a reason of ours, not Graph's. */
 export class ItemError extends Error {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FakeContext } from '../context.ts';
-import { faultsSchema, type Faults } from '../faults.ts';
+import { type Faults, faultsSchema } from '../faults.ts';
 import { readJson, sendEmpty, sendJson } from '../http.ts';
 
 /**
@@ -42,7 +42,10 @@ export async function handleControl(
     case 'PUT _fake/faults': {
       const parsed = faultsSchema.safeParse(await readJson(req));
       if (!parsed.success) {
-        sendJson(res, 400, { error: 'invalid_faults', issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) });
+        sendJson(res, 400, {
+          error: 'invalid_faults',
+          issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+        });
         return true;
       }
       actions.setFaults(parsed.data);

@@ -27,7 +27,13 @@ export function matchGraphCall(method: string, segments: readonly string[]): Gra
   return undefined;
 }
 
-export async function handleGraphCall(context: FakeContext, req: IncomingMessage, res: ServerResponse, url: URL, call: GraphCall): Promise<void> {
+export async function handleGraphCall(
+  context: FakeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  call: GraphCall,
+): Promise<void> {
   const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
   const tenant = bearer === undefined ? undefined : context.tokens.tenantOf(bearer);
   if (tenant === undefined) {
@@ -48,7 +54,14 @@ export async function handleGraphCall(context: FakeContext, req: IncomingMessage
   }
 }
 
-async function answer(context: FakeContext, req: IncomingMessage, res: ServerResponse, url: URL, call: GraphCall, tenant: string): Promise<number> {
+async function answer(
+  context: FakeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  call: GraphCall,
+  tenant: string,
+): Promise<number> {
   if (res.destroyed) return 499;
   const fault = context.faults.decide(call.policy);
   if (fault?.status === 429) {

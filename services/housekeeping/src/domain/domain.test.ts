@@ -28,7 +28,11 @@ const run = (patch: Partial<ActiveRunV1>): ActiveRunV1 =>
     last_event_at: ago(600),
     ...patch,
   }) as ActiveRunV1;
-const lease = (runId: string, heartbeatSecondsAgo: number, state: 'running' | 'completed' = 'running') => ({ runId, state, heartbeatAt: new Date(now.getTime() - heartbeatSecondsAgo * 1000) });
+const lease = (runId: string, heartbeatSecondsAgo: number, state: 'running' | 'completed' = 'running') => ({
+  runId,
+  state,
+  heartbeatAt: new Date(now.getTime() - heartbeatSecondsAgo * 1000),
+});
 
 describe('judgeRun', () => {
   const id = run({}).id;
@@ -47,10 +51,19 @@ describe('judgeRun', () => {
   it('republishes an old queued job, declares it lost when its inputs cannot be rebuilt', () => {
     expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(301) }), null, now, t).kind).toBe('republish');
     expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(299) }), null, now, t).kind).toBe('ok');
-    expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(301), context: { inputs: { secret: 1 } } }), null, now, t).kind).toBe('lost');
+    expect(
+      judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(301), context: { inputs: { secret: 1 } } }), null, now, t).kind,
+    ).toBe('lost');
   });
-  it('never republishes housekeeping\'s own queued runs (no job exists for them)', () => {
-    expect(judgeRun(run({ status: 'queued', type: 'ops.reconcile_adapter_runs', tenant_id: null, created_at: ago(900), last_event_at: null }), null, now, t).kind).toBe('ok');
+  it("never republishes housekeeping's own queued runs (no job exists for them)", () => {
+    expect(
+      judgeRun(
+        run({ status: 'queued', type: 'ops.reconcile_adapter_runs', tenant_id: null, created_at: ago(900), last_event_at: null }),
+        null,
+        now,
+        t,
+      ).kind,
+    ).toBe('ok');
   });
 });
 

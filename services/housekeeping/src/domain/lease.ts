@@ -18,7 +18,12 @@ export type HousekeepingLease = z.infer<typeof housekeepingLeaseSchema>;
 export type LeaseChoice = { kind: 'take'; revision: number } | { kind: 'stand_down'; runId: string | null };
 
 /** Given the current lease (or its absence), may this execution take it? (pure) */
-export function chooseLease(existing: { value: HousekeepingLease | null; revision: number } | null, tick: string, now: Date, staleMs: number): LeaseChoice | { kind: 'create' } {
+export function chooseLease(
+  existing: { value: HousekeepingLease | null; revision: number } | null,
+  tick: string,
+  now: Date,
+  staleMs: number,
+): LeaseChoice | { kind: 'create' } {
   if (!existing) return { kind: 'create' };
   const v = existing.value;
   if (!v) return { kind: 'take', revision: existing.revision };

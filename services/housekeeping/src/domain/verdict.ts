@@ -1,4 +1,4 @@
-import { catalogEntry, isRunType, type ActiveRunV1 } from '@ops/contracts';
+import { type ActiveRunV1, catalogEntry, isRunType } from '@ops/contracts';
 
 /**
  * What housekeeping does about one quiet active run (pure). The "adapter"
@@ -37,7 +37,8 @@ export function judgeRun(run: ActiveRunV1, lease: LeaseView | null, now: Date, t
     if (lease.runId !== run.id) return { kind: 'stale', why: 'its execution lease belongs to another run' };
     if (lease.state === 'completed') return { kind: 'ok' };
     const beat = lease.heartbeatAt ? now.getTime() - lease.heartbeatAt.getTime() : Number.POSITIVE_INFINITY;
-    if (beat > entry.expectedDurationSeconds * 1000 + t.staleGraceMs) return { kind: 'stale', why: 'its worker stopped renewing the lease' };
+    if (beat > entry.expectedDurationSeconds * 1000 + t.staleGraceMs)
+      return { kind: 'stale', why: 'its worker stopped renewing the lease' };
     return { kind: 'ok' };
   }
   // queued: housekeeping's own runs are adopted by its next execution, they have no job

@@ -1,7 +1,16 @@
 import type { NatsConnection } from '@nats-io/nats-core';
-import { Svcm, type Service } from '@nats-io/services';
-import { ERROR_STATUS, OpsError, decodeRequest, encodeJson, errorReplyBody, housekeepingRunRequestV1, isOpsError, type HousekeepingRunReplyV1 } from '@ops/contracts';
-import { reconcileWorkspace, type ReconcileDeps } from '../reconcile.ts';
+import { type Service, Svcm } from '@nats-io/services';
+import {
+  decodeRequest,
+  ERROR_STATUS,
+  encodeJson,
+  errorReplyBody,
+  type HousekeepingRunReplyV1,
+  housekeepingRunRequestV1,
+  isOpsError,
+  OpsError,
+} from '@ops/contracts';
+import { type ReconcileDeps, reconcileWorkspace } from '../reconcile.ts';
 
 /**
  * ops.housekeeping.run as a micro service (`nats micro ls` shows

@@ -1,7 +1,7 @@
-import { Cron } from 'croner';
 import type { LedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { reconcileWorkspace, type ReconcileDeps } from '../reconcile.ts';
+import { Cron } from 'croner';
+import { type ReconcileDeps, reconcileWorkspace } from '../reconcile.ts';
 
 export interface Schedule {
   stop(): Promise<void>;

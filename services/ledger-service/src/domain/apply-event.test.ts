@@ -1,7 +1,7 @@
-import { ledgerEventV1, type FailureEntry, type LedgerEventV1, type SummaryCounts } from '@ops/contracts';
+import { type FailureEntry, type LedgerEventV1, ledgerEventV1, type SummaryCounts } from '@ops/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyEvent, type ApplyResult, type RunState } from './apply-event.ts';
+import { type ApplyResult, applyEvent, type RunState } from './apply-event.ts';
 
 const RUN = 'c56a4180-65aa-42ec-a945-5fd21dec0538';
 const WORKSPACE = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -64,7 +64,11 @@ describe('applyEvent', () => {
   });
 
   it('replaces the counters on progress', () => {
-    const { state } = run([started(1), progress(1, 1, { total: 10, processed: 5, failed: 1 }), progress(1, 2, { total: 10, processed: 3, failed: 0 })]);
+    const { state } = run([
+      started(1),
+      progress(1, 1, { total: 10, processed: 5, failed: 1 }),
+      progress(1, 2, { total: 10, processed: 3, failed: 0 }),
+    ]);
     expect(state.status).toBe('running');
     expect(state.event_seq).toBe(2);
     expect(state.summary_counts).toEqual({ total: 10, processed: 3, failed: 0 });
@@ -98,17 +102,26 @@ describe('applyEvent', () => {
 
   it('ignores a duplicate of the last applied event', () => {
     const { state } = run([started(1), progress(1, 1, { total: 2, processed: 1, failed: 0 })]);
-    expect(applyEvent(state, progress(1, 1, { total: 2, processed: 1, failed: 0 }), 9, NOW)).toEqual({ applied: false, reason: 'duplicate' });
+    expect(applyEvent(state, progress(1, 1, { total: 2, processed: 1, failed: 0 }), 9, NOW)).toEqual({
+      applied: false,
+      reason: 'duplicate',
+    });
   });
 
   it('ignores events of an older attempt as stale', () => {
     const { state } = run([started(1), started(2)]);
-    expect(applyEvent(state, progress(1, 5, { total: 1, processed: 0, failed: 0 }), 9, NOW)).toEqual({ applied: false, reason: 'stale_attempt' });
+    expect(applyEvent(state, progress(1, 5, { total: 1, processed: 0, failed: 0 }), 9, NOW)).toEqual({
+      applied: false,
+      reason: 'stale_attempt',
+    });
   });
 
   it('ignores a lower seq of the same attempt as out of order', () => {
     const { state } = run([started(1), progress(1, 3, { total: 1, processed: 1, failed: 0 })]);
-    expect(applyEvent(state, progress(1, 2, { total: 1, processed: 0, failed: 0 }), 9, NOW)).toEqual({ applied: false, reason: 'out_of_order' });
+    expect(applyEvent(state, progress(1, 2, { total: 1, processed: 0, failed: 0 }), 9, NOW)).toEqual({
+      applied: false,
+      reason: 'out_of_order',
+    });
     expect(applyEvent(state, started(1), 9, NOW)).toEqual({ applied: false, reason: 'out_of_order' });
   });
 
@@ -124,7 +137,10 @@ describe('applyEvent', () => {
     expect(applyEvent(state, started(2), 9, NOW)).toEqual(ignored);
     expect(applyEvent(state, progress(2, 1, { total: 1, processed: 0, failed: 0 }), 9, NOW)).toEqual(ignored);
     expect(applyEvent(state, progress(1, 2, { total: 1, processed: 0, failed: 0 }), 9, NOW)).toEqual(ignored);
-    expect(applyEvent(state, completed(1, 1, { total: 1, processed: 1, failed: 0 }), 9, NOW)).toEqual({ applied: false, reason: 'duplicate' });
+    expect(applyEvent(state, completed(1, 1, { total: 1, processed: 1, failed: 0 }), 9, NOW)).toEqual({
+      applied: false,
+      reason: 'duplicate',
+    });
   });
 
   it('lets a completed event of a later attempt overwrite a completed run', () => {
@@ -138,7 +154,10 @@ describe('applyEvent', () => {
 
   it('does not let a completed event of an older attempt overwrite a completed run', () => {
     const { state } = run([started(2), completed(2, 1, { total: 1, processed: 1, failed: 0 })]);
-    expect(applyEvent(state, completed(1, 4, { total: 1, processed: 0, failed: 1 }), 9, NOW)).toEqual({ applied: false, reason: 'after_completion' });
+    expect(applyEvent(state, completed(1, 4, { total: 1, processed: 0, failed: 1 }), 9, NOW)).toEqual({
+      applied: false,
+      reason: 'after_completion',
+    });
   });
 
   it('does not mutate the state it is given', () => {
@@ -151,9 +170,13 @@ describe('applyEvent', () => {
 describe('applyEvent properties', () => {
   const countsArb = fc
     .integer({ min: 0, max: 1000 })
-    .chain((total) => fc.integer({ min: 0, max: total }).chain((processed) =>
-      fc.integer({ min: 0, max: total - processed }).map((failed): SummaryCounts => ({ total, processed, failed })),
-    ));
+    .chain((total) =>
+      fc
+        .integer({ min: 0, max: total })
+        .chain((processed) =>
+          fc.integer({ min: 0, max: total - processed }).map((failed): SummaryCounts => ({ total, processed, failed })),
+        ),
+    );
 
   /** attempts with increasing numbers; only the last one completes */
   const logArb = fc
@@ -179,9 +202,7 @@ describe('applyEvent properties', () => {
   const deliveryArb = logArb.chain((log) =>
     fc.array(fc.nat({ max: log.events.length - 1 }), { maxLength: 10 }).chain((dups) => {
       const all = [...log.events, ...dups.map((i) => log.events[i]!)];
-      return fc
-        .shuffledSubarray(all, { minLength: all.length, maxLength: all.length })
-        .map((delivered) => ({ ...log, delivered }));
+      return fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }).map((delivered) => ({ ...log, delivered }));
     }),
   );
 

@@ -25,14 +25,13 @@ export interface RunState {
 
 export type IgnoreReason = 'duplicate' | 'stale_attempt' | 'out_of_order' | 'after_completion';
 
-export type ApplyResult =
-  | { readonly applied: true; readonly state: RunState }
-  | { readonly applied: false; readonly reason: IgnoreReason };
+export type ApplyResult = { readonly applied: true; readonly state: RunState } | { readonly applied: false; readonly reason: IgnoreReason };
 
 export function applyEvent(state: RunState, event: LedgerEventV1, streamSeq: number, now: Date): ApplyResult {
   const order = compare(event.attempt, event.seq, state.attempt, state.event_seq);
   if (state.status === 'completed') {
-    if (event.kind === 'completed' && event.attempt > state.attempt) return { applied: true, state: complete(state, event, streamSeq, now) };
+    if (event.kind === 'completed' && event.attempt > state.attempt)
+      return { applied: true, state: complete(state, event, streamSeq, now) };
     return { applied: false, reason: order === 0 ? 'duplicate' : 'after_completion' };
   }
   if (order <= 0) {
@@ -52,7 +51,10 @@ export function applyEvent(state: RunState, event: LedgerEventV1, streamSeq: num
   switch (event.kind) {
     case 'started':
       // a new attempt starts from zero: its counters replace the old attempt's
-      return { applied: true, state: { ...base, status: 'running', summary_counts: newAttempt ? {} : state.summary_counts, failure_summary: [] } };
+      return {
+        applied: true,
+        state: { ...base, status: 'running', summary_counts: newAttempt ? {} : state.summary_counts, failure_summary: [] },
+      };
     case 'progress':
       return { applied: true, state: { ...base, status: 'running', summary_counts: { ...event.counts }, failure_summary: [] } };
     case 'completed':

@@ -1,4 +1,4 @@
-import { OpsError, isoDateTime } from '@ops/contracts';
+import { isoDateTime, OpsError } from '@ops/contracts';
 
 /** Keyset cursor of list_runs: the (created_at, id) of the last row of a page, opaque to callers. */
 export interface Cursor {

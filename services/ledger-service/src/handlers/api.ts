@@ -1,37 +1,37 @@
-import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
+import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { type Service, type ServiceMsg, Svcm } from '@nats-io/services';
 import {
-  ERROR_STATUS,
-  OpsError,
   catalogEntry,
   computeIdentity,
   decodeRequest,
+  type EnsureRunReplyV1,
+  ERROR_STATUS,
   encodeJson,
   ensureRunRequestV1,
+  errorReplyBody,
+  type GetRunReplyV1,
   getRunRequestV1,
   isOpsError,
-  listRunsRequestV1,
-  recordDuplicateRequestV1,
-  listWorkspacesRequestV1,
-  listActiveRunsRequestV1,
-  type ListWorkspacesReplyV1,
-  type ListActiveRunsReplyV1,
-  type RecordDuplicateReplyV1,
-  errorReplyBody,
-  type EnsureRunReplyV1,
-  type GetRunReplyV1,
   type LedgerApiEndpoint,
+  type ListActiveRunsReplyV1,
   type ListRunsReplyV1,
+  type ListWorkspacesReplyV1,
+  listActiveRunsRequestV1,
+  listRunsRequestV1,
+  listWorkspacesRequestV1,
   type Names,
+  OpsError,
+  type RecordDuplicateReplyV1,
+  recordDuplicateRequestV1,
 } from '@ops/contracts';
 import type { Logger } from '@ops/logging';
-import { randomUUID } from 'node:crypto';
 import { createAdmission } from '../domain/admission.ts';
 import type { Clock } from '../domain/clock.ts';
 import { toRunView } from '../domain/run-view.ts';
-import { pgTimestamp } from '../repositories/sql-values.ts';
 import type { LedgerMetrics } from '../metrics.ts';
 import type { RunsRepository } from '../repositories/runs-repository.ts';
+import { pgTimestamp } from '../repositories/sql-values.ts';
 
 export interface LedgerApiDeps {
   readonly nc: NatsConnection;

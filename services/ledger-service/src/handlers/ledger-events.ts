@@ -1,14 +1,8 @@
-import { jetstream, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { nanos, type NatsConnection } from '@nats-io/nats-core';
-import {
-  LEDGER_EVENT_KINDS,
-  LEDGER_EVENT_SCHEMAS,
-  decodeMessage,
-  type LedgerEventKind,
-  type Names,
-} from '@ops/contracts';
+import { type JetStreamManager, type JsMsg, jetstream } from '@nats-io/jetstream';
+import { type NatsConnection, nanos } from '@nats-io/nats-core';
+import { decodeMessage, LEDGER_EVENT_KINDS, LEDGER_EVENT_SCHEMAS, type LedgerEventKind, type Names } from '@ops/contracts';
 import type { Logger } from '@ops/logging';
-import { deadLetter, ensureDurableConsumer, startBatchConsumer, type BatchConsumer, type DeadLetter } from '@ops/nats';
+import { type BatchConsumer, type DeadLetter, deadLetter, ensureDurableConsumer, startBatchConsumer } from '@ops/nats';
 import type { Clock } from '../domain/clock.ts';
 import type { LedgerMetrics } from '../metrics.ts';
 import type { PendingEvent, RunsRepository } from '../repositories/runs-repository.ts';
@@ -48,10 +42,8 @@ export async function startLedgerEventsConsumer(deps: LedgerEventsDeps): Promise
   });
   const js = jetstream(deps.nc);
   const consumer = await js.consumers.get(names.streams.ledger, names.consumers.ledgerEvents);
-  return startBatchConsumer(
-    consumer,
-    { maxBatch: deps.batchMax, maxWaitMs: deps.batchWaitMs, logger: deps.logger },
-    (batch) => handleBatch(deps, js, batch),
+  return startBatchConsumer(consumer, { maxBatch: deps.batchMax, maxWaitMs: deps.batchWaitMs, logger: deps.logger }, (batch) =>
+    handleBatch(deps, js, batch),
   );
 }
 
@@ -82,7 +74,7 @@ async function handleBatch(deps: LedgerEventsDeps, js: ReturnType<typeof jetstre
       outcomes.forEach((outcome, i) => {
         const { msg, pending } = valid[i]!;
         if (outcome.result === 'unknown_run') {
-          invalid.push({ msg, letter: { reason: 'unknown_run', detail: 'no such run in the event\'s workspace' } });
+          invalid.push({ msg, letter: { reason: 'unknown_run', detail: "no such run in the event's workspace" } });
           return;
         }
         deps.metrics.events.inc({ kind: pending.event.kind, result: outcome.result === 'applied' ? 'applied' : outcome.reason });
@@ -99,10 +91,7 @@ async function handleBatch(deps: LedgerEventsDeps, js: ReturnType<typeof jetstre
     try {
       await deadLetter(js, deps.names, 'ledger', msg, letter);
       deps.metrics.deadLetters.inc({ reason: letter.reason });
-      deps.logger.warn(
-        { reason: letter.reason, subject: msg.subject, streamSeq: msg.info.streamSequence },
-        'ledger event dead-lettered',
-      );
+      deps.logger.warn({ reason: letter.reason, subject: msg.subject, streamSeq: msg.info.streamSequence }, 'ledger event dead-lettered');
     } catch (err) {
       // the copy was not stored: keep the original for another try
       deps.logger.error({ err, streamSeq: msg.info.streamSequence }, 'dead-lettering failed; redelivering');

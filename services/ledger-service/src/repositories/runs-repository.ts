@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OpsError, type Disposition, type LedgerEventV1, type RunType } from '@ops/contracts';
+import { type Disposition, type LedgerEventV1, OpsError, type RunType } from '@ops/contracts';
 import { applyEvent, type IgnoreReason, type RunState } from '../domain/apply-event.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import type { RunRow } from '../domain/run-view.ts';
@@ -54,7 +54,10 @@ export interface PendingEvent {
   readonly streamSeq: number;
 }
 
-export type EventOutcome = { readonly result: 'applied' } | { readonly result: 'ignored'; readonly reason: IgnoreReason } | { readonly result: 'unknown_run' };
+export type EventOutcome =
+  | { readonly result: 'applied' }
+  | { readonly result: 'ignored'; readonly reason: IgnoreReason }
+  | { readonly result: 'unknown_run' };
 
 export interface RunsRepository {
   ensureRun(cmd: EnsureCommand): Promise<EnsureResult>;
@@ -172,11 +175,17 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
       cmd.now,
     ];
     for (let round = 0; round < 3; round += 1) {
-      const [result] = await exec<Array<Row & { scope_workspace_ok: boolean; scope_tenant_ok: boolean; scope_policies_found: string; disposition: Disposition | null }>>(sql, params);
+      const [result] = await exec<
+        Array<
+          Row & { scope_workspace_ok: boolean; scope_tenant_ok: boolean; scope_policies_found: string; disposition: Disposition | null }
+        >
+      >(sql, params);
       if (!result?.scope_workspace_ok) throw new OpsError('not_found', 'workspace not found');
       if (!result.scope_tenant_ok) throw new OpsError('not_found', 'tenant not found in this workspace');
       if (Number(result.scope_policies_found) !== cmd.policyIds.length) {
-        throw new OpsError('not_found', 'one or more policies not found for this tenant', { issues: ['inputs.policy_ids: unknown policy'] });
+        throw new OpsError('not_found', 'one or more policies not found for this tenant', {
+          issues: ['inputs.policy_ids: unknown policy'],
+        });
       }
       if (result.disposition) {
         const { scope_workspace_ok: _w, scope_tenant_ok: _t, scope_policies_found: _p, disposition, ...row } = result;

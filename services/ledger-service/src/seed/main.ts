@@ -1,10 +1,10 @@
-import { loadConfig, ConfigError } from '@ops/config';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '@ops/config';
 import { sanitizeMessage } from '@ops/contracts';
 import { createOrm, describeDatabase, ensureDatabaseExists, migrate } from '@ops/db';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { seedConfigSchema } from './config.ts';
-import { dropAllTables, isEmpty, seedData, type SeedReport } from './seed-data.ts';
+import { dropAllTables, isEmpty, type SeedReport, seedData } from './seed-data.ts';
 
 /**
  * The seed job (its own entrypoint and, in deploy/, its own Job/container):
@@ -103,7 +103,9 @@ function printHuman(out: { database: string; fresh: boolean; migrations_applied:
     const w = report.workspace;
     lines.push(`workspace ${w.slug} ${w.id} ${w.created ? 'created' : 'exists'}`);
     for (const t of report.tenants) {
-      lines.push(`  tenant ${t.slug.padEnd(10)} ${t.id}  external_id ${t.external_id}  ${t.created ? 'created' : 'exists '}  +${t.policies_created} policies  ${t.name}`);
+      lines.push(
+        `  tenant ${t.slug.padEnd(10)} ${t.id}  external_id ${t.external_id}  ${t.created ? 'created' : 'exists '}  +${t.policies_created} policies  ${t.name}`,
+      );
     }
     const c = report.created;
     lines.push(`created: ${c.workspaces} workspace(s), ${c.tenants} tenant(s), ${c.policies} policy(ies)`);

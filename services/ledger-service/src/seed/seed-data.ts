@@ -78,9 +78,7 @@ export async function seedData(orm: Orm, options: SeedOptions): Promise<SeedRepo
         report.created.tenants += 1;
         await em.flush();
       }
-      const existing = new Set(
-        (await em.find(Policy, { tenant_id: tenant.id }, { fields: ['name'] })).map((p) => p.name),
-      );
+      const existing = new Set((await em.find(Policy, { tenant_id: tenant.id }, { fields: ['name'] })).map((p) => p.name));
       let policiesCreated = 0;
       for (let j = 0; j < options.policiesPerTenant; j += 1) {
         const name = policyName(j);
@@ -126,9 +124,7 @@ export async function dropAllTables(orm: Orm): Promise<string[]> {
 }
 
 export async function isEmpty(orm: Orm): Promise<boolean> {
-  const [row] = await orm.em
-    .fork()
-    .execute<Array<{ present: boolean }>>("SELECT to_regclass('workspaces') IS NOT NULL AS present");
+  const [row] = await orm.em.fork().execute<Array<{ present: boolean }>>("SELECT to_regclass('workspaces') IS NOT NULL AS present");
   if (!row?.present) return true;
   return (await orm.em.fork().count(Workspace, {})) === 0;
 }

@@ -5,7 +5,7 @@ import { defineCommand } from '../cli.ts';
 import type { Context } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { counters } from '../run-format.ts';
-import { dispatchRun, type DispatchJson } from './dispatch.ts';
+import { type DispatchJson, dispatchRun } from './dispatch.ts';
 import { listRuns, renderRuns } from './runs-list.ts';
 import { waitForRun } from './runs-wait.ts';
 import { loadTenants } from './tenants-list.ts';
@@ -40,7 +40,7 @@ export const demo = defineCommand({
     'workspace with tenants and its first tenant from the database (the order of `opsctl tenants list`).',
     'Steps: dispatch assignments.fetch; the very same dispatch again (the ledger answers with the same',
     'run: active, or cooldown once it completed); wait for the fetch (a restore re-applies the newest',
-    'fetched snapshot); dispatch assignments.restore; wait for it; print the tenant\'s runs.',
+    "fetched snapshot); dispatch assignments.restore; wait for it; print the tenant's runs.",
     'Run again within 15 minutes, the dispatches answer cooldown: the tour shows the existing runs.',
     '--timeout (default 60 s) bounds all the waiting together; exit 1 if the runs are not done by then,',
     'or if the second dispatch were answered with a different run.',
@@ -62,13 +62,26 @@ export const demo = defineCommand({
     const wait = (run: RunV1) => waitForRun(ledger, { workspace, runId: run.id, timeoutSeconds: args.timeout, deadline });
 
     const first = await send('assignments.fetch');
-    say({ step: 'dispatch_fetch', type: 'assignments.fetch', note: 'dispatch assignments.fetch: the ledger creates a run, or answers with the run this identity already has', ...first.json }, [
-      first.text,
-      ...whyNotCreated(first.json, 'assignments.fetch'),
-    ]);
+    say(
+      {
+        step: 'dispatch_fetch',
+        type: 'assignments.fetch',
+        note: 'dispatch assignments.fetch: the ledger creates a run, or answers with the run this identity already has',
+        ...first.json,
+      },
+      [first.text, ...whyNotCreated(first.json, 'assignments.fetch')],
+    );
 
     const again = await send('assignments.fetch');
-    say({ step: 'dispatch_fetch_again', type: 'assignments.fetch', note: 'the very same dispatch again, at once: same tenant, type and inputs = same run identity', ...again.json }, [again.text]);
+    say(
+      {
+        step: 'dispatch_fetch_again',
+        type: 'assignments.fetch',
+        note: 'the very same dispatch again, at once: same tenant, type and inputs = same run identity',
+        ...again.json,
+      },
+      [again.text],
+    );
     if (again.json.run_id !== first.json.run_id) {
       throw new CliError(
         1,
@@ -78,13 +91,34 @@ export const demo = defineCommand({
     lines.push(`   same run ${first.json.run_id}: deduplicated by the ledger, no second job published`);
 
     const fetched = await wait(first.run);
-    say({ step: 'wait_fetch', run_id: fetched.id, status: fetched.status, outcome: fetched.outcome, note: 'wait for the fetch: a restore re-applies the newest fetched snapshot' }, [finished(fetched)]);
+    say(
+      {
+        step: 'wait_fetch',
+        run_id: fetched.id,
+        status: fetched.status,
+        outcome: fetched.outcome,
+        note: 'wait for the fetch: a restore re-applies the newest fetched snapshot',
+      },
+      [finished(fetched)],
+    );
 
     const restore = await send('assignments.restore');
-    say({ step: 'dispatch_restore', type: 'assignments.restore', note: 'dispatch assignments.restore for the same tenant', ...restore.json }, [restore.text, ...whyNotCreated(restore.json, 'assignments.restore')]);
+    say(
+      { step: 'dispatch_restore', type: 'assignments.restore', note: 'dispatch assignments.restore for the same tenant', ...restore.json },
+      [restore.text, ...whyNotCreated(restore.json, 'assignments.restore')],
+    );
 
     const restored = await wait(restore.run);
-    say({ step: 'wait_restore', run_id: restored.id, status: restored.status, outcome: restored.outcome, note: `wait for the restore (all waiting bounded by --timeout ${args.timeout} s)` }, [finished(restored)]);
+    say(
+      {
+        step: 'wait_restore',
+        run_id: restored.id,
+        status: restored.status,
+        outcome: restored.outcome,
+        note: `wait for the restore (all waiting bounded by --timeout ${args.timeout} s)`,
+      },
+      [finished(restored)],
+    );
 
     const json: DemoJson = { steps, runs: [fetched, restored] };
     if (ctx.json) return { json, text: '' };
@@ -103,7 +137,9 @@ function whyNotCreated(reply: DispatchJson, type: RunType): string[] {
     case 'active':
       return [`an ${type} of this tenant was already in flight: the tour follows that run`];
     case 'cooldown':
-      return [`this tenant's ${type} completed less than ${CATALOG[type].cooldownSeconds / 60} minutes ago (a previous tour?): no new run, the tour shows that one`];
+      return [
+        `this tenant's ${type} completed less than ${CATALOG[type].cooldownSeconds / 60} minutes ago (a previous tour?): no new run, the tour shows that one`,
+      ];
   }
 }
 
@@ -112,9 +148,20 @@ function finished(run: RunV1): string {
 }
 
 /** --workspace/--tenant as given, else the first of `tenants list` (and the step says it was picked). */
-async function pickTarget(ctx: Context, args: { workspace?: string | undefined; tenant?: string | undefined }): Promise<{ step: Extract<DemoStep, { step: 'target' }> }> {
+async function pickTarget(
+  ctx: Context,
+  args: { workspace?: string | undefined; tenant?: string | undefined },
+): Promise<{ step: Extract<DemoStep, { step: 'target' }> }> {
   if (args.workspace !== undefined && args.tenant !== undefined) {
-    return { step: { step: 'target', workspace_id: args.workspace, tenant_id: args.tenant, picked: false, note: `tour of workspace ${args.workspace}, tenant ${args.tenant}` } };
+    return {
+      step: {
+        step: 'target',
+        workspace_id: args.workspace,
+        tenant_id: args.tenant,
+        picked: false,
+        note: `tour of workspace ${args.workspace}, tenant ${args.tenant}`,
+      },
+    };
   }
   const { workspaces } = await loadTenants(ctx);
   const candidates = workspaces
@@ -122,7 +169,12 @@ async function pickTarget(ctx: Context, args: { workspace?: string | undefined; 
     .flatMap((w) => w.tenants.filter((t) => args.tenant === undefined || t.id === args.tenant).map((t) => ({ w, t })));
   const found = candidates[0];
   if (!found) {
-    const what = args.tenant !== undefined ? `tenant ${args.tenant}` : args.workspace !== undefined ? `a tenant in workspace ${args.workspace}` : 'a tenant';
+    const what =
+      args.tenant !== undefined
+        ? `tenant ${args.tenant}`
+        : args.workspace !== undefined
+          ? `a tenant in workspace ${args.workspace}`
+          : 'a tenant';
     throw new CliError(1, `no ${what} in the database — run \`pnpm seed\`, or pick ids from \`opsctl tenants list\``);
   }
   const { w, t } = found;

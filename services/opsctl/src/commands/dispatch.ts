@@ -1,4 +1,4 @@
-import { CATALOG, DISPATCHABLE_TYPES, isRunType, sanitizeMessage, type Disposition, type RunType, type RunV1 } from '@ops/contracts';
+import { CATALOG, DISPATCHABLE_TYPES, type Disposition, isRunType, type RunType, type RunV1, sanitizeMessage } from '@ops/contracts';
 import { publishJob } from '@ops/ledger-client';
 import { z } from 'zod';
 import { uuidArg } from '../args.ts';
@@ -39,7 +39,11 @@ const schema = z
     if (!isRunType(a.type)) return;
     const scope = CATALOG[a.type].scope;
     if (scope === 'tenant' && a.tenant === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['tenant'], message: `is required for ${a.type} (tenant-scoped) — see \`opsctl tenants list\`` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tenant'],
+        message: `is required for ${a.type} (tenant-scoped) — see \`opsctl tenants list\``,
+      });
     }
     if (scope === 'workspace' && a.tenant !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['tenant'], message: `is not allowed for ${a.type} (workspace-scoped)` });

@@ -1,5 +1,5 @@
-import { jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
-import { DLQ_ORIGINS, HEADERS, sanitizeMessage, type DlqOrigin, type Names } from '@ops/contracts';
+import { type JetStreamManager, jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { DLQ_ORIGINS, type DlqOrigin, HEADERS, type Names, sanitizeMessage } from '@ops/contracts';
 import { isNotFound } from '@ops/nats';
 import { z } from 'zod';
 import { choiceArg, intArg } from '../args.ts';
@@ -113,7 +113,15 @@ function storedAt(msg: StoredMsg): string {
 function output(json: DlqListJson) {
   if (json.messages.length === 0) return { json, text: 'no dead letters' };
   // the detail is the last column (unpadded) and shortened further so a row stays readable
-  const rows = json.messages.map((m) => [String(m.seq), m.received_at, m.origin, m.reason, m.original_subject ?? '-', `${m.size}B${m.truncated ? ' (cut)' : ''}`, shorten(m.detail ?? '-', 80)]);
+  const rows = json.messages.map((m) => [
+    String(m.seq),
+    m.received_at,
+    m.origin,
+    m.reason,
+    m.original_subject ?? '-',
+    `${m.size}B${m.truncated ? ' (cut)' : ''}`,
+    shorten(m.detail ?? '-', 80),
+  ]);
   const text = table(['SEQ', 'RECEIVED_AT', 'ORIGIN', 'REASON', 'ORIGINAL_SUBJECT', 'SIZE', 'DETAIL'], rows);
   return { json, text: `${text}\n\n${plural(json.messages.length, 'dead letter')}, newest first` };
 }

@@ -60,7 +60,9 @@ export const locksList = defineCommand({
 function parse(bytes: Uint8Array): z.infer<typeof leaseValue> | undefined {
   try {
     const parsed = leaseValue.safeParse(JSON.parse(utf8.decode(bytes)));
-    return parsed.success ? { run_id: parsed.data.run_id, state: parsed.data.state, attempt: parsed.data.attempt, owner: parsed.data.owner } : undefined;
+    return parsed.success
+      ? { run_id: parsed.data.run_id, state: parsed.data.state, attempt: parsed.data.attempt, owner: parsed.data.owner }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -68,6 +70,13 @@ function parse(bytes: Uint8Array): z.infer<typeof leaseValue> | undefined {
 
 function output(json: LocksListJson) {
   if (json.locks.length === 0) return { json, text: 'no locks' };
-  const rows = json.locks.map((l) => [l.key, l.run_id ?? '-', l.state, l.attempt === null ? '-' : String(l.attempt), l.owner ?? '-', `${l.age_seconds}s`]);
+  const rows = json.locks.map((l) => [
+    l.key,
+    l.run_id ?? '-',
+    l.state,
+    l.attempt === null ? '-' : String(l.attempt),
+    l.owner ?? '-',
+    `${l.age_seconds}s`,
+  ]);
   return { json, text: `${table(['KEY', 'RUN_ID', 'STATE', 'ATTEMPT', 'OWNER', 'AGE'], rows)}\n\n${plural(json.locks.length, 'lock')}` };
 }

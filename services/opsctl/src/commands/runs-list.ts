@@ -1,4 +1,4 @@
-import { RUN_STATUSES, RUN_TYPES, type ListRunsRequestInputV1, type RunV1 } from '@ops/contracts';
+import { type ListRunsRequestInputV1, RUN_STATUSES, RUN_TYPES, type RunV1 } from '@ops/contracts';
 import type { LedgerClient } from '@ops/ledger-client';
 import { z } from 'zod';
 import { choiceArg, intArg, uuidArg } from '../args.ts';
@@ -15,7 +15,8 @@ export interface RunsListJson {
 export const runsList = defineCommand({
   path: ['runs', 'list'],
   summary: 'runs of a workspace, newest first (filters: tenant, type, status)',
-  usage: 'opsctl runs list --workspace <uuid> [--tenant <uuid>] [--type <type>] [--status <status>] [--limit <1-500>] [--cursor <c>] [--json]',
+  usage:
+    'opsctl runs list --workspace <uuid> [--tenant <uuid>] [--type <type>] [--status <status>] [--limit <1-500>] [--cursor <c>] [--json]',
   help: `--type: ${RUN_TYPES.join(', ')}; --status: ${RUN_STATUSES.join(', ')}; --limit defaults to 50.\nPass --cursor the next_cursor of the previous page.`,
   options: {
     workspace: { type: 'string' },

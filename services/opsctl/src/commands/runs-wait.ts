@@ -1,6 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunV1 } from '@ops/contracts';
 import type { LedgerClient } from '@ops/ledger-client';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { intArg, uuidArg } from '../args.ts';
 import { defineCommand } from '../cli.ts';
@@ -38,7 +38,10 @@ export async function waitForRun(
     if (run.status === 'completed') return run;
     const left = deadline - Date.now();
     if (left <= 0) {
-      throw new CliError(1, `run ${run.id} not completed after ${wait.timeoutSeconds} s (status ${run.status}) — wait longer with --timeout, or check the workers`);
+      throw new CliError(
+        1,
+        `run ${run.id} not completed after ${wait.timeoutSeconds} s (status ${run.status}) — wait longer with --timeout, or check the workers`,
+      );
     }
     await sleep(Math.min(POLL_MS, left));
   }
