@@ -222,7 +222,7 @@ async function generatedConfigMaps(dir: string): Promise<Record<string, Record<s
 
 /** process of a container: the seed job runs the ledger image with the seed command */
 function processOf(c: Container): string {
-  if (c.command && c.command.join(' ').includes('src/seed/main.ts')) return 'seed';
+  if (c.command?.join(' ').includes('src/seed/main.ts')) return 'seed';
   return c.image.replace(/^ops\//, '').replace(/:.*$/, '');
 }
 

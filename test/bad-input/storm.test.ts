@@ -102,7 +102,13 @@ const figures = {
 const bump = (rec: Record<string, number>, key: string, by = 1) => {
   rec[key] = (rec[key] ?? 0) + by;
 };
-const tally = (target: string, outcome: string) => bump((figures.outcomes[target] ??= {}), outcome);
+/** the outcome counts of one key, created on first use */
+const outcomesOf = (key: string): Record<string, number> => {
+  const rec = figures.outcomes[key] ?? {};
+  figures.outcomes[key] = rec;
+  return rec;
+};
+const tally = (target: string, outcome: string) => bump(outcomesOf(target), outcome);
 
 async function snapshotRuns(): Promise<string> {
   const rows = await h.sql<Record<string, unknown>>('SELECT * FROM operation_runs ORDER BY id');
@@ -822,7 +828,7 @@ function housekeepingArb(): fc.Arbitrary<Hostile> {
 
 /** One request; the reply must be a typed error (or, for a read-only list of an unknown workspace, an empty page). */
 async function request(target: string, subject: string, m: Hostile, replies: string[]): Promise<void> {
-  let reply;
+  let reply: Awaited<ReturnType<typeof h.nc.request>>;
   try {
     reply = await h.nc.request(subject, m.data, { timeout: 15_000 });
   } catch (err) {
@@ -839,7 +845,7 @@ async function request(target: string, subject: string, m: Hostile, replies: str
     outcome = Array.isArray(parsed.runs) && parsed.runs.length === 0 ? 'empty_ok' : 'ok';
   }
   tally(target, outcome);
-  bump((figures.outcomes[`${target} by class`] ??= {}), `${m.label} → ${outcome}`);
+  bump(outcomesOf(`${target} by class`), `${m.label} → ${outcome}`);
   expect(m.expect, `${target} ${m.label}: got ${outcome} (${body.slice(0, 300)})`).toContain(outcome);
   expect(body, `${target} ${m.label}: secret echoed`).not.toContain(PLANTED_SECRET_WORD);
   expect(body, `${target} ${m.label}: payload echoed`).not.toContain(PAYLOAD_MARKER);
@@ -882,7 +888,7 @@ describe('bad input: a seeded storm of hostile messages', () => {
     for (const x of sent) {
       const outcome = dlqSeqs.has(x.seq) ? letters.get(`${h.names.streams.ledger}:${x.seq}`)!.reason : 'ignored';
       tally('ops.ledger.events.*', outcome);
-      bump((figures.outcomes['ops.ledger.events.* by class'] ??= {}), `${x.m.label} → ${outcome}`);
+      bump(outcomesOf('ops.ledger.events.* by class'), `${x.m.label} → ${outcome}`);
       if (outcome !== 'ignored') bump(figures.dlqReasons, `ledger:${outcome}`);
     }
     expect(dlqCount + ignoredCount).toBe(sent.length);
@@ -926,7 +932,7 @@ describe('bad input: a seeded storm of hostile messages', () => {
     for (const x of sent) {
       const outcome = dlqSeqs.has(x.seq) ? letters.get(`${h.names.streams.jobs}:${x.seq}`)!.reason : 'missing';
       tally('ops.jobs.assignments.*', outcome);
-      bump((figures.outcomes['ops.jobs.assignments.* by class'] ??= {}), `${x.m.label} → ${outcome}`);
+      bump(outcomesOf('ops.jobs.assignments.* by class'), `${x.m.label} → ${outcome}`);
       bump(figures.dlqReasons, `assignment-worker:${outcome}`);
     }
     expect(sent.filter((x) => dlqSeqs.has(x.seq)).length).toBe(sent.length);

@@ -648,7 +648,7 @@ function startMonitor(stack: ChaosStack, scenario: string): NodeJS.Timeout {
 export function dumpLogs(stack: ChaosStack): void {
   const dir = process.env['CHAOS_LOG_DIR'];
   if (!dir || !existsSync(dir)) return;
-  stack.processes.forEach((p, i) => writeFileSync(join(dir, `${stack.scenario}-${i}-${p.child.pid}.log`), p.output()));
+  for (const [i, p] of stack.processes.entries()) writeFileSync(join(dir, `${stack.scenario}-${i}-${p.child.pid}.log`), p.output());
 }
 
 /** Evidence for runs that never completed: their rows, their jobs' delivery state, what the services logged about them. */

@@ -82,7 +82,10 @@ function stageEnv(stage: Stage): Record<string, string> {
   const env: Record<string, string> = {};
   for (const { keyword, args } of stage.instructions) {
     if (keyword !== 'ENV') continue;
-    for (const m of args.matchAll(/(\w+)=("[^"]*"|\S+)/g)) env[m[1]!] = m[2]!.replace(/^"|"$/g, '').replaceAll('${SERVICE}', SERVICE);
+    for (const m of args.matchAll(/(\w+)=("[^"]*"|\S+)/g)) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's literal build-arg reference
+      env[m[1]!] = m[2]!.replace(/^"|"$/g, '').replaceAll('${SERVICE}', SERVICE);
+    }
   }
   return env;
 }
@@ -227,7 +230,7 @@ describe('deploy/docker/Dockerfile', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const { from } of stages) {
       // an exact release (x.y.z), never latest or a floating major/minor
-      expect(from).toMatch(/^[\w.\/-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/);
+      expect(from).toMatch(/^[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/);
       expect(from).not.toContain('latest');
     }
     const runs = stages.flatMap((s) => s.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args));

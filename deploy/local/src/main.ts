@@ -13,7 +13,7 @@ import { type ChildSpec, runOnce, type Supervised, startChild, stopAll, waitRead
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const pretty = process.stdout.isTTY === true;
 
-let loaded;
+let loaded: ReturnType<typeof loadLocalConfig>;
 try {
   loaded = loadLocalConfig();
 } catch (err) {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { OpsError } from './errors.ts';
 import { describeIssues } from './messages/common.ts';
 

@@ -58,9 +58,9 @@ export function sanitizeMessage(input: unknown, options: SanitizeOptions = {}): 
   removeSecrets();
   for (const [re, replacement] of RULES)
     text = typeof replacement === 'string' ? text.replace(re, replacement) : text.replace(re, replacement);
-  // one line, printable characters only
+  // one line, printable characters only (Cc: U+0000–U+001F and U+007F–U+009F)
   text = text
-    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .replace(/\p{Cc}+/gu, ' ')
     .replace(/\s{2,}/g, ' ')
     .trim();
   // again: collapsing whitespace may have re-assembled a secret that contains some

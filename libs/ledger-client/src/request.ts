@@ -1,4 +1,4 @@
-import { type NatsConnection, NoRespondersError, TimeoutError } from '@nats-io/nats-core';
+import { type Msg, type NatsConnection, NoRespondersError, TimeoutError } from '@nats-io/nats-core';
 import { apiErrorReplyV1, encodeJson, OpsError } from '@ops/contracts';
 import type { z } from 'zod';
 
@@ -14,7 +14,7 @@ export async function requestService<S extends z.ZodType>(
   schema: S,
   timeoutMs: number,
 ): Promise<z.infer<S>> {
-  let reply;
+  let reply: Msg;
   try {
     reply = await nc.request(target.subject, encodeJson(body), { timeout: timeoutMs });
   } catch (err) {

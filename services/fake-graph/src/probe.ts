@@ -33,18 +33,16 @@ export interface ProbeRecorder {
 export function createProbeRecorder(): ProbeRecorder {
   let probe: Probe = emptyProbe();
   return {
-    tokenCall: () => void (probe.token_calls += 1),
-    anonymousCall: () => void (probe.total_calls += 1),
+    tokenCall() {
+      probe.token_calls += 1;
+    },
+    anonymousCall() {
+      probe.total_calls += 1;
+    },
     begin(tenant, policy, kind) {
       const key = `${tenant}/${policy}`;
-      const entry = (probe.by_key[key] ??= {
-        calls: 0,
-        list_calls: 0,
-        assign_calls: 0,
-        max_concurrent: 0,
-        in_flight: 0,
-        status_counts: {},
-      });
+      const entry = probe.by_key[key] ?? { calls: 0, list_calls: 0, assign_calls: 0, max_concurrent: 0, in_flight: 0, status_counts: {} };
+      probe.by_key[key] = entry;
       probe.total_calls += 1;
       entry.calls += 1;
       if (kind === 'list') entry.list_calls += 1;
@@ -61,7 +59,9 @@ export function createProbeRecorder(): ProbeRecorder {
       };
     },
     snapshot: () => structuredClone(probe),
-    reset: () => void (probe = emptyProbe()),
+    reset() {
+      probe = emptyProbe();
+    },
   };
 }
 

@@ -51,7 +51,7 @@ export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: strin
   }
 
   // ensure the run; an active one left by a dead execution is adopted (its next attempt)
-  let ensured;
+  let ensured: Awaited<ReturnType<LedgerClient['ensureRun']>>;
   try {
     ensured = await deps.ledger.ensureRun({
       workspace_id: workspaceId,
@@ -143,7 +143,7 @@ async function heal(deps: ReconcileDeps, run: ActiveRunV1, log: Logger): Promise
 
 async function readRunLease(kv: KV, key: string): Promise<LeaseView | null> {
   const entry = await kv.get(key);
-  if (!entry || entry.operation !== 'PUT') return null;
+  if (entry?.operation !== 'PUT') return null;
   try {
     const v = entry.json<{ run_id?: unknown; state?: unknown; heartbeat_at?: unknown }>();
     return {

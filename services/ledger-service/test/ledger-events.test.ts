@@ -36,9 +36,9 @@ function attemptEvents(
 ): LedgerEventV1[] {
   const base = { v: 1 as const, run_id: run.id, workspace_id: run.workspace_id, attempt, owner: `worker-${attempt}` };
   const events: LedgerEventV1[] = [{ ...base, kind: 'started', seq: 0, at: at(attempt * 10) }];
-  counts.forEach(([total, processed, failed], i) =>
-    events.push({ ...base, kind: 'progress', seq: i + 1, at: at(attempt * 10 + i + 1), counts: { total, processed, failed } }),
-  );
+  for (const [i, [total, processed, failed]] of counts.entries()) {
+    events.push({ ...base, kind: 'progress', seq: i + 1, at: at(attempt * 10 + i + 1), counts: { total, processed, failed } });
+  }
   if (final) {
     const [total, processed, failed] = final;
     events.push({

@@ -51,7 +51,7 @@ export function aggregate(results: readonly ResultRow[]): Aggregate[] {
     const cpuLists: Record<string, number[]> = {};
     for (const r of rows) {
       for (const [p, v] of Object.entries(r.peak_rss_mb)) peak[p] = Math.max(peak[p] ?? 0, v);
-      for (const [p, v] of Object.entries(r.cpu_s)) (cpuLists[p] ??= []).push(v);
+      for (const [p, v] of Object.entries(r.cpu_s)) cpuLists[p] = [...(cpuLists[p] ?? []), v];
     }
     const cpu: Record<string, number> = {};
     for (const [p, vs] of Object.entries(cpuLists)) cpu[p] = round(median(vs), 2);

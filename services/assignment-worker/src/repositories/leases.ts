@@ -41,7 +41,7 @@ export function createLeases(kv: KV): Leases {
     },
     async read(key) {
       const entry = await kv.get(key);
-      if (!entry || entry.operation !== 'PUT') return null;
+      if (entry?.operation !== 'PUT') return null;
       let parsed: LeaseValue | null = null;
       try {
         const result = leaseValueSchema.safeParse(entry.json());

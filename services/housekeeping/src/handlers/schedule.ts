@@ -19,7 +19,7 @@ export function startSchedule(deps: ReconcileDeps & { ledger: LedgerClient; logg
     const scheduled = self.currentRun() ?? new Date();
     const tick = new Date(Math.floor(scheduled.getTime() / 1000) * 1000).toISOString();
     running = (async () => {
-      let workspaces;
+      let workspaces: Awaited<ReturnType<LedgerClient['listWorkspaces']>>;
       try {
         workspaces = await deps.ledger.listWorkspaces();
       } catch (err) {

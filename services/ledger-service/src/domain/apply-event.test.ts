@@ -192,7 +192,7 @@ describe('applyEvent properties', () => {
         attempt += gap;
         const counts = perAttempt[i] ?? [];
         events.push(started(attempt));
-        counts.forEach((c, j) => events.push(progress(attempt, j + 1, c)));
+        for (const [j, c] of counts.entries()) events.push(progress(attempt, j + 1, c));
         if (i === gaps.length - 1) events.push(completed(attempt, counts.length + 1, final));
       });
       return { events, lastAttempt: attempt, final };

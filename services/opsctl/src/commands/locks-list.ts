@@ -48,7 +48,7 @@ export const locksList = defineCommand({
     for (const key of keys) {
       const entry = await kv.get(key);
       // deleted or purged between keys() and get(), or expired by the bucket TTL
-      if (!entry || entry.operation !== 'PUT') continue;
+      if (entry?.operation !== 'PUT') continue;
       const age_seconds = Math.max(0, Math.floor((now - entry.created.getTime()) / 1000));
       const value = parse(entry.value);
       locks.push(value ? { key, ...value, age_seconds } : { key, run_id: null, state: 'invalid', attempt: null, owner: null, age_seconds });
