@@ -11,10 +11,11 @@ import { awaitTopology, connectNats, drainNats, ensureDurableConsumer, type Nats
 import { createRegistry, type OpsHttpServer, startOpsHttpServer } from '@ops/runtime';
 import type { WorkerConfig } from './config.ts';
 import { type JobsConsumer, startJobsConsumer } from './handlers/jobs-consumer.ts';
-import { processJob, type WorkerDeps } from './handlers/process-job.ts';
+import { processJob } from './handlers/process-job.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { createLeases } from './repositories/leases.ts';
 import { createSnapshots } from './repositories/snapshots.ts';
+import type { WorkerDeps } from './work/deps.ts';
 
 export interface AssignmentWorker {
   readonly http: OpsHttpServer;

@@ -1,15 +1,6 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '@ops/logging';
-import type { JobResult } from './process-job.ts';
-
-/** Pull requests wait this long for a message. */
-export const PULL_EXPIRES_MS = 2_000;
-/**
- * A job handed back on shutdown is redelivered only after our own pending
- * pull requests expired — otherwise they would receive it again, hand it back
- * again, and burn its delivery attempts.
- */
-export const HAND_BACK_DELAY_MS = PULL_EXPIRES_MS + 500;
+import { HAND_BACK_DELAY_MS, type JobResult, PULL_EXPIRES_MS } from '../work/deps.ts';
 
 export interface JobsConsumer {
   /** stop pulling; wait up to graceMs for in-flight jobs, then release the rest */

@@ -1,52 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import {
-  type DuplicateReason,
-  decodeMessage,
-  isOpsError,
-  type JobV1,
-  jobV1,
-  type Names,
-  type RunV1,
-  sanitizeMessage,
-} from '@ops/contracts';
-import type { GraphClient } from '@ops/graph';
-import type { LedgerClient } from '@ops/ledger-client';
+import type { JsMsg } from '@nats-io/jetstream';
+import { type DuplicateReason, decodeMessage, isOpsError, type JobV1, jobV1, type RunV1, sanitizeMessage } from '@ops/contracts';
 import { attemptEvents } from '@ops/ledger-client';
-import type { Logger } from '@ops/logging';
 import { deadLetter } from '@ops/nats';
 import { decideOnExistingLease, type LeaseValue, leaseKey } from '../domain/lease.ts';
 import { LeaseHolder } from '../domain/lease-holder.ts';
-import type { WorkerMetrics } from '../metrics.ts';
-import type { Leases } from '../repositories/leases.ts';
-import type { Snapshots } from '../repositories/snapshots.ts';
+import { HAND_BACK_DELAY_MS, type JobResult, type WorkerDeps } from '../work/deps.ts';
 import { executeAttempt } from '../work/execute.ts';
-import { HAND_BACK_DELAY_MS } from './jobs-consumer.ts';
-
-export interface WorkerDeps {
-  readonly js: JetStreamClient;
-  readonly names: Names;
-  readonly leases: Leases;
-  readonly ledger: LedgerClient;
-  readonly graph: GraphClient;
-  readonly em: EntityManager;
-  readonly snapshots: Snapshots;
-  readonly logger: Logger;
-  readonly metrics: WorkerMetrics;
-  readonly owner: string;
-  readonly secrets: readonly string[];
-  readonly settings: {
-    /** attempts (JetStream deliveries) per job; a transient failure on the last one ends the run failed */
-    readonly maxAttempts: number;
-    readonly heartbeatMs: number;
-    readonly staleMs: number;
-    readonly progressEvery: number;
-  };
-  readonly now: () => Date;
-}
-
-export type JobResult = 'completed' | 'skipped' | 'duplicate' | 'retry' | 'wait' | 'released' | 'lease_lost' | 'dead_letter';
 
 const MAX_JOB_BYTES = 64 * 1024;
 /** in-place get_run retries: 250 ms doubling up to 5 s */

@@ -5,10 +5,9 @@ import { attemptEvents } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import type { LeaseHolder } from '../domain/lease-holder.ts';
 import { Tally } from '../domain/tally.ts';
-import { HAND_BACK_DELAY_MS } from '../handlers/jobs-consumer.ts';
-import type { JobResult, WorkerDeps } from '../handlers/process-job.ts';
 import { LeaseLostError } from '../repositories/leases.ts';
 import { resolveSelection } from '../repositories/tenancy.ts';
+import { HAND_BACK_DELAY_MS, type JobResult, type WorkerDeps } from './deps.ts';
 import { ITEM_WORK, type ItemContext, ItemError } from './items.ts';
 
 /** A failure of the whole attempt that another attempt may not have (Graph down, throttled past retries, DB hiccup). */

@@ -1,0 +1,46 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Names } from '@ops/contracts';
+import type { GraphClient } from '@ops/graph';
+import type { LedgerClient } from '@ops/ledger-client';
+import type { Logger } from '@ops/logging';
+import type { WorkerMetrics } from '../metrics.ts';
+import type { Leases } from '../repositories/leases.ts';
+import type { Snapshots } from '../repositories/snapshots.ts';
+
+// What one job's processing needs and what it answers, shared by the pull loop
+// (handlers/jobs-consumer.ts), the job's decisions (handlers/process-job.ts)
+// and the attempt (work/execute.ts) — here so that none imports another back.
+
+/** Pull requests wait this long for a message. */
+export const PULL_EXPIRES_MS = 2_000;
+/**
+ * A job handed back on shutdown is redelivered only after our own pending
+ * pull requests expired — otherwise they would receive it again, hand it back
+ * again, and burn its delivery attempts.
+ */
+export const HAND_BACK_DELAY_MS = PULL_EXPIRES_MS + 500;
+
+export interface WorkerDeps {
+  readonly js: JetStreamClient;
+  readonly names: Names;
+  readonly leases: Leases;
+  readonly ledger: LedgerClient;
+  readonly graph: GraphClient;
+  readonly em: EntityManager;
+  readonly snapshots: Snapshots;
+  readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
+  readonly owner: string;
+  readonly secrets: readonly string[];
+  readonly settings: {
+    /** attempts (JetStream deliveries) per job; a transient failure on the last one ends the run failed */
+    readonly maxAttempts: number;
+    readonly heartbeatMs: number;
+    readonly staleMs: number;
+    readonly progressEvery: number;
+  };
+  readonly now: () => Date;
+}
+
+export type JobResult = 'completed' | 'skipped' | 'duplicate' | 'retry' | 'wait' | 'released' | 'lease_lost' | 'dead_letter';
