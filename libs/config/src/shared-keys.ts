@@ -52,6 +52,3 @@ export const sharedKeys = {
     .default('development')
     .describe('runtime environment; production refuses `seed --fresh` without --force'),
 } as const;
-
-export const sharedSchema = z.object(sharedKeys);
-export type SharedConfig = z.infer<typeof sharedSchema>;

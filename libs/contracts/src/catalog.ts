@@ -22,9 +22,9 @@ const policySelection = z
   .strict();
 
 export const SUMMARY_KEYS = ['total', 'processed', 'failed'] as const;
-export type SummaryKey = (typeof SUMMARY_KEYS)[number];
+type SummaryKey = (typeof SUMMARY_KEYS)[number];
 
-export interface CatalogEntry {
+interface CatalogEntry {
   readonly label: string;
   /** tenant-scoped runs carry a tenant_id; workspace-scoped runs (housekeeping) do not */
   readonly scope: 'tenant' | 'workspace';

@@ -6,10 +6,10 @@ import { describeIssues } from './messages/common.ts';
  * Decoding of bus payloads: bytes → strict UTF-8 → JSON → zod. Each step has
  * its own reason so a dead letter says exactly what was wrong.
  */
-export const DECODE_REASONS = ['oversized', 'invalid_encoding', 'invalid_json', 'schema_invalid'] as const;
-export type DecodeReason = (typeof DECODE_REASONS)[number];
+const DECODE_REASONS = ['oversized', 'invalid_encoding', 'invalid_json', 'schema_invalid'] as const;
+type DecodeReason = (typeof DECODE_REASONS)[number];
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: DecodeReason; detail: string };
+type Decoded<T> = { ok: true; value: T } | { ok: false; reason: DecodeReason; detail: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();

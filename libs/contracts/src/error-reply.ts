@@ -1,7 +1,7 @@
 import type { ErrorCode, OpsError } from './errors.ts';
 import { sanitizeMessage } from './sanitize.ts';
 
-export interface ErrorReplyBody {
+interface ErrorReplyBody {
   readonly ok: false;
   readonly error: { readonly code: ErrorCode; readonly message: string; readonly issues: readonly string[] };
 }

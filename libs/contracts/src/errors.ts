@@ -30,14 +30,3 @@ export class OpsError extends Error {
 export function isOpsError(err: unknown): err is OpsError {
   return err instanceof Error && typeof (err as OpsError).code === 'string' && (err as OpsError).code in ERROR_CODES;
 }
-
-/** Coerces any throwable into an Error (graphile-worker's coerceError). */
-export function coerceError(err: unknown): Error {
-  if (err instanceof Error) return err;
-  if (typeof err === 'string') return new Error(err);
-  try {
-    return new Error(`non-error thrown: ${JSON.stringify(err)}`.slice(0, 200));
-  } catch {
-    return new Error('non-error thrown');
-  }
-}

@@ -24,9 +24,5 @@ export const FAILURE_CODES = {
 export type FailureCode = keyof typeof FAILURE_CODES;
 export const FAILURE_CODE_LIST = Object.keys(FAILURE_CODES) as FailureCode[];
 
-export function isFailureCode(value: string): value is FailureCode {
-  return Object.hasOwn(FAILURE_CODES, value);
-}
-
 /** Upper bounds that keep failure summaries readable and rows small. */
 export const FAILURE_LIMITS = { maxEntries: 20, maxMessageLength: 500 } as const;

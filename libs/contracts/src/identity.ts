@@ -8,7 +8,7 @@ import { OpsError } from './errors.ts';
  * whitelisted, non-secret inputs). Bump the version only with a migration
  * plan: it changes every hash.
  */
-export const IDENTITY_VERSION = 'v1';
+const IDENTITY_VERSION = 'v1';
 
 /** JSON with object keys sorted at every level, so equal inputs hash equally. */
 export function canonicalJson(value: unknown): string {
@@ -34,7 +34,7 @@ export interface IdentityInput {
   readonly runId?: string | undefined;
 }
 
-export interface Identity {
+interface Identity {
   readonly hash: string;
   /** the whitelisted inputs that went into the hash (safe to store as context) */
   readonly fingerprintInputs: Record<string, unknown>;

@@ -41,7 +41,7 @@ const RULES: ReadonlyArray<readonly [RegExp, string | ((match: string) => string
   [/\{[^{}]{120,}\}/g, '[payload]'],
 ];
 
-export interface SanitizeOptions {
+interface SanitizeOptions {
   /** exact strings to remove wherever they appear (e.g. the Graph client secret) */
   readonly secrets?: readonly string[];
   readonly maxLength?: number;

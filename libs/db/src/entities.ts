@@ -80,7 +80,7 @@ export const OperationRun = defineEntity({
 });
 
 /** What a fetch read from Graph for one policy; owned by assignment-worker. */
-export const AssignmentSnapshot = defineEntity({
+const AssignmentSnapshot = defineEntity({
   name: 'AssignmentSnapshot',
   tableName: 'assignment_snapshots',
   properties: {

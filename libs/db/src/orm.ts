@@ -5,7 +5,7 @@ import { MIGRATIONS } from './migrations/index.ts';
 
 export type Orm = MikroORM;
 
-export interface OrmOptions {
+interface OrmOptions {
   readonly url: string;
   /** connection pool size */
   readonly poolMax?: number;

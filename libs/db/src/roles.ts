@@ -8,7 +8,6 @@ export const DB_ROLES = {
   housekeeping: 'ops_housekeeping',
   cli: 'ops_cli',
 } as const;
-export type DbRole = (typeof DB_ROLES)[keyof typeof DB_ROLES];
 
 /** The same URL with another user (password dropped: roles authenticate their own way). */
 export function withRole(url: string, role: string): string {

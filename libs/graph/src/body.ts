@@ -5,7 +5,7 @@ import type { GraphAssignment } from './types.ts';
  * a reason of our own, never a fragment of the body, so the caller can put it
  * in an error message safely.
  */
-export interface AssignmentPage {
+interface AssignmentPage {
   readonly value: GraphAssignment[];
   readonly nextLink: string | undefined;
 }

@@ -8,7 +8,7 @@ import { GraphError } from './types.ts';
  * known secrets: a response body, a header or a token never reaches a
  * message, a log line or a run's failure summary (FR-008).
  */
-export interface ErrorContext {
+interface ErrorContext {
   /** exact values that must never appear: the client secret, the access token in use */
   readonly secrets: readonly string[];
 }

@@ -20,7 +20,7 @@ export interface RequestContext {
   readonly logger?: Logger | undefined;
 }
 
-export interface GraphRequest {
+interface GraphRequest {
   readonly method: 'GET' | 'POST';
   readonly url: URL;
   readonly tenant: string;
@@ -29,7 +29,7 @@ export interface GraphRequest {
   readonly okStatuses: readonly number[];
 }
 
-export interface GraphResponse {
+interface GraphResponse {
   readonly status: number;
   readonly text: string;
   /** the token the answer was obtained with, a known secret for later error messages */

@@ -15,7 +15,7 @@ export interface TokenSource {
   invalidate(tenant: string, token: string): void;
 }
 
-export interface TokenSourceOptions {
+interface TokenSourceOptions {
   readonly authorityUrl: string;
   readonly clientId: string;
   readonly clientSecret: string;

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeGraph } from '../../../services/fake-graph/src/server.ts';
-import { type GraphError, isGraphError, isTransientGraphError } from '../src/index.ts';
+import { type GraphError, isGraphError, isTransientGraphError } from '../src/types.ts';
 import { makeClient, rejection, startFake } from './helpers.ts';
 
 /** Every failure mode against the fake Graph: what is retried, how long it waits, which code it ends in. */

@@ -1,5 +1,6 @@
 import { type FakeGraph, startFakeGraph } from '../../../services/fake-graph/src/server.ts';
-import { createHttpGraphClient, type GraphClient, type HttpGraphClientOptions } from '../src/index.ts';
+import { createHttpGraphClient, type HttpGraphClientOptions } from '../src/http-client.ts';
+import type { GraphClient } from '../src/types.ts';
 
 /** The client under test, pointed at an in-process fake Graph over real HTTP. */
 export const CREDENTIALS = { clientId: 'graph-test-client', clientSecret: 'graph-test-secret-Zq81' } as const;

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type EnsureRunReplyV1, type EnsureRunRequestInputV1, encodeJson, type JobV1, type Names, type RunV1 } from '@ops/contracts';
-import type { LedgerClient } from './index.ts';
+import type { LedgerClient } from './client.ts';
 
 export interface DispatchResult {
   readonly run: RunV1;
@@ -9,7 +9,7 @@ export interface DispatchResult {
 }
 
 /** The job message of a run (only whitelisted inputs, never secrets). */
-export function jobFor(run: RunV1, now: Date = new Date()): JobV1 {
+function jobFor(run: RunV1, now: Date = new Date()): JobV1 {
   const inputs = run.context['inputs'];
   return {
     v: 1,

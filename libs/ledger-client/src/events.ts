@@ -19,7 +19,7 @@ import {
  * re-publish after a reconnect is dropped by JetStream and the ledger can
  * order events by (attempt, seq).
  */
-export interface AttemptEvents {
+interface AttemptEvents {
   started(): Promise<void>;
   progress(counts: SummaryCounts): Promise<void>;
   completed(outcome: TerminalOutcome, counts: SummaryCounts, failures: FailureEntry[]): Promise<void>;
@@ -57,7 +57,7 @@ export function attemptEvents(
  * attempt wins), with the counters the run last reported. The very high seq
  * keeps its Nats-Msg-Id apart from a real attempt's events.
  */
-export const CLOSE_SEQ = 1_000_000;
+const CLOSE_SEQ = 1_000_000;
 
 export async function publishClosure(
   js: JetStreamClient,

@@ -1,7 +1,7 @@
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 
-export interface BatchConsumerOptions {
+interface BatchConsumerOptions {
   /** most messages handed to one handler call (one DB transaction) */
   readonly maxBatch: number;
   /** flush a partial batch after this long even if more messages are pending */

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 
 export type { NatsConnection } from '@nats-io/nats-core';
 
-export interface ConnectOptions {
+interface ConnectOptions {
   readonly servers: readonly string[];
   /** connection name shown by `nats server report connections` */
   readonly name: string;

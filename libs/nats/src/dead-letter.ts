@@ -3,7 +3,7 @@ import { headers } from '@nats-io/nats-core';
 import { type DlqOrigin, HEADERS, type Names, sanitizeMessage } from '@ops/contracts';
 
 /** Bytes of the original payload kept in a dead letter (headers must fit too). */
-export const DLQ_MAX_PAYLOAD_BYTES = 64 * 1024;
+const DLQ_MAX_PAYLOAD_BYTES = 64 * 1024;
 
 export interface DeadLetter {
   readonly reason: string;

@@ -1,5 +1,12 @@
-export * from './batch-consumer.ts';
-export * from './connect.ts';
-export * from './dead-letter.ts';
-export * from './kv-cas.ts';
-export * from './topology.ts';
+// The public entry of @ops/nats: values, then types, each by name (nats.js' mod.ts).
+// A name not listed here is internal to the package.
+
+export { startBatchConsumer } from './batch-consumer.ts';
+export { connectNats, drainNats, natsCredentials, natsReady } from './connect.ts';
+export { deadLetter } from './dead-letter.ts';
+export { isKvCasError } from './kv-cas.ts';
+export { awaitTopology, deleteTopology, ensureDurableConsumer, ensureLocksBucket, ensureTopology, isNotFound } from './topology.ts';
+
+export type { BatchConsumer } from './batch-consumer.ts';
+export type { NatsConnection } from './connect.ts';
+export type { DeadLetter } from './dead-letter.ts';

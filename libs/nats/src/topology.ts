@@ -14,7 +14,7 @@ import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import type { Names } from '@ops/contracts';
 
 /** Windows and limits of the bus; see docs/architecture.md for the why of each. */
-export const TOPOLOGY_DEFAULTS = {
+const TOPOLOGY_DEFAULTS = {
   /** JetStream drops a re-published job with the same Nats-Msg-Id inside this window */
   duplicateWindowMs: 15 * 60 * 1000,
   /** lease/cooldown bucket TTL: an entry lives 15 min after its last write */
@@ -26,13 +26,13 @@ export const TOPOLOGY_DEFAULTS = {
   maxMsgBytes: 1024 * 1024,
 } as const;
 
-export interface TopologyOptions {
+interface TopologyOptions {
   readonly replicas?: number;
   /** bucket TTL of ops_locks; 15 minutes unless a test needs a short cooldown */
   readonly locksTtlMs?: number;
 }
 
-export function streamConfigs(names: Names, options: TopologyOptions = {}): StreamConfig[] {
+function streamConfigs(names: Names, options: TopologyOptions = {}): StreamConfig[] {
   const num_replicas = options.replicas ?? 1;
   const d = TOPOLOGY_DEFAULTS;
   const base = {
@@ -70,7 +70,7 @@ export function streamConfigs(names: Names, options: TopologyOptions = {}): Stre
 }
 
 /** Idempotent: creates what is missing, updates what drifted. Safe to run from every replica at once. */
-export async function ensureStreams(nc: NatsConnection, names: Names, options: TopologyOptions = {}): Promise<JetStreamManager> {
+async function ensureStreams(nc: NatsConnection, names: Names, options: TopologyOptions = {}): Promise<JetStreamManager> {
   const jsm = await jetstreamManager(nc);
   for (const cfg of streamConfigs(names, options)) {
     await upsertStream(jsm, cfg);
@@ -113,7 +113,7 @@ export async function ensureTopology(nc: NatsConnection, names: Names, options: 
   await ensureLocksBucket(nc, names, options);
 }
 
-export interface AwaitTopologyOptions {
+interface AwaitTopologyOptions {
   /** give up after this long (the orchestrator restarts the process; ledger-service may still be starting) */
   readonly timeoutMs?: number;
   readonly pollMs?: number;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 /** A readiness check: name → async predicate (true = ready). */
-export type ReadinessChecks = Record<string, () => Promise<boolean> | boolean>;
+type ReadinessChecks = Record<string, () => Promise<boolean> | boolean>;
 
 export interface OpsHttpServer {
   readonly port: number;

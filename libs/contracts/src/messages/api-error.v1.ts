@@ -10,7 +10,6 @@ export const apiErrorReplyV1 = z.object({
     issues: z.array(z.string()).default([]),
   }),
 });
-export type ApiErrorReplyV1 = z.infer<typeof apiErrorReplyV1>;
 
 /** Maps an error code to the status code carried in the micro-service error header. */
 export const ERROR_STATUS: Record<ErrorCode, number> = {

@@ -5,7 +5,7 @@ import { FAILURE_CODE_LIST, FAILURE_LIMITS, type FailureCode } from '../failure-
 
 export const uuidSchema = z.uuid();
 /** the range PostgreSQL's timestamptz and every clock of ours can hold */
-export const TIMESTAMP_RANGE = { min: Date.UTC(1970, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) } as const;
+const TIMESTAMP_RANGE = { min: Date.UTC(1970, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) } as const;
 
 /**
  * An ISO-8601 timestamp with an offset, within 1970–9999, normalized to UTC
@@ -34,10 +34,10 @@ export const summaryCountsSchema = z
   });
 export type SummaryCounts = z.infer<typeof summaryCountsSchema>;
 
-export const failureCodeSchema = z.enum(FAILURE_CODE_LIST as [FailureCode, ...FailureCode[]]);
+const failureCodeSchema = z.enum(FAILURE_CODE_LIST as [FailureCode, ...FailureCode[]]);
 
 /** One failure-summary entry: a registered code, a sanitized message and how often it happened. */
-export const failureEntrySchema = z
+const failureEntrySchema = z
   .object({
     code: failureCodeSchema,
     message: z.string().min(1).max(FAILURE_LIMITS.maxMessageLength),

@@ -27,7 +27,6 @@ export const ensureRunRequestV1 = z
       .strict(),
   })
   .strict();
-export type EnsureRunRequestV1 = z.infer<typeof ensureRunRequestV1>;
 export type EnsureRunRequestInputV1 = z.input<typeof ensureRunRequestV1>;
 
 /**
@@ -35,7 +34,7 @@ export type EnsureRunRequestInputV1 = z.input<typeof ensureRunRequestV1>;
  * active: a queued/running run of the identity exists — this is it.
  * cooldown: the identity completed less than the catalog's cooldown ago.
  */
-export const DISPOSITIONS = ['created', 'active', 'cooldown'] as const;
+const DISPOSITIONS = ['created', 'active', 'cooldown'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
 
 export const ensureRunReplyV1 = z.object({

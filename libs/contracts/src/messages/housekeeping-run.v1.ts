@@ -9,7 +9,6 @@ import { uuidSchema } from './common.ts';
  * known).
  */
 export const housekeepingRunRequestV1 = z.object({ workspace_id: uuidSchema }).strict();
-export type HousekeepingRunRequestV1 = z.infer<typeof housekeepingRunRequestV1>;
 
 export const housekeepingRunReplyV1 = z.object({
   ok: z.literal(true),

@@ -17,7 +17,7 @@ export const listActiveRunsRequestV1 = z
   .strict();
 export type ListActiveRunsRequestInputV1 = z.input<typeof listActiveRunsRequestV1>;
 
-export const activeRunV1 = runV1.extend({ last_event_at: isoDateTime.nullable() });
+const activeRunV1 = runV1.extend({ last_event_at: isoDateTime.nullable() });
 export type ActiveRunV1 = z.infer<typeof activeRunV1>;
 
 export const listActiveRunsReplyV1 = z.object({ ok: z.literal(true), runs: z.array(activeRunV1) });

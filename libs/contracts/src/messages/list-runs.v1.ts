@@ -21,7 +21,6 @@ export const listRunsRequestV1 = z
     cursor: z.string().max(200).optional(),
   })
   .strict();
-export type ListRunsRequestV1 = z.infer<typeof listRunsRequestV1>;
 export type ListRunsRequestInputV1 = z.input<typeof listRunsRequestV1>;
 
 export const listRunsReplyV1 = z.object({

@@ -8,7 +8,7 @@ import { runV1 } from './run.v1.ts';
  * — it acks the message and counts the duplicate on the canonical run, so
  * execution-time dedupe is as visible as dispatch-time dedupe.
  */
-export const DUPLICATE_REASONS = ['already_completed', 'already_running', 'cooldown'] as const;
+const DUPLICATE_REASONS = ['already_completed', 'already_running', 'cooldown'] as const;
 export type DuplicateReason = (typeof DUPLICATE_REASONS)[number];
 
 export const recordDuplicateRequestV1 = z

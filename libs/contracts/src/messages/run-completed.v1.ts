@@ -22,4 +22,3 @@ export const runCompletedV1 = z
   .refine((e) => e.outcome === 'succeeded' || e.outcome === 'cancelled' || e.failures.length > 0, {
     message: 'a failed or partially succeeded run names at least one failure',
   });
-export type RunCompletedV1 = z.infer<typeof runCompletedV1>;

@@ -1,0 +1,55 @@
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  type EnsureRunReplyV1,
+  type EnsureRunRequestInputV1,
+  ensureRunReplyV1,
+  type GetRunReplyV1,
+  type GetRunRequestV1,
+  getRunReplyV1,
+  type LedgerApiEndpoint,
+  type ListActiveRunsReplyV1,
+  type ListActiveRunsRequestInputV1,
+  type ListRunsReplyV1,
+  type ListRunsRequestInputV1,
+  type ListWorkspacesReplyV1,
+  listActiveRunsReplyV1,
+  listRunsReplyV1,
+  listWorkspacesReplyV1,
+  type Names,
+  type RecordDuplicateRequestV1,
+  recordDuplicateReplyV1,
+} from '@ops/contracts';
+import type { z } from 'zod';
+import { requestService } from './request.ts';
+
+/** Typed client of the ledger's micro service (ops.ledger.api.*). */
+export interface LedgerClient {
+  ensureRun(request: EnsureRunRequestInputV1): Promise<EnsureRunReplyV1>;
+  getRun(request: GetRunRequestV1): Promise<GetRunReplyV1['run']>;
+  listRuns(request: ListRunsRequestInputV1): Promise<ListRunsReplyV1>;
+  /** counts a duplicate job on the canonical run (execution-time dedupe) */
+  recordDuplicate(request: RecordDuplicateRequestV1): Promise<GetRunReplyV1['run']>;
+  listWorkspaces(): Promise<ListWorkspacesReplyV1['workspaces']>;
+  /** queued/running runs quiet since an instant (housekeeping) */
+  listActiveRuns(request: ListActiveRunsRequestInputV1): Promise<ListActiveRunsReplyV1['runs']>;
+}
+
+export function createLedgerClient(nc: NatsConnection, names: Names, options: { timeoutMs?: number } = {}): LedgerClient {
+  const timeout = options.timeoutMs ?? 5_000;
+  const call = <S extends z.ZodType>(endpoint: LedgerApiEndpoint, body: unknown, schema: S): Promise<z.infer<S>> =>
+    requestService(
+      nc,
+      { subject: names.ledgerApiSubject(endpoint), service: 'the ledger service', group: 'ops.ledger.api', what: endpoint },
+      body,
+      schema,
+      timeout,
+    );
+  return {
+    ensureRun: (request) => call('ensure_run', request, ensureRunReplyV1),
+    getRun: async (request) => (await call('get_run', request, getRunReplyV1)).run,
+    listRuns: (request) => call('list_runs', request, listRunsReplyV1),
+    recordDuplicate: async (request) => (await call('record_duplicate', request, recordDuplicateReplyV1)).run,
+    listWorkspaces: async () => (await call('list_workspaces', {}, listWorkspacesReplyV1)).workspaces,
+    listActiveRuns: async (request) => (await call('list_active_runs', request, listActiveRunsReplyV1)).runs,
+  };
+}
