@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestNats } from '../../../test/support/nats.ts';
 import type { LeaseValue } from '../src/domain/lease.ts';
 import { LeaseHolder } from '../src/domain/lease-holder.ts';
-import { createLeases, LeaseLostError, type Leases } from '../src/repositories/leases.ts';
+import { LeaseLostError, type Leases } from '../src/domain/leases.ts';
+import { createLeases } from '../src/repositories/leases.ts';
 
 /**
  * LeaseHolder against a real KV bucket whose CAS writes are slowed down, as

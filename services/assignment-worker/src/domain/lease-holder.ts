@@ -1,5 +1,5 @@
-import { LeaseLostError, type Leases } from '../repositories/leases.ts';
 import type { LeaseValue } from './lease.ts';
+import { LeaseLostError, type Leases } from './leases.ts';
 
 /**
  * A held lease: renews it by CAS and fences itself. If a renewal fails with

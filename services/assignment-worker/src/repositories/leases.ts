@@ -1,30 +1,7 @@
 import type { KV } from '@nats-io/kv';
 import { isKvCasError } from '@ops/nats';
 import { type LeaseValue, leaseValueSchema } from '../domain/lease.ts';
-
-export interface LeaseEntry {
-  readonly value: LeaseValue | null;
-  readonly revision: number;
-}
-
-export class LeaseLostError extends Error {
-  override readonly name = 'LeaseLostError';
-}
-
-/**
- * The lease operations, all compare-and-set: create only if absent, update
- * only at the revision we hold. A CAS failure means someone else wrote the
- * entry — for a holder that is "lease lost: stop now".
- */
-export interface Leases {
-  /** revision when created, null when the key already exists */
-  tryCreate(key: string, value: LeaseValue): Promise<number | null>;
-  read(key: string): Promise<LeaseEntry | null>;
-  /** new revision; throws LeaseLostError on a revision mismatch */
-  update(key: string, value: LeaseValue, revision: number): Promise<number>;
-  /** deletes only if still at our revision (release for a retry); false if someone else wrote it */
-  release(key: string, revision: number): Promise<boolean>;
-}
+import { LeaseLostError, type Leases } from '../domain/leases.ts';
 
 const encoder = new TextEncoder();
 

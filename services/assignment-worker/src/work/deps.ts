@@ -4,8 +4,8 @@ import type { Names } from '@ops/contracts';
 import type { GraphClient } from '@ops/graph';
 import type { LedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
+import type { Leases } from '../domain/leases.ts';
 import type { WorkerMetrics } from '../metrics.ts';
-import type { Leases } from '../repositories/leases.ts';
 import type { Snapshots } from '../repositories/snapshots.ts';
 
 // What one job's processing needs and what it answers, shared by the pull loop

@@ -28,8 +28,8 @@ import {
 import type { Logger } from '@ops/logging';
 import { createAdmission } from '../domain/admission.ts';
 import type { Clock } from '../domain/clock.ts';
-import { toRunView } from '../domain/run-view.ts';
 import type { LedgerMetrics } from '../metrics.ts';
+import { toRunView } from '../repositories/run-view.ts';
 import type { RunsRepository } from '../repositories/runs-repository.ts';
 import { pgTimestamp } from '../repositories/sql-values.ts';
 

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Disposition, type LedgerEventV1, OpsError, type RunType } from '@ops/contracts';
 import { applyEvent, type IgnoreReason, type RunState } from '../domain/apply-event.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
-import type { RunRow } from '../domain/run-view.ts';
+import type { RunRow } from './run-view.ts';
 import { pgBigint, pgTimestamp, uuidArray } from './sql-values.ts';
 
 /**

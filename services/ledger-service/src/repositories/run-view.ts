@@ -1,5 +1,5 @@
 import type { RunV1 } from '@ops/contracts';
-import { pgTimestamp } from '../repositories/sql-values.ts';
+import { pgTimestamp } from './sql-values.ts';
 
 /** A row of operation_runs as the driver returns it (timestamps as Date, bigint as string). */
 export interface RunRow {
