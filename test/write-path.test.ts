@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from './support/process.ts';
 
 /**
- * ARCHITECTURE invariant: only services/ledger-service writes
+ * Invariant (docs/requirements.md, write path): only services/ledger-service writes
  * operation_runs. This test fails if any other package's source writes the
  * table in SQL, uses the OperationRun entity, imports the ledger's
  * repository, or depends on the ledger-service package. (The database

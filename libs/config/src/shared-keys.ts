@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { intKey } from './load-config.ts';
 
 /**
- * Keys every process reads (../shared/brief/CLI.md), with the same defaults
+ * Keys every process reads (docs/cli.md), with the same defaults
  * everywhere. Services extend this object with their own keys.
  */
 export const sharedKeys = {

@@ -34,7 +34,7 @@ export async function publishJob(js: JetStreamClient, names: Names, run: RunV1):
 }
 
 /**
- * Dispatch (ARCHITECTURE data flow 1–2): ensure_run, then publish the job
+ * Dispatch (docs/architecture.md, data flow 1–2): ensure_run, then publish the job
  * ONLY when the ledger created the run; an active or cooling-down identity
  * publishes nothing and returns the canonical run.
  */

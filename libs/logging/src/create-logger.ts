@@ -1,7 +1,7 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 /**
- * One root logger per process (STYLE.md): JSON lines, constant message text,
+ * One root logger per process: JSON lines, constant message text,
  * variable data in fields, secret paths redacted. Errors are serialized
  * without their raw message/stack only after sanitizing (a peer may have
  * echoed a token into them).

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 
 /**
- * Ordered, run-once shutdown (STYLE.md lifecycle): steps run in the order
+ * Ordered, run-once shutdown (docs/architecture.md, Service lifecycle): steps run in the order
  * they were added — stop pulling → finish in-flight work → drain NATS →
  * close the ORM → flush logs. A step that throws or overruns its deadline is
  * logged and skipped; the rest still run. A second signal forces exit.

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GRAPH_SECRET, useWorkerStack } from './harness.ts';
 
 /**
- * MISSION 5: no secret in a failure message, a log line or a message on the
+ * Outcome O-5 (docs/requirements.md): no secret in a failure message, a log line or a message on the
  * bus. The fake Graph echoes the bearer token and the client secret in every
  * error body; neither may surface anywhere we can look.
  */

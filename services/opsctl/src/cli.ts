@@ -7,7 +7,7 @@ import { describeFailure, usageError } from './errors.ts';
  * The command framework: find the command from the leading words, parse its
  * options with node:util parseArgs (strict), validate them with the
  * command's zod schema, run it, print its output as one JSON document
- * (--json) or text. Exit codes (CLI.md): 0 ok, 1 handled error, 2 bad
+ * (--json) or text. Exit codes (docs/cli.md): 0 ok, 1 handled error, 2 bad
  * arguments or configuration.
  */
 

@@ -2,7 +2,7 @@ import { ConfigError, type Env, loadConfig, sharedKeys } from '@ops/config';
 import { z } from 'zod';
 import { CliError } from './errors.ts';
 
-/** opsctl reads the same keys, with the same defaults, as the services (CLI.md). */
+/** opsctl reads the same keys, with the same defaults, as the services (docs/cli.md). */
 export const opsctlConfigSchema = z.object({ ...sharedKeys });
 export type OpsctlConfig = z.infer<typeof opsctlConfigSchema>;
 

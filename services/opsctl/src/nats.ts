@@ -19,7 +19,7 @@ export interface NatsHandles {
   failure(err: unknown): CliError;
 }
 
-/** A CLI waits a few seconds at most for the first connect (CLI.md: clear error, no hang). */
+/** A CLI waits a few seconds at most for the first connect (docs/cli.md: clear error, no hang). */
 const CONNECT_TIMEOUT_MS = 3_000;
 const LEDGER_TIMEOUT_MS = 5_000;
 

@@ -5,7 +5,7 @@ import { COMMANDS } from '../src/commands/index.ts';
 import { cliEnv, opsctl, TIMEOUT, until } from './support.ts';
 
 /**
- * The CLI.md contract for EVERY registered command, driven by the registry:
+ * The docs/cli.md contract for EVERY registered command, driven by the registry:
  * a command added to src/commands/index.ts without a row in CASES fails here.
  * Runs against a whole system (ledger, worker, fake Graph, housekeeping).
  */
@@ -20,7 +20,7 @@ let closedNatsUrl: string;
 interface Case {
   /** a working invocation, without --json */
   readonly ok: () => string[];
-  /** the top-level keys of its `--json` document (CLI.md), in any order */
+  /** the top-level keys of its `--json` document (docs/cli.md), in any order */
   readonly keys: readonly string[];
   /** one bad argument of its own (exit 2) */
   readonly bad: () => string[];

@@ -9,7 +9,7 @@ import type { LedgerHarness } from '../../ledger-service/test/harness.ts';
 
 /**
  * opsctl as operators run it: a child process of the real entrypoint, its
- * exit code, stdout and stderr — the contract is those three (CLI.md).
+ * exit code, stdout and stderr — the contract is those three (docs/cli.md).
  */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 import { DB_ROLES } from '../roles.ts';
 
 /**
- * One role per service with least-privilege grants (ARCHITECTURE: only the
+ * One role per service with least-privilege grants (docs/requirements.md, write path: only the
  * ledger may write operation_runs — proven by the database, not only by
  * code review). Roles are cluster-wide, so creation tolerates an existing
  * role (several databases, parallel test databases). Passwords are set by

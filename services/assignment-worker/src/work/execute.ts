@@ -37,7 +37,7 @@ export interface AttemptInput {
 /**
  * Executes one attempt under a held lease: started → per-item work with
  * progress → completed, then the lease becomes the cooldown marker and only
- * then is the job acked (ARCHITECTURE data flow, steps 4–6). Counters are
+ * then is the job acked (docs/architecture.md, data flow steps 4–6). Counters are
  * this attempt's own (a new Tally), so the final attempt wins (FR-003).
  */
 export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Promise<JobResult> {

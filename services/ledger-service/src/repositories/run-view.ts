@@ -30,7 +30,7 @@ function iso(value: Date | string | null): string | null {
   return pgTimestamp(value)?.toISOString() ?? null;
 }
 
-/** The run object of the API (CLI.md): the ledger's column names, ISO-8601 UTC timestamps. */
+/** The run object of the API (docs/cli.md): the ledger's column names, ISO-8601 UTC timestamps. */
 export function toRunView(row: RunRow): RunV1 {
   return {
     id: row.id,

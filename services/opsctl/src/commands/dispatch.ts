@@ -6,7 +6,7 @@ import { defineCommand } from '../cli.ts';
 import type { Context } from '../context.ts';
 import { CliError } from '../errors.ts';
 
-/** The documented `--json` shape (CLI.md). */
+/** The documented `--json` shape (docs/cli.md). */
 export interface DispatchJson {
   run_id: string;
   disposition: Disposition;

@@ -6,7 +6,7 @@ import { choiceArg, intArg } from '../args.ts';
 import { defineCommand } from '../cli.ts';
 import { plural, table } from '../format.ts';
 
-/** One dead letter as printed: the CLI.md fields first, then what the writer adds (libs/nats dead-letter.ts). */
+/** One dead letter as printed: the docs/cli.md fields first, then what the writer adds (libs/nats dead-letter.ts). */
 export interface DeadLetterJson {
   seq: number;
   subject: string;
@@ -24,7 +24,7 @@ export interface DeadLetterJson {
   size: number;
 }
 
-/** The documented `--json` shape (CLI.md). */
+/** The documented `--json` shape (docs/cli.md). */
 export interface DlqListJson {
   messages: DeadLetterJson[];
 }

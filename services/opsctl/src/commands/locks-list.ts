@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { defineCommand } from '../cli.ts';
 import { plural, table } from '../format.ts';
 
-/** The documented `--json` shape (CLI.md). */
+/** The documented `--json` shape (docs/cli.md). */
 export interface LocksListJson {
   locks: Array<{ key: string; run_id: string | null; state: string; attempt: number | null; owner: string | null; age_seconds: number }>;
 }

@@ -6,7 +6,7 @@ import { defineCommand } from '../cli.ts';
 import { plural } from '../format.ts';
 import { runsTable } from '../run-format.ts';
 
-/** The documented `--json` shape (CLI.md). */
+/** The documented `--json` shape (docs/cli.md). */
 export interface RunsListJson {
   runs: RunV1[];
   next_cursor: string | null;

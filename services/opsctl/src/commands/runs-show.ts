@@ -8,7 +8,7 @@ export const runsShow = defineCommand({
   path: ['runs', 'show'],
   summary: 'one run of a workspace, as the ledger holds it (through NATS)',
   usage: 'opsctl runs show <run-id> --workspace <uuid> [--json]',
-  help: "--json prints the run object with the ledger's column names (CLI.md).",
+  help: "--json prints the run object with the ledger's column names (docs/cli.md).",
   options: { workspace: { type: 'string' } },
   positionals: ['run-id'],
   schema: z.object({ 'run-id': uuidArg(), workspace: uuidArg() }),

@@ -4,7 +4,7 @@ import { defineCommand } from '../cli.ts';
 import type { Context } from '../context.ts';
 import { plural, table } from '../format.ts';
 
-/** The documented `--json` shape (CLI.md): only these fields, in this nesting. */
+/** The documented `--json` shape (docs/cli.md): only these fields, in this nesting. */
 export interface TenantsListJson {
   workspaces: Array<{
     id: string;
