@@ -1,5 +1,6 @@
+import { existsSync, globSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describeKeys } from '@ops/config';
 import { describe, expect, it } from 'vitest';
 import { localConfigSchema } from '../deploy/local/src/config.ts';
@@ -45,5 +46,58 @@ describe('README configuration table', () => {
     }
     expect(missing).toEqual([]);
     expect(wrongDefault).toEqual([]);
+  });
+});
+
+/**
+ * The docs resolve inside the repository: a reader of a clean clone can open
+ * every relative link of README.md and docs/*.md, and every requirement id a
+ * source cites (FR-003, SC-001, T033, O-5, INV-4) is defined in docs/requirements.md.
+ */
+describe('docs resolve inside the repository', () => {
+  const docs = ['README.md', ...globSync('docs/*.md', { cwd: ROOT })];
+  const sources = globSync(['libs/**/*.ts', 'services/**/*.ts', 'deploy/**/*.ts', 'test/**/*.ts', 'docs/*.md', 'README.md'], {
+    cwd: ROOT,
+    exclude: (f) => f.includes('node_modules'),
+  });
+
+  it('every relative Markdown link of README.md and docs/ points to a file of the repository', async () => {
+    const broken: string[] = [];
+    for (const doc of docs) {
+      const text = await readFile(join(ROOT, doc), 'utf8');
+      for (const m of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+        const target = m[1]!;
+        if (/^[a-z]+:/.test(target)) continue;
+        if (!existsSync(join(ROOT, dirname(doc), target))) broken.push(`${doc} → ${target}`);
+      }
+    }
+    expect(docs).toContain('docs/requirements.md');
+    expect(docs).toContain('docs/cli.md');
+    expect(broken).toEqual([]);
+  });
+
+  it('no source or doc points outside the repository for its requirements or contracts', async () => {
+    const outside: string[] = [];
+    for (const file of sources) {
+      if ((await readFile(join(ROOT, file), 'utf8')).includes('shared/brief')) outside.push(file);
+    }
+    // this file names the string it looks for
+    expect(outside.filter((f) => f !== 'test/readme.test.ts')).toEqual([]);
+  });
+
+  it('every requirement id cited in code or docs is defined in docs/requirements.md', async () => {
+    const requirements = await readFile(join(ROOT, 'docs/requirements.md'), 'utf8');
+    const defined = new Set(
+      [...requirements.matchAll(/^(?:#+\s*|[-*]\s+)?\**`?((?:FR|SC)-\d{3}[a-z]?|T\d{3}|O-\d+|INV-\d+)\b/gm)].map((m) => m[1]!),
+    );
+    const undefinedIds: string[] = [];
+    for (const file of sources) {
+      const text = await readFile(join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(/\b((?:FR|SC)-\d{3}[a-z]?|T0\d{2}|INV-\d+)\b/g)) {
+        if (!defined.has(m[1]!)) undefinedIds.push(`${file}: ${m[1]}`);
+      }
+    }
+    expect(defined.size).toBeGreaterThan(20);
+    expect([...new Set(undefinedIds)]).toEqual([]);
   });
 });
