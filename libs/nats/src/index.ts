@@ -4,7 +4,7 @@
 export { startBatchConsumer } from './batch-consumer.ts';
 export { connectNats, drainNats, natsCredentials, natsReady } from './connect.ts';
 export { deadLetter } from './dead-letter.ts';
-export { isKvCasError } from './kv-cas.ts';
+export { createLease, deleteLease, readLease, updateLease } from './leases.ts';
 export { awaitTopology, deleteTopology, ensureDurableConsumer, ensureLocksBucket, ensureTopology, isNotFound } from './topology.ts';
 
 export type { BatchConsumer } from './batch-consumer.ts';

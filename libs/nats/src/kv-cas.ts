@@ -1,11 +1,14 @@
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+
 /**
  * A KV compare-and-set refused: `create` on an existing key, or `update`/
- * `delete` at a revision that is no longer the last (JetStream API error
- * 10071, "wrong last sequence"). For a lease holder it means someone else
- * wrote the entry.
+ * `delete` at a revision that is no longer the last ("wrong last sequence";
+ * 2.10+ servers may answer the "unknown" variant). For a lease holder it
+ * means someone else wrote the entry.
  */
 export function isKvCasError(err: unknown): boolean {
-  const e = err as { code?: unknown; api_error?: { err_code?: number }; message?: string } | null;
-  if (e?.api_error?.err_code === 10071 || e?.code === 10071) return true;
-  return typeof e?.message === 'string' && /wrong last sequence|key exists/i.test(e.message);
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }

@@ -2,6 +2,7 @@ import {
   AckPolicy,
   type ConsumerConfig,
   DiscardPolicy,
+  JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamManager,
   jetstreamManager,
@@ -168,8 +169,7 @@ export async function ensureDurableConsumer(
 
 export function isNotFound(err: unknown): boolean {
   if (err instanceof JetStreamApiError) {
-    // 10059 stream not found, 10014 consumer not found
-    return err.code === 10059 || err.code === 10014 || err.status === 404;
+    return err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound || err.status === 404;
   }
   return false;
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
+import type { RunLeaseV1 } from '@ops/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestNats } from '../../../test/support/nats.ts';
-import type { LeaseValue } from '../src/domain/lease.ts';
 import { LeaseHolder } from '../src/domain/lease-holder.ts';
 import { LeaseLostError, type Leases } from '../src/domain/leases.ts';
 import { createLeases } from '../src/repositories/leases.ts';
@@ -40,7 +40,8 @@ function slowLeases(ms: number): Leases {
 
 async function hold(leases: Leases): Promise<{ holder: LeaseHolder; key: string }> {
   const key = `assignments.fetch.${randomUUID().replaceAll('-', '')}`;
-  const value: LeaseValue = {
+  const value: RunLeaseV1 = {
+    kind: 'run',
     run_id: randomUUID(),
     owner: 'test',
     attempt: 1,

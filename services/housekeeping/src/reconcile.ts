@@ -1,11 +1,20 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { type ActiveRunV1, computeIdentity, FAILURE_CODES, type Names, type SummaryCounts, sanitizeMessage } from '@ops/contracts';
+import {
+  type ActiveRunV1,
+  computeIdentity,
+  FAILURE_CODES,
+  leaseKey,
+  type Names,
+  type SummaryCounts,
+  sanitizeMessage,
+  type WorkspaceLeaseV1,
+} from '@ops/contracts';
 import { attemptEvents, type LedgerClient, publishClosure, publishJob } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { isKvCasError } from '@ops/nats';
-import { chooseLease, type HousekeepingLease, housekeepingLeaseSchema } from './domain/lease.ts';
-import { judgeRun, type LeaseView, type Thresholds } from './domain/verdict.ts';
+import { createLease, deleteLease, readLease, updateLease } from '@ops/nats';
+import { chooseLease } from './domain/lease.ts';
+import { judgeRun, type RunLeaseState, type Thresholds } from './domain/verdict.ts';
 import type { HousekeepingMetrics } from './metrics.ts';
 
 export const RECONCILE_TYPE = 'ops.reconcile_adapter_runs';
@@ -28,8 +37,6 @@ export type ReconcileResult =
   | { readonly disposition: 'created'; readonly runId: string; readonly outcome: 'succeeded' | 'failed'; readonly counts: SummaryCounts }
   | { readonly disposition: 'active'; readonly runId: string | null };
 
-const encoder = new TextEncoder();
-
 /**
  * One execution of ops.reconcile_adapter_runs for one workspace (FR-007):
  * take the workspace's lease (at most one execution at a time, whatever the
@@ -39,9 +46,16 @@ const encoder = new TextEncoder();
  */
 export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: string, tick: string): Promise<ReconcileResult> {
   const identity = computeIdentity({ type: RECONCILE_TYPE, workspaceId, tenantId: null, inputs: {} });
-  const key = `${RECONCILE_TYPE}.${identity.hash}`;
+  const key = leaseKey(RECONCILE_TYPE, identity.hash);
   const log = deps.logger.child({ workspaceId, type: RECONCILE_TYPE, tick });
-  const lease: HousekeepingLease = { run_id: null, owner: deps.owner, state: 'running', tick, heartbeat_at: deps.now().toISOString() };
+  const lease: WorkspaceLeaseV1 = {
+    kind: 'workspace',
+    run_id: null,
+    owner: deps.owner,
+    state: 'running',
+    tick,
+    heartbeat_at: deps.now().toISOString(),
+  };
 
   let revision = await takeLease(deps, key, lease, tick);
   if (typeof revision !== 'number') {
@@ -62,7 +76,7 @@ export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: strin
     });
   } catch (err) {
     // no run to report on: give the lease back so the next tick can try
-    await deps.kv.delete(key, { previousSeq: revision }).catch(() => undefined);
+    await deleteLease(deps.kv, key, revision).catch(() => false);
     throw err;
   }
   const run = ensured.run;
@@ -99,7 +113,7 @@ export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: strin
 }
 
 async function heal(deps: ReconcileDeps, run: ActiveRunV1, log: Logger): Promise<'healed' | 'ok' | 'failed'> {
-  const lease = await readRunLease(deps.kv, `${run.type}.${run.run_identity_hash}`);
+  const lease = await readRunLease(deps.kv, leaseKey(run.type, run.run_identity_hash));
   const verdict = judgeRun(run, lease, deps.now(), deps.thresholds);
   try {
     switch (verdict.kind) {
@@ -141,53 +155,38 @@ async function heal(deps: ReconcileDeps, run: ActiveRunV1, log: Logger): Promise
   }
 }
 
-async function readRunLease(kv: KV, key: string): Promise<LeaseView | null> {
-  const entry = await kv.get(key);
-  if (entry?.operation !== 'PUT') return null;
-  try {
-    const v = entry.json<{ run_id?: unknown; state?: unknown; heartbeat_at?: unknown }>();
-    return {
-      runId: typeof v.run_id === 'string' ? v.run_id : null,
-      state: v.state === 'completed' ? 'completed' : 'running',
-      heartbeatAt: typeof v.heartbeat_at === 'string' ? new Date(v.heartbeat_at) : null,
-    };
-  } catch {
-    return { runId: null, state: 'running', heartbeatAt: null };
-  }
+async function readRunLease(kv: KV, key: string): Promise<RunLeaseState> {
+  const read = await readLease(kv, key);
+  if (read.status === 'absent') return null;
+  return read.status === 'invalid' ? 'invalid' : read.value;
 }
 
 /** revision when taken; otherwise who holds it */
 async function takeLease(
   deps: ReconcileDeps,
   key: string,
-  value: HousekeepingLease,
+  value: WorkspaceLeaseV1,
   tick: string,
 ): Promise<number | { runId: string | null }> {
   for (let round = 0; round < 3; round += 1) {
-    const entry = await deps.kv.get(key);
-    const existing = entry && entry.operation === 'PUT' ? { value: parseLease(entry), revision: entry.revision } : null;
+    const read = await readLease(deps.kv, key);
+    const existing =
+      read.status === 'absent'
+        ? null
+        : { value: read.status === 'present' && read.value.kind === 'workspace' ? read.value : null, revision: read.revision };
     const choice = chooseLease(existing, tick, deps.now(), deps.leaseStaleMs);
-    try {
-      if (choice.kind === 'stand_down') return { runId: choice.runId };
-      if (choice.kind === 'create') return await deps.kv.create(key, encoder.encode(JSON.stringify(value)));
-      return await deps.kv.update(key, encoder.encode(JSON.stringify(value)), choice.revision);
-    } catch (err) {
-      // another replica wrote first: look again
-      if (!isKvCasError(err)) throw err;
-    }
+    if (choice.kind === 'stand_down') return { runId: choice.runId };
+    const revision =
+      choice.kind === 'create' ? await createLease(deps.kv, key, value) : await updateLease(deps.kv, key, value, choice.revision);
+    // null: another replica wrote first — look again
+    if (revision !== null) return revision;
   }
   return { runId: null };
 }
 
-async function writeLease(kv: KV, key: string, value: HousekeepingLease, revision: number): Promise<number> {
-  return kv.update(key, encoder.encode(JSON.stringify(value)), revision);
-}
-
-function parseLease(entry: { json<T>(): T }): HousekeepingLease | null {
-  try {
-    const parsed = housekeepingLeaseSchema.safeParse(entry.json());
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+/** Our next write of the workspace lease, at the revision we hold. */
+async function writeLease(kv: KV, key: string, value: WorkspaceLeaseV1, revision: number): Promise<number> {
+  const next = await updateLease(kv, key, value, revision);
+  if (next === null) throw new Error(`workspace lease ${key} was written by another execution`);
+  return next;
 }

@@ -57,6 +57,7 @@ describe('opsctl locks list', () => {
       await kv.put(
         `assignments.restore.${HASH_B}`,
         JSON.stringify({
+          kind: 'run',
           run_id: RUN_B,
           owner: 'worker-2',
           attempt: 1,
@@ -68,7 +69,7 @@ describe('opsctl locks list', () => {
       );
       await kv.put(
         `assignments.fetch.${HASH_A}`,
-        JSON.stringify({ run_id: RUN_A, owner: 'worker-1', attempt: 2, state: 'running', heartbeat_at: now, stream_seq: 3 }),
+        JSON.stringify({ kind: 'run', run_id: RUN_A, owner: 'worker-1', attempt: 2, state: 'running', heartbeat_at: now, stream_seq: 3 }),
       );
       const doc = await json<LocksListJson>(['locks', 'list'], env);
       expect(Object.keys(doc)).toEqual(['locks']);
@@ -94,13 +95,43 @@ describe('opsctl locks list', () => {
   );
 
   it(
-    'an unreadable value is listed with state invalid; a deleted key is not listed',
+    "housekeeping's workspace lease → its state, run and owner, no attempt (it has none)",
+    async () => {
+      const now = new Date().toISOString();
+      await kv.put(
+        `ops.reconcile_adapter_runs.${HASH_A}`,
+        JSON.stringify({ kind: 'workspace', run_id: RUN_B, owner: 'housekeeping-1', state: 'running', tick: now, heartbeat_at: now }),
+      );
+      const doc = await json<LocksListJson>(['locks', 'list'], env);
+      expect(doc.locks.find((l) => l.key === `ops.reconcile_adapter_runs.${HASH_A}`)).toMatchObject({
+        run_id: RUN_B,
+        state: 'running',
+        attempt: null,
+        owner: 'housekeeping-1',
+      });
+      await kv.delete(`ops.reconcile_adapter_runs.${HASH_A}`);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'an unreadable value — garbage, or a lease of an unknown shape — is listed with state invalid, never coerced; a deleted key is not listed',
     async () => {
       await kv.put('ops.reconcile_adapter_runs.broken', 'not json');
+      // a run lease without its kind (the shape before lease v1's `kind`): not guessed
+      await kv.put(
+        `assignments.restore.${HASH_A}`,
+        JSON.stringify({ run_id: RUN_A, owner: 'w', attempt: 1, state: 'running', heartbeat_at: new Date().toISOString(), stream_seq: 1 }),
+      );
       await kv.delete(`assignments.restore.${HASH_B}`);
       const doc = await json<LocksListJson>(['locks', 'list'], env);
-      expect(doc.locks.map((l) => l.key)).toEqual([`assignments.fetch.${HASH_A}`, 'ops.reconcile_adapter_runs.broken']);
+      expect(doc.locks.map((l) => l.key)).toEqual([
+        `assignments.fetch.${HASH_A}`,
+        `assignments.restore.${HASH_A}`,
+        'ops.reconcile_adapter_runs.broken',
+      ]);
       expect(doc.locks[1]).toMatchObject({ run_id: null, state: 'invalid', attempt: null, owner: null });
+      expect(doc.locks[2]).toMatchObject({ run_id: null, state: 'invalid', attempt: null, owner: null });
     },
     TIMEOUT,
   );

@@ -1,4 +1,4 @@
-import type { LeaseValue } from './lease.ts';
+import type { RunLeaseV1 } from '@ops/contracts';
 import { LeaseLostError, type Leases } from './leases.ts';
 
 /**
@@ -10,7 +10,7 @@ import { LeaseLostError, type Leases } from './leases.ts';
  */
 export class LeaseHolder {
   readonly key: string;
-  #value: LeaseValue;
+  #value: RunLeaseV1;
   #revision: number;
   #lastRenewedAt: number;
   #lost = false;
@@ -20,7 +20,7 @@ export class LeaseHolder {
   readonly #leases: Leases;
   readonly #fenceMs: number;
 
-  constructor(leases: Leases, key: string, value: LeaseValue, revision: number, staleMs: number) {
+  constructor(leases: Leases, key: string, value: RunLeaseV1, revision: number, staleMs: number) {
     this.#leases = leases;
     this.key = key;
     this.#value = value;
@@ -62,7 +62,7 @@ export class LeaseHolder {
     });
   }
 
-  #write(value: LeaseValue): Promise<void> {
+  #write(value: RunLeaseV1): Promise<void> {
     return this.#serial(async () => {
       this.assertHeld();
       try {

@@ -1,27 +1,4 @@
-import { z } from 'zod';
-
-/**
- * The execution lease of a job identity, a value in KV ops_locks under
- * `<type>.<identity-hash>`. One writer at a time, enforced by compare-and-set
- * on the entry's revision. While running, the owner renews `heartbeat_at`;
- * at completion the value becomes `completed` and — because every write
- * restarts the bucket TTL — the entry lives on as the cooldown marker.
- */
-export const leaseValueSchema = z.object({
-  run_id: z.uuid(),
-  owner: z.string(),
-  attempt: z.number().int().min(1),
-  state: z.enum(['running', 'completed']),
-  heartbeat_at: z.iso.datetime(),
-  /** the job message's stream sequence: tells a redelivery from a duplicate message */
-  stream_seq: z.number().int().min(0),
-  completed_at: z.iso.datetime().optional(),
-});
-export type LeaseValue = z.infer<typeof leaseValueSchema>;
-
-export function leaseKey(type: string, identityHash: string): string {
-  return `${type}.${identityHash}`;
-}
+import type { RunLeaseV1 } from '@ops/contracts';
 
 export interface Claim {
   readonly runId: string;
@@ -43,7 +20,7 @@ export type LeaseDecision =
   | { readonly kind: 'takeover' }
   | { readonly kind: 'wait'; readonly retryInMs: number };
 
-export function decideOnExistingLease(existing: LeaseValue | null, claim: Claim, now: Date, staleMs: number): LeaseDecision {
+export function decideOnExistingLease(existing: RunLeaseV1 | null, claim: Claim, now: Date, staleMs: number): LeaseDecision {
   // unreadable value: wait for the TTL or an operator rather than guess
   if (!existing) return { kind: 'wait', retryInMs: staleMs };
   if (existing.state === 'completed') return existing.run_id === claim.runId ? { kind: 'already_completed' } : { kind: 'cooldown' };

@@ -1,10 +1,10 @@
-import type { LeaseValue } from './lease.ts';
+import type { RunLeaseV1 } from '@ops/contracts';
 
 // The lease store as the domain sees it (a port): LeaseHolder depends on this,
 // repositories/leases.ts implements it on the ops_locks KV bucket.
 
 export interface LeaseEntry {
-  readonly value: LeaseValue | null;
+  readonly value: RunLeaseV1 | null;
   readonly revision: number;
 }
 
@@ -19,10 +19,10 @@ export class LeaseLostError extends Error {
  */
 export interface Leases {
   /** revision when created, null when the key already exists */
-  tryCreate(key: string, value: LeaseValue): Promise<number | null>;
+  tryCreate(key: string, value: RunLeaseV1): Promise<number | null>;
   read(key: string): Promise<LeaseEntry | null>;
   /** new revision; throws LeaseLostError on a revision mismatch */
-  update(key: string, value: LeaseValue, revision: number): Promise<number>;
+  update(key: string, value: RunLeaseV1, revision: number): Promise<number>;
   /** deletes only if still at our revision (release for a retry); false if someone else wrote it */
   release(key: string, revision: number): Promise<boolean>;
 }

@@ -1,9 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsMsg } from '@nats-io/jetstream';
-import { type DuplicateReason, decodeMessage, isOpsError, type JobV1, jobV1, type RunV1, sanitizeMessage } from '@ops/contracts';
+import {
+  type DuplicateReason,
+  decodeMessage,
+  isOpsError,
+  type JobV1,
+  jobV1,
+  leaseKey,
+  type RunLeaseV1,
+  type RunV1,
+  sanitizeMessage,
+} from '@ops/contracts';
 import { attemptEvents } from '@ops/ledger-client';
 import { deadLetter } from '@ops/nats';
-import { decideOnExistingLease, type LeaseValue, leaseKey } from '../domain/lease.ts';
+import { decideOnExistingLease } from '../domain/lease.ts';
 import { LeaseHolder } from '../domain/lease-holder.ts';
 import { HAND_BACK_DELAY_MS, type JobResult, type WorkerDeps } from '../work/deps.ts';
 import { executeAttempt } from '../work/execute.ts';
@@ -53,7 +63,8 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   if (run.status === 'completed') return duplicate(deps, msg, job, 'already_completed', log);
 
   const key = leaseKey(job.type, job.run_identity_hash);
-  const value: LeaseValue = {
+  const value: RunLeaseV1 = {
+    kind: 'run',
     run_id: job.run_id,
     owner: deps.owner,
     attempt,

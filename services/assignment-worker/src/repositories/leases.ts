@@ -1,49 +1,23 @@
 import type { KV } from '@nats-io/kv';
-import { isKvCasError } from '@ops/nats';
-import { type LeaseValue, leaseValueSchema } from '../domain/lease.ts';
+import { createLease, deleteLease, readLease, updateLease } from '@ops/nats';
 import { LeaseLostError, type Leases } from '../domain/leases.ts';
 
-const encoder = new TextEncoder();
-
+/** The worker's lease store on the ops_locks bucket, through the one lease path of @ops/nats. */
 export function createLeases(kv: KV): Leases {
-  const encode = (value: LeaseValue) => encoder.encode(JSON.stringify(value));
   return {
-    async tryCreate(key, value) {
-      try {
-        return await kv.create(key, encode(value));
-      } catch (err) {
-        if (isKvCasError(err)) return null;
-        throw err;
-      }
-    },
+    tryCreate: (key, value) => createLease(kv, key, value),
     async read(key) {
-      const entry = await kv.get(key);
-      if (entry?.operation !== 'PUT') return null;
-      let parsed: LeaseValue | null = null;
-      try {
-        const result = leaseValueSchema.safeParse(entry.json());
-        parsed = result.success ? result.data : null;
-      } catch {
-        parsed = null;
-      }
-      return { value: parsed, revision: entry.revision };
+      const read = await readLease(kv, key);
+      if (read.status === 'absent') return null;
+      // a workspace lease under a run's key is as unreadable to a worker as garbage: never coerced
+      const value = read.status === 'present' && read.value.kind === 'run' ? read.value : null;
+      return { value, revision: read.revision };
     },
     async update(key, value, revision) {
-      try {
-        return await kv.update(key, encode(value), revision);
-      } catch (err) {
-        if (isKvCasError(err)) throw new LeaseLostError(`lease ${key} was written by someone else`);
-        throw err;
-      }
+      const next = await updateLease(kv, key, value, revision);
+      if (next === null) throw new LeaseLostError(`lease ${key} was written by someone else`);
+      return next;
     },
-    async release(key, revision) {
-      try {
-        await kv.delete(key, { previousSeq: revision });
-        return true;
-      } catch (err) {
-        if (isKvCasError(err)) return false;
-        throw err;
-      }
-    },
+    release: (key, revision) => deleteLease(kv, key, revision),
   };
 }

@@ -1,4 +1,4 @@
-import type { ActiveRunV1 } from '@ops/contracts';
+import type { ActiveRunV1, RunLeaseV1 } from '@ops/contracts';
 import { describe, expect, it } from 'vitest';
 import { chooseLease } from './lease.ts';
 import { judgeRun } from './verdict.ts';
@@ -28,10 +28,14 @@ const run = (patch: Partial<ActiveRunV1>): ActiveRunV1 =>
     last_event_at: ago(600),
     ...patch,
   }) as ActiveRunV1;
-const lease = (runId: string, heartbeatSecondsAgo: number, state: 'running' | 'completed' = 'running') => ({
-  runId,
+const lease = (runId: string, heartbeatSecondsAgo: number, state: 'running' | 'completed' = 'running'): RunLeaseV1 => ({
+  kind: 'run',
+  run_id: runId,
+  owner: 'worker-1',
+  attempt: 1,
   state,
-  heartbeatAt: new Date(now.getTime() - heartbeatSecondsAgo * 1000),
+  heartbeat_at: new Date(now.getTime() - heartbeatSecondsAgo * 1000).toISOString(),
+  stream_seq: 1,
 });
 
 describe('judgeRun', () => {
@@ -47,6 +51,8 @@ describe('judgeRun', () => {
   it('leaves alone a run that spoke recently, or whose completion is on its way', () => {
     expect(judgeRun(run({ last_event_at: ago(10) }), null, now, t).kind).toBe('ok');
     expect(judgeRun(run({}), lease(id, 900, 'completed'), now, t).kind).toBe('ok');
+    // an unreadable lease is never taken for a dead worker (the TTL removes it; the next tick decides)
+    expect(judgeRun(run({}), 'invalid', now, t).kind).toBe('ok');
   });
   it('republishes an old queued job, declares it lost when its inputs cannot be rebuilt', () => {
     expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(301) }), null, now, t).kind).toBe('republish');
@@ -69,7 +75,7 @@ describe('judgeRun', () => {
 
 describe('chooseLease', () => {
   const v = (tick: string, state: 'running' | 'completed', beatSecondsAgo: number) => ({
-    value: { run_id: null, owner: 'x', state, tick, heartbeat_at: ago(beatSecondsAgo) },
+    value: { kind: 'workspace' as const, run_id: null, owner: 'x', state, tick, heartbeat_at: ago(beatSecondsAgo) },
     revision: 7,
   });
   it('creates when absent; stands down for the same tick or a live execution; takes a finished or stale one', () => {
@@ -78,5 +84,8 @@ describe('chooseLease', () => {
     expect(chooseLease(v('T0', 'running', 10), 'T1', now, 120_000).kind).toBe('stand_down');
     expect(chooseLease(v('T0', 'completed', 10), 'T1', now, 120_000)).toEqual({ kind: 'take', revision: 7 });
     expect(chooseLease(v('T0', 'running', 121), 'T1', now, 120_000)).toEqual({ kind: 'take', revision: 7 });
+  });
+  it('stands down on an unreadable lease instead of guessing it is over (the bucket TTL removes it)', () => {
+    expect(chooseLease({ value: null, revision: 7 }, 'T1', now, 120_000)).toEqual({ kind: 'stand_down', runId: null });
   });
 });

@@ -1,23 +1,7 @@
-import { type ActiveRunV1, catalogEntry, isRunType } from '@ops/contracts';
+import { type ActiveRunV1, catalogEntry, isRunType, type LeaseV1 } from '@ops/contracts';
 
-/**
- * What housekeeping does about one quiet active run (pure). The "adapter"
- * of a run is the worker executing it; it may have vanished.
- *
- * - running, quiet for the grace period, and its lease gone, held for another
- *   run, or not renewed for expected duration + grace → `stale`: end it
- *   failed with run.stale (a run whose completion is already on its way —
- *   lease `completed` for this run — is left alone);
- * - queued for longer than the threshold → `republish` its job (the same
- *   Nats-Msg-Id: JetStream drops it if the job is still there), or `lost`
- *   when the job cannot be rebuilt from the run;
- * - anything else → `ok`.
- */
-export interface LeaseView {
-  readonly runId: string | null;
-  readonly state: 'running' | 'completed';
-  readonly heartbeatAt: Date | null;
-}
+/** The run's lease as read from ops_locks: absent (null), unreadable, or a value (a run lease; a workspace lease for housekeeping's own runs). */
+export type RunLeaseState = LeaseV1 | 'invalid' | null;
 
 export interface Thresholds {
   readonly staleGraceMs: number;
@@ -26,7 +10,21 @@ export interface Thresholds {
 
 export type Verdict = { kind: 'ok' } | { kind: 'stale'; why: string } | { kind: 'republish' } | { kind: 'lost'; why: string };
 
-export function judgeRun(run: ActiveRunV1, lease: LeaseView | null, now: Date, t: Thresholds): Verdict {
+/**
+ * What housekeeping does about one quiet active run (pure). The "adapter"
+ * of a run is the worker executing it; it may have vanished.
+ *
+ * - running, quiet for the grace period, and its lease gone, held for another
+ *   run, or not renewed for expected duration + grace → `stale`: end it
+ *   failed with run.stale (a run whose completion is already on its way —
+ *   lease `completed` for this run — is left alone, and so is one whose lease
+ *   is unreadable);
+ * - queued for longer than the threshold → `republish` its job (the same
+ *   Nats-Msg-Id: JetStream drops it if the job is still there), or `lost`
+ *   when the job cannot be rebuilt from the run;
+ * - anything else → `ok`.
+ */
+export function judgeRun(run: ActiveRunV1, lease: RunLeaseState, now: Date, t: Thresholds): Verdict {
   const lastSign = Date.parse(run.last_event_at ?? run.created_at);
   const quietMs = now.getTime() - lastSign;
   if (!isRunType(run.type)) return { kind: 'ok' };
@@ -34,9 +32,12 @@ export function judgeRun(run: ActiveRunV1, lease: LeaseView | null, now: Date, t
   if (run.status === 'running') {
     if (quietMs < t.staleGraceMs) return { kind: 'ok' };
     if (!lease) return { kind: 'stale', why: 'its execution lease is gone' };
-    if (lease.runId !== run.id) return { kind: 'stale', why: 'its execution lease belongs to another run' };
+    // unreadable: a live worker of another version may have written it — never guessed
+    // stale; the bucket TTL removes a value nobody renews, and the next tick decides
+    if (lease === 'invalid') return { kind: 'ok' };
+    if (lease.run_id !== run.id) return { kind: 'stale', why: 'its execution lease belongs to another run' };
     if (lease.state === 'completed') return { kind: 'ok' };
-    const beat = lease.heartbeatAt ? now.getTime() - lease.heartbeatAt.getTime() : Number.POSITIVE_INFINITY;
+    const beat = now.getTime() - Date.parse(lease.heartbeat_at);
     if (beat > entry.expectedDurationSeconds * 1000 + t.staleGraceMs)
       return { kind: 'stale', why: 'its worker stopped renewing the lease' };
     return { kind: 'ok' };

@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { isNotFound } from '@ops/nats';
+import { isNotFound, readLease } from '@ops/nats';
 import { z } from 'zod';
 import { defineCommand } from '../cli.ts';
 import { plural, table } from '../format.ts';
@@ -10,24 +10,11 @@ export interface LocksListJson {
   locks: Array<{ key: string; run_id: string | null; state: string; attempt: number | null; owner: string | null; age_seconds: number }>;
 }
 
-/**
- * What the workers write (`{run_id, owner, attempt, state, heartbeat_at, completed_at?}`),
- * read leniently: the CLI shows what is there and marks what it cannot read.
- */
-const leaseValue = z.object({
-  run_id: z.string(),
-  owner: z.string(),
-  attempt: z.number().int(),
-  state: z.string().min(1),
-});
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 export const locksList = defineCommand({
   path: ['locks', 'list'],
   summary: 'execution leases and cooldown markers in the ops_locks KV bucket',
   usage: 'opsctl locks list [--json]',
-  help: 'Keys are <type>.<identity-hash>; state running = a worker holds it, completed = the identity is cooling down.\nAn unreadable value is shown with state invalid.',
+  help: 'Keys are <type>.<identity-hash>; state running = a worker (or, for ops.reconcile_adapter_runs, a housekeeping replica) holds it,\ncompleted = the identity is cooling down. A value no lease schema accepts is shown with state invalid.',
   schema: z.object({}),
   async run(ctx) {
     const { nc, names } = await ctx.nats();
@@ -46,27 +33,21 @@ export const locksList = defineCommand({
     const now = Date.now();
     const locks: LocksListJson['locks'] = [];
     for (const key of keys) {
-      const entry = await kv.get(key);
+      const read = await readLease(kv, key);
       // deleted or purged between keys() and get(), or expired by the bucket TTL
-      if (entry?.operation !== 'PUT') continue;
-      const age_seconds = Math.max(0, Math.floor((now - entry.created.getTime()) / 1000));
-      const value = parse(entry.value);
-      locks.push(value ? { key, ...value, age_seconds } : { key, run_id: null, state: 'invalid', attempt: null, owner: null, age_seconds });
+      if (read.status === 'absent') continue;
+      // age since the server stored the value (its own clock, like the bucket TTL)
+      const age_seconds = Math.max(0, Math.floor((now - read.writtenAt.getTime()) / 1000));
+      if (read.status === 'invalid') {
+        locks.push({ key, run_id: null, state: 'invalid', attempt: null, owner: null, age_seconds });
+        continue;
+      }
+      const v = read.value;
+      locks.push({ key, run_id: v.run_id, state: v.state, attempt: v.kind === 'run' ? v.attempt : null, owner: v.owner, age_seconds });
     }
     return output({ locks });
   },
 });
-
-function parse(bytes: Uint8Array): z.infer<typeof leaseValue> | undefined {
-  try {
-    const parsed = leaseValue.safeParse(JSON.parse(utf8.decode(bytes)));
-    return parsed.success
-      ? { run_id: parsed.data.run_id, state: parsed.data.state, attempt: parsed.data.attempt, owner: parsed.data.owner }
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function output(json: LocksListJson) {
   if (json.locks.length === 0) return { json, text: 'no locks' };

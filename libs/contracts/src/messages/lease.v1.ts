@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import type { runTypeSchema } from '../catalog.ts';
+import { uuidSchema } from './common.ts';
+
+/**
+ * The values of the ops_locks KV bucket (v1), under `leaseKey(type, hash)`.
+ * Two kinds share the bucket, told apart by `kind`:
+ *
+ * - `run`: the execution lease of a job identity (assignment-worker). One
+ *   writer at a time, by compare-and-set on the entry's revision; the owner
+ *   renews `heartbeat_at` while running; at completion the value becomes
+ *   `completed` and — every write restarting the bucket TTL — lives on as the
+ *   identity's cooldown marker.
+ * - `workspace`: housekeeping's per-workspace lease (overlap prevention,
+ *   T033). `tick` is the scheduled instant an execution belongs to: every
+ *   replica's scheduler fires for the same tick, and only the first to write
+ *   the lease for it executes. `run_id` is null until the run is ensured.
+ *
+ * Every reader and writer goes through `decodeLease` / `encodeLease` (and
+ * `readLease` of @ops/nats): a value none of these schemas accepts is
+ * `invalid` — never coerced into a state it may not have.
+ */
+const leaseState = z.enum(['running', 'completed']);
+const instant = z.iso.datetime();
+
+export const runLeaseV1 = z.strictObject({
+  kind: z.literal('run'),
+  run_id: uuidSchema,
+  owner: z.string().min(1),
+  attempt: z.number().int().min(1),
+  state: leaseState,
+  heartbeat_at: instant,
+  /** the job message's stream sequence: tells a redelivery from a duplicate message */
+  stream_seq: z.number().int().min(0),
+  completed_at: instant.optional(),
+});
+export type RunLeaseV1 = z.infer<typeof runLeaseV1>;
+
+export const workspaceLeaseV1 = z.strictObject({
+  kind: z.literal('workspace'),
+  run_id: uuidSchema.nullable(),
+  owner: z.string().min(1),
+  state: leaseState,
+  /** a scheduled instant (ISO) or `on-demand:<instant>` */
+  tick: z.string().min(1).max(64),
+  heartbeat_at: instant,
+});
+export type WorkspaceLeaseV1 = z.infer<typeof workspaceLeaseV1>;
+
+export const leaseV1 = z.discriminatedUnion('kind', [runLeaseV1, workspaceLeaseV1]);
+export type LeaseV1 = z.infer<typeof leaseV1>;
+
+/** The key of an identity's lease: `<type>.<identity-hash>` (a valid KV key: type names use dots and underscores only). */
+export function leaseKey(type: z.infer<typeof runTypeSchema>, identityHash: string): string {
+  return `${type}.${identityHash}`;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+/** A stored lease value, or `invalid` when it is not one (bad UTF-8, bad JSON, unknown shape). */
+export function decodeLease(bytes: Uint8Array): LeaseV1 | 'invalid' {
+  try {
+    const parsed = leaseV1.safeParse(JSON.parse(utf8.decode(bytes)));
+    return parsed.success ? parsed.data : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+
+/** The bytes of a lease value; a value the schema refuses is a bug of the writer, thrown here rather than stored. */
+export function encodeLease(value: LeaseV1): Uint8Array {
+  return encoder.encode(JSON.stringify(leaseV1.parse(value)));
+}
