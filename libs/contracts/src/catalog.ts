@@ -78,5 +78,21 @@ export function isRunType(value: string): value is RunType {
   return Object.hasOwn(CATALOG, value);
 }
 
+/** A run's inputs as its catalog schema reads them — the one way code reaches `policy_ids`. */
+export interface RunInputs {
+  /** the whitelisted, normalized inputs (what the identity hashes and the run's context stores) */
+  readonly fingerprint: Record<string, unknown>;
+  /** the policy selection; empty means every policy of the tenant (and always empty for a type without one) */
+  readonly policyIds: readonly string[];
+}
+
+export function parseRunInputs(type: RunType, inputs: unknown): { ok: true; value: RunInputs } | { ok: false; issues: string[] } {
+  const parsed = CATALOG[type].inputs.safeParse(inputs ?? {});
+  if (!parsed.success)
+    return { ok: false, issues: parsed.error.issues.map((i) => `${['inputs', ...i.path.map(String)].join('.')}: ${i.message}`) };
+  const fingerprint: Record<string, unknown> = parsed.data;
+  return { ok: true, value: { fingerprint, policyIds: 'policy_ids' in parsed.data ? parsed.data.policy_ids : [] } };
+}
+
 /** Types an operator dispatches by hand (`opsctl dispatch`). */
 export const DISPATCHABLE_TYPES = RUN_TYPES.filter((t) => CATALOG[t].scope === 'tenant');

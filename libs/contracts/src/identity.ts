@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { catalogEntry, type RunType } from './catalog.ts';
+import { parseRunInputs, type RunType } from './catalog.ts';
 import { OpsError } from './errors.ts';
 
 /**
@@ -38,21 +38,19 @@ interface Identity {
   readonly hash: string;
   /** the whitelisted inputs that went into the hash (safe to store as context) */
   readonly fingerprintInputs: Record<string, unknown>;
+  /** the policy selection of those inputs (catalog schema), empty = every policy */
+  readonly policyIds: readonly string[];
 }
 
 export function computeIdentity(input: IdentityInput): Identity {
-  const parsed = catalogEntry(input.type).inputs.safeParse(input.inputs ?? {});
-  if (!parsed.success) {
-    throw new OpsError('bad_request', `invalid inputs for ${input.type}`, {
-      issues: parsed.error.issues.map((i) => `${['inputs', ...i.path.map(String)].join('.')}: ${i.message}`),
-    });
-  }
-  const fingerprintInputs = parsed.data;
+  const parsed = parseRunInputs(input.type, input.inputs);
+  if (!parsed.ok) throw new OpsError('bad_request', `invalid inputs for ${input.type}`, { issues: parsed.issues });
+  const { fingerprint: fingerprintInputs, policyIds } = parsed.value;
   // workspace-scoped runs have no tenant: scope their identity by workspace
   const scope = input.tenantId ? `tenant:${input.tenantId}` : `workspace:${input.workspaceId}`;
   const material = input.runId
     ? [IDENTITY_VERSION, scope, input.type, `run:${input.runId.toLowerCase()}`]
     : [IDENTITY_VERSION, scope, input.type, canonicalJson(fingerprintInputs)];
   const hash = createHash('sha256').update(material.join('|')).digest('hex');
-  return { hash, fingerprintInputs };
+  return { hash, fingerprintInputs, policyIds };
 }

@@ -7,6 +7,7 @@ import {
   type JobV1,
   jobV1,
   leaseKey,
+  parseRunInputs,
   type RunLeaseV1,
   type RunV1,
   sanitizeMessage,
@@ -36,6 +37,10 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   if (msg.subject !== deps.names.jobSubject(job.type) || !job.type.startsWith('assignments.') || job.tenant_id === null) {
     return deadLetterJob(deps, msg, 'subject_mismatch', `job of type ${job.type} on ${msg.subject}`);
   }
+  // the inputs as the catalog reads them: a job whose inputs its type refuses is
+  // bad input, never "every policy" (FR-004b: only whitelisted inputs exist)
+  const inputs = parseRunInputs(job.type, job.inputs);
+  if (!inputs.ok) return deadLetterJob(deps, msg, 'schema_invalid', inputs.issues.join('; '));
   const attempt = msg.info.deliveryCount;
   const log = deps.logger.child({
     runId: job.run_id,
@@ -117,7 +122,7 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
     return 'wait';
   }
   log.debug('lease held; executing');
-  return executeAttempt(deps, { msg, job, attempt, holder, release, log });
+  return executeAttempt(deps, { msg, job, policyIds: inputs.value.policyIds, attempt, holder, release, log });
 }
 
 /**

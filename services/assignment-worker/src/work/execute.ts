@@ -27,6 +27,8 @@ class ReleasedError extends Error {
 export interface AttemptInput {
   readonly msg: JsMsg;
   readonly job: JobV1;
+  /** the job's policy selection, read through its catalog schema (empty: every policy of the tenant) */
+  readonly policyIds: readonly string[];
   readonly attempt: number;
   readonly holder: LeaseHolder;
   /** fires when the worker shuts down and must hand the job back */
@@ -64,11 +66,10 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
   try {
     holder.assertHeld();
     await events.started();
-    const policyIds = Array.isArray(job.inputs['policy_ids']) ? (job.inputs['policy_ids'] as string[]) : [];
     const selection = await resolveSelection(deps.em, {
       workspace_id: job.workspace_id,
       tenant_id: job.tenant_id as string,
-      policy_ids: policyIds,
+      policy_ids: input.policyIds,
     });
     if (!selection) throw new TransientRunError('run.internal', "the run's tenant was not found", null);
     tally = new Tally(selection.policies.length);

@@ -137,7 +137,6 @@ async function ensureRun(deps: LedgerApiDeps, data: Uint8Array): Promise<EnsureR
     inputs: req.inputs,
     runId: req.run_id,
   });
-  const policyIds = Array.isArray(identity.fingerprintInputs['policy_ids']) ? (identity.fingerprintInputs['policy_ids'] as string[]) : [];
   const result = await deps.repo.ensureRun({
     id: req.run_id ?? randomUUID(),
     workspaceId: req.workspace_id,
@@ -149,7 +148,7 @@ async function ensureRun(deps: LedgerApiDeps, data: Uint8Array): Promise<EnsureR
     userId: req.initiator.user_id ?? null,
     cooldownSeconds: entry.cooldownSeconds,
     explicitRunId: req.run_id !== undefined,
-    policyIds,
+    policyIds: identity.policyIds,
     now: deps.clock.now(),
   });
   deps.metrics.dispositions.inc({ type: req.type, disposition: result.disposition });
