@@ -34,9 +34,30 @@ export async function publishJob(js: JetStreamClient, names: Names, run: RunV1):
 }
 
 /**
+ * The ledger created the run but its job could not be published (JetStream
+ * unavailable, timeout): the run exists and is `queued`. `run` says which;
+ * the cause is the publish error. Housekeeping re-publishes queued runs.
+ */
+export class JobPublishError extends Error {
+  override readonly name = 'JobPublishError';
+  readonly run: RunV1;
+  readonly subject: string;
+  constructor(run: RunV1, subject: string, cause: unknown) {
+    super(`run ${run.id} was created but publishing its job to ${subject} failed`, { cause });
+    this.run = run;
+    this.subject = subject;
+  }
+}
+
+export function isJobPublishError(err: unknown): err is JobPublishError {
+  return err instanceof Error && err.name === 'JobPublishError' && 'run' in err && 'subject' in err;
+}
+
+/**
  * Dispatch (docs/architecture.md, data flow 1–2): ensure_run, then publish the job
  * ONLY when the ledger created the run; an active or cooling-down identity
- * publishes nothing and returns the canonical run.
+ * publishes nothing and returns the canonical run. A failed ensure_run throws
+ * its OpsError; a failed publish after a created run throws JobPublishError.
  */
 export async function dispatch(
   ledger: LedgerClient,
@@ -46,6 +67,10 @@ export async function dispatch(
 ): Promise<DispatchResult> {
   const reply = await ledger.ensureRun(request);
   if (reply.disposition !== 'created') return { run: reply.run, disposition: reply.disposition, published: false };
-  await publishJob(js, names, reply.run);
+  try {
+    await publishJob(js, names, reply.run);
+  } catch (err) {
+    throw new JobPublishError(reply.run, names.jobSubject(reply.run.type), err);
+  }
   return { run: reply.run, disposition: 'created', published: true };
 }

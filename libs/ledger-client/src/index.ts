@@ -2,7 +2,7 @@
 // A name not listed here is internal to the package.
 
 export { createLedgerClient } from './client.ts';
-export { dispatch, publishJob } from './dispatch.ts';
+export { dispatch, isJobPublishError, publishJob } from './dispatch.ts';
 export { attemptEvents, publishClosure } from './events.ts';
 export { requestService } from './request.ts';
 

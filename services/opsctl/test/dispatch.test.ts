@@ -204,4 +204,22 @@ describe('opsctl dispatch — bad arguments (exit 2) and handled errors (exit 1)
     },
     TIMEOUT,
   );
+
+  // last in the file: it removes the jobs stream
+  it(
+    'the ledger created the run but the job cannot be published → exit 1 naming the run and what to do; the run exists, queued',
+    async () => {
+      await jsm.streams.delete(h.names.streams.jobs);
+      const r = await opsctl(['dispatch', 'assignments.fetch', '--workspace', workspace(), '--tenant', tenant(1), '--json'], env);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      const runId = new RegExp(
+        `^opsctl: run ([0-9a-f-]{36}) was created but publishing its job to ${h.names.jobSubject('assignments.fetch').replaceAll('.', '\\.')} failed: .+ — housekeeping re-publishes queued runs`,
+      ).exec(r.stderr)?.[1];
+      expect(runId, r.stderr).toBeDefined();
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(await h.client.getRun({ workspace_id: workspace(), run_id: runId! })).toMatchObject({ status: 'queued' });
+    },
+    TIMEOUT,
+  );
 });

@@ -1,5 +1,5 @@
 import { CATALOG, DISPATCHABLE_TYPES, type Disposition, isRunType, type RunType, type RunV1, sanitizeMessage } from '@ops/contracts';
-import { publishJob } from '@ops/ledger-client';
+import { type DispatchResult, dispatch as dispatchJob, isJobPublishError } from '@ops/ledger-client';
 import { z } from 'zod';
 import { uuidArg } from '../args.ts';
 import { defineCommand } from '../cli.ts';
@@ -81,35 +81,32 @@ export const dispatch = defineCommand({
 export type DispatchArgs = z.output<typeof schema>;
 
 /**
- * ensure_run, then publish the job only when the ledger created the run.
- * Shared with `opsctl demo`, so the tour dispatches exactly as operators do.
+ * `dispatch()` of @ops/ledger-client — the one dispatch path: ensure_run, then
+ * publish the job only when the ledger created the run. Shared with
+ * `opsctl demo`, so the tour dispatches exactly as operators do.
  */
 export async function dispatchRun(ctx: Context, args: DispatchArgs): Promise<{ json: DispatchJson; text: string; run: RunV1 }> {
   const { names, js, ledger } = await ctx.nats();
   const tenantScoped = CATALOG[args.type].scope === 'tenant';
-  const reply = await ledger.ensureRun({
-    workspace_id: args.workspace,
-    tenant_id: args.tenant ?? null,
-    type: args.type,
-    inputs: tenantScoped ? { policy_ids: args.policy ?? [] } : {},
-    ...(args['run-id'] === undefined ? {} : { run_id: args['run-id'] }),
-    initiator: { name: args.initiator },
-  });
-  const { run, disposition } = reply;
-  let published = false;
-  if (disposition === 'created') {
-    try {
-      // Nats-Msg-Id = run id: JetStream drops a re-publish inside the duplicate window
-      await publishJob(js, names, run);
-    } catch (err) {
-      throw new CliError(
-        1,
-        `run ${run.id} was created but publishing its job to ${names.jobSubject(run.type)} failed: ${sanitizeMessage(err, { maxLength: 200 })} — housekeeping re-publishes queued runs, or retry once JetStream is back`,
-        { cause: err },
-      );
-    }
-    published = true;
+  let result: DispatchResult;
+  try {
+    result = await dispatchJob(ledger, js, names, {
+      workspace_id: args.workspace,
+      tenant_id: args.tenant ?? null,
+      type: args.type,
+      inputs: tenantScoped ? { policy_ids: args.policy ?? [] } : {},
+      ...(args['run-id'] === undefined ? {} : { run_id: args['run-id'] }),
+      initiator: { name: args.initiator },
+    });
+  } catch (err) {
+    if (!isJobPublishError(err)) throw err;
+    throw new CliError(
+      1,
+      `${err.message}: ${sanitizeMessage(err.cause, { maxLength: 200 })} — housekeeping re-publishes queued runs, or retry once JetStream is back`,
+      { cause: err },
+    );
   }
+  const { run, disposition, published } = result;
   const json: DispatchJson = { run_id: run.id, disposition, run_identity_hash: run.run_identity_hash, published };
   return { json, text: describe(disposition, run), run };
 }
