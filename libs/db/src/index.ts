@@ -3,6 +3,7 @@
 
 export { createDatabaseFromTemplate, dropDatabase, ensureDatabaseExists } from './admin.ts';
 export { Policy, Tenant, Workspace } from './entities.ts';
+export { pgErrorClass, pgErrorCode } from './errors.ts';
 export { createOrm, migrate, pingDb } from './orm.ts';
 export { DB_ROLES, describeDatabase, withDatabase, withRole } from './roles.ts';
 export { uuidArray } from './sql-values.ts';

@@ -1,5 +1,5 @@
 import { isOpsError, sanitizeMessage } from '@ops/contracts';
-import { DB_ROLES, describeDatabase } from '@ops/db';
+import { DB_ROLES, describeDatabase, pgErrorClass, pgErrorCode } from '@ops/db';
 
 /**
  * The only error the CLI prints as-is: one line on stderr and an exit code
@@ -23,27 +23,11 @@ export function usageError(message: string, usage?: string): CliError {
   return new CliError(2, message, usage === undefined ? {} : { usage });
 }
 
-// connection-level failures: the server is down, unresolvable or refused us at the socket
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNRESET',
-  'EPIPE',
-  '57P01',
-  '57P03',
-]);
-
 /** Maps a pg/MikroORM failure to an operator message (SQLSTATE and errno codes, not message text). */
 export function databaseError(err: unknown, url: string): CliError {
   const where = describeDatabase(url);
-  const code = errorCode(err);
-  const text = err instanceof Error ? err.message : '';
-  // pg reports its own connect timeout without a code
-  if ((code !== undefined && UNREACHABLE.has(code)) || /timeout exceeded when trying to connect|connection terminated/i.test(text)) {
+  const code = pgErrorCode(err);
+  if (pgErrorClass(err) === 'unavailable') {
     return new CliError(1, `PostgreSQL unreachable at ${where} — start it or set DATABASE_URL`, { cause: err });
   }
   const message = ((): string => {
@@ -77,13 +61,4 @@ export function describeFailure(err: unknown): { exitCode: 1 | 2; message: strin
     return { exitCode: err.code === 'bad_request' ? 2 : 1, message: sanitizeMessage(err, { maxLength: 500 }) };
   }
   return { exitCode: 1, message: `unexpected error: ${sanitizeMessage(err, { maxLength: 300 })}` };
-}
-
-function errorCode(err: unknown): string | undefined {
-  // MikroORM wraps the pg error; the code is on the wrapper, sometimes only on the cause
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth += 1) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== '') return code;
-  }
-  return undefined;
 }

@@ -25,6 +25,7 @@ import {
   type RecordDuplicateReplyV1,
   recordDuplicateRequestV1,
 } from '@ops/contracts';
+import { pgErrorClass } from '@ops/db';
 import type { Logger } from '@ops/logging';
 import { createAdmission } from '../domain/admission.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -113,9 +114,8 @@ async function respond(
 /** Database and unknown failures become typed errors; their text is never trusted. */
 function toOpsError(err: unknown): OpsError {
   if (isOpsError(err)) return err;
-  const code = (err as { code?: unknown })?.code;
-  // connection-class SQLSTATEs and driver connection errors: the caller may retry
-  if (typeof code === 'string' && (/^(08|57P|53)/.test(code) || code === 'ECONNREFUSED' || code === 'ETIMEDOUT')) {
+  // the database is unreachable or going away: the caller may retry
+  if (pgErrorClass(err) === 'unavailable') {
     return new OpsError('unavailable', 'the ledger database is unavailable; retry later', { cause: err });
   }
   return new OpsError('internal', 'internal ledger error', { cause: err });
