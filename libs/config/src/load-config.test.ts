@@ -25,7 +25,6 @@ describe('loadConfig with the shared keys', () => {
       NATS_PREFIX: '',
       LOG_LEVEL: 'info',
       NATS_REPLICAS: 1,
-      LOCKS_TTL_SECONDS: 900,
       NODE_ENV: 'development',
     });
   });
@@ -144,7 +143,6 @@ describe('describeKeys', () => {
       NATS_PREFIX: '',
       LOG_LEVEL: 'info',
       NATS_REPLICAS: '1',
-      LOCKS_TTL_SECONDS: '900',
       NODE_ENV: 'development',
     });
   });

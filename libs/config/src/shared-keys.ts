@@ -42,10 +42,6 @@ export const sharedKeys = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
   /** JetStream replicas for streams and KV (3 in production clusters) */
   NATS_REPLICAS: intKey(1, 1, 5).describe('JetStream replicas for the streams and the KV bucket'),
-  /** TTL of the ops_locks bucket: how long a lease outlives its last write, i.e. the execution-side cooldown */
-  LOCKS_TTL_SECONDS: intKey(900, 1, 86_400).describe(
-    'TTL of the ops_locks KV bucket (seconds): the execution-side cooldown after a completion',
-  ),
   /** NODE_ENV; `production` refuses destructive seed flags */
   NODE_ENV: z
     .enum(['development', 'production', 'test'])

@@ -36,14 +36,20 @@ interface CatalogEntry {
   readonly inputs: z.ZodType<Record<string, unknown>>;
 }
 
-const FIFTEEN_MINUTES = 15 * 60;
+/**
+ * The dedupe window (FR-005a): no new run of an assignment identity within
+ * 15 minutes of its last completion. The one home of the 15 minutes: the
+ * jobs stream's duplicate window and the default TTL of the locks bucket (the
+ * execution-side cooldown marker) derive from the longest cooldown below.
+ */
+const DEDUPE_WINDOW_SECONDS = 15 * 60;
 
 export const CATALOG = {
   'assignments.fetch': {
     label: 'Fetch policy assignments',
     scope: 'tenant',
     expectedDurationSeconds: 5 * 60,
-    cooldownSeconds: FIFTEEN_MINUTES,
+    cooldownSeconds: DEDUPE_WINDOW_SECONDS,
     summaryKeys: SUMMARY_KEYS,
     inputs: policySelection,
   },
@@ -51,7 +57,7 @@ export const CATALOG = {
     label: 'Restore policy assignments',
     scope: 'tenant',
     expectedDurationSeconds: 5 * 60,
-    cooldownSeconds: FIFTEEN_MINUTES,
+    cooldownSeconds: DEDUPE_WINDOW_SECONDS,
     summaryKeys: SUMMARY_KEYS,
     inputs: policySelection,
   },
@@ -69,6 +75,13 @@ export const CATALOG = {
 export type RunType = keyof typeof CATALOG;
 export const RUN_TYPES = Object.keys(CATALOG) as RunType[];
 export const runTypeSchema = z.enum(RUN_TYPES as [RunType, ...RunType[]]);
+
+/**
+ * The longest cooldown of any type. A re-published job must be dropped by
+ * JetStream for at least this long (duplicate window), and a completion
+ * marker must live at least this long (locks bucket TTL).
+ */
+export const LONGEST_COOLDOWN_SECONDS = Math.max(...RUN_TYPES.map((t) => CATALOG[t].cooldownSeconds));
 
 export function catalogEntry(type: RunType): CatalogEntry {
   return CATALOG[type];

@@ -1,7 +1,7 @@
 // The public entry of @ops/contracts: values, then types, each by name (nats.js' mod.ts).
 // A name not listed here is internal to the package.
 
-export { CATALOG, catalogEntry, DISPATCHABLE_TYPES, isRunType, parseRunInputs, RUN_TYPES } from './catalog.ts';
+export { CATALOG, catalogEntry, DISPATCHABLE_TYPES, isRunType, LONGEST_COOLDOWN_SECONDS, parseRunInputs, RUN_TYPES } from './catalog.ts';
 export { decodeMessage, decodeRequest, encodeJson } from './codec.ts';
 export { errorReplyBody } from './error-reply.ts';
 export { isOpsError, OpsError } from './errors.ts';

@@ -12,14 +12,14 @@ import {
 } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { type NatsConnection, nanos } from '@nats-io/nats-core';
-import type { Names } from '@ops/contracts';
+import { LONGEST_COOLDOWN_SECONDS, type Names } from '@ops/contracts';
 
 /** Windows and limits of the bus; see docs/architecture.md for the why of each. */
 const TOPOLOGY_DEFAULTS = {
-  /** JetStream drops a re-published job with the same Nats-Msg-Id inside this window */
-  duplicateWindowMs: 15 * 60 * 1000,
-  /** lease/cooldown bucket TTL: an entry lives 15 min after its last write */
-  locksTtlMs: 15 * 60 * 1000,
+  /** JetStream drops a re-published job with the same Nats-Msg-Id inside this window: the catalog's longest cooldown */
+  duplicateWindowMs: LONGEST_COOLDOWN_SECONDS * 1000,
+  /** lease/cooldown bucket TTL: an entry lives this long after its last write (the catalog's longest cooldown) */
+  locksTtlMs: LONGEST_COOLDOWN_SECONDS * 1000,
   jobsMaxAgeMs: 7 * 24 * 3600 * 1000,
   ledgerMaxAgeMs: 7 * 24 * 3600 * 1000,
   dlqMaxAgeMs: 30 * 24 * 3600 * 1000,
@@ -29,7 +29,7 @@ const TOPOLOGY_DEFAULTS = {
 
 interface TopologyOptions {
   readonly replicas?: number;
-  /** bucket TTL of ops_locks; 15 minutes unless a test needs a short cooldown */
+  /** bucket TTL of ops_locks; the longest cooldown unless a test needs a short one */
   readonly locksTtlMs?: number;
 }
 
@@ -108,10 +108,15 @@ export async function ensureLocksBucket(nc: NatsConnection, names: Names, option
   }
 }
 
-/** Streams + KV in one call (services call this at start). */
-export async function ensureTopology(nc: NatsConnection, names: Names, options: TopologyOptions = {}): Promise<void> {
+/**
+ * Streams + KV in one call (the topology owner calls this at start). Answers
+ * the locks bucket's real TTL: an existing bucket keeps the TTL it was created
+ * with (it is not updated here), which may not be the one asked for.
+ */
+export async function ensureTopology(nc: NatsConnection, names: Names, options: TopologyOptions = {}): Promise<{ locksTtlMs: number }> {
   await ensureStreams(nc, names, options);
-  await ensureLocksBucket(nc, names, options);
+  const kv = await ensureLocksBucket(nc, names, options);
+  return { locksTtlMs: (await kv.status()).ttl };
 }
 
 interface AwaitTopologyOptions {

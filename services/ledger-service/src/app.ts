@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Service } from '@nats-io/services';
-import { createNames, sanitizeMessage } from '@ops/contracts';
+import { createNames, LONGEST_COOLDOWN_SECONDS, sanitizeMessage } from '@ops/contracts';
 import { createOrm, type Orm, pingDb } from '@ops/db';
 import type { Logger } from '@ops/logging';
 import { type BatchConsumer, connectNats, drainNats, ensureTopology, type NatsConnection, natsCredentials, natsReady } from '@ops/nats';
@@ -45,7 +45,8 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     await orm.close();
     throw err;
   }
-  await ensureTopology(nc, names, { replicas: config.NATS_REPLICAS, locksTtlMs: config.LOCKS_TTL_SECONDS * 1000 });
+  const topology = await ensureTopology(nc, names, { replicas: config.NATS_REPLICAS, locksTtlMs: config.LOCKS_TTL_SECONDS * 1000 });
+  warnAboutLocksTtl(logger, config.LOCKS_TTL_SECONDS, topology.locksTtlMs);
   const jsm = await jetstreamManager(nc);
   const repo = createRunsRepository(orm.em);
 
@@ -100,4 +101,25 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
       await http.close();
     },
   };
+}
+
+/**
+ * The locks bucket's TTL is the execution-side cooldown: a completion marker
+ * lives that long. It should be the catalog's longest cooldown (the ledger's
+ * window, FR-005a); an override (tests) and a bucket created earlier with
+ * another TTL (it is not changed at start) are both worth an operator's look.
+ */
+function warnAboutLocksTtl(logger: Logger, configuredSeconds: number, bucketTtlMs: number): void {
+  if (configuredSeconds !== LONGEST_COOLDOWN_SECONDS) {
+    logger.warn(
+      { configuredSeconds, cooldownSeconds: LONGEST_COOLDOWN_SECONDS },
+      "LOCKS_TTL_SECONDS differs from the longest cooldown: completion markers do not live as long as the ledger's cooldown",
+    );
+  }
+  if (bucketTtlMs !== configuredSeconds * 1000) {
+    logger.warn(
+      { bucketTtlSeconds: bucketTtlMs / 1000, configuredSeconds },
+      'the existing ops_locks bucket has another TTL than LOCKS_TTL_SECONDS; it is kept (recreate the bucket to change it)',
+    );
+  }
 }

@@ -1,4 +1,5 @@
 import { type Env, intKey, loadConfig, sharedKeys } from '@ops/config';
+import { LONGEST_COOLDOWN_SECONDS } from '@ops/contracts';
 import { z } from 'zod';
 
 /** ledger-service configuration: the shared keys plus its own (README lists them all). */
@@ -20,6 +21,14 @@ export const ledgerConfigSchema = z.object({
    *  is ~1.5 s of queue: well inside a caller's 5 s timeout, so queued work is not wasted */
   LEDGER_API_MAX_QUEUED: intKey(256, 0, 100_000).describe(
     'ops.ledger.api requests that may wait; beyond, refused as overloaded (retryable)',
+  ),
+  /**
+   * TTL of the ops_locks bucket it creates: how long a lease outlives its last
+   * write, i.e. the execution-side cooldown. Defaults to the catalog's longest
+   * cooldown; an override is for tests (a short cooldown) and is warned about.
+   */
+  LOCKS_TTL_SECONDS: intKey(LONGEST_COOLDOWN_SECONDS, 1, 86_400).describe(
+    "TTL of the ops_locks KV bucket (seconds): the execution-side cooldown after a completion; defaults to the catalog's longest cooldown",
   ),
   /** PostgreSQL connections of the ledger */
   DB_POOL_MAX: intKey(10, 1, 100).describe('PostgreSQL pool size'),
