@@ -2,5 +2,6 @@
 // A name not listed here is internal to the package.
 
 export { createLogger } from './create-logger.ts';
+export { createServiceLogger } from './service-logger.ts';
 
 export type { Logger } from 'pino';

@@ -1,8 +1,8 @@
 // The public entry of @ops/runtime: values, then types, each by name (nats.js' mod.ts).
 // A name not listed here is internal to the package.
 
-export { startOpsHttpServer } from './http-server.ts';
-export { Counter, createRegistry, Histogram, Registry } from './metrics.ts';
+export { Counter, Histogram, Registry } from './metrics.ts';
 export { runService } from './service-main.ts';
+export { openServiceShell } from './service-shell.ts';
 
 export type { OpsHttpServer } from './http-server.ts';

@@ -1,14 +1,11 @@
-import { hostname } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { nanos } from '@nats-io/nats-core';
-import { createNames, sanitizeMessage } from '@ops/contracts';
-import { createOrm, type Orm, pingDb } from '@ops/db';
 import { createHttpGraphClient, type GraphClient } from '@ops/graph';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { awaitTopology, connectNats, drainNats, ensureDurableConsumer, type NatsConnection, natsCredentials, natsReady } from '@ops/nats';
-import { createRegistry, type OpsHttpServer, startOpsHttpServer } from '@ops/runtime';
+import { ensureDurableConsumer } from '@ops/nats';
+import { type OpsHttpServer, openServiceShell } from '@ops/runtime';
 import type { WorkerConfig } from './config.ts';
 import { type JobsConsumer, startJobsConsumer } from './handlers/jobs-consumer.ts';
 import { processJob } from './handlers/process-job.ts';
@@ -32,25 +29,19 @@ export interface WorkerOptions {
   readonly graph?: GraphClient;
 }
 
-/** Wires the worker: NATS (jobs consumer, KV leases, ledger client), ORM (tenancy, snapshots), Graph, HTTP. */
+/** Wires the worker: the shared shell (ORM, NATS, awaited topology, HTTP), the jobs consumer, KV leases, the ledger client, Graph. */
 export async function startAssignmentWorker(options: WorkerOptions): Promise<AssignmentWorker> {
   const { config, logger } = options;
-  const names = createNames(config.NATS_PREFIX);
-  const owner = `${hostname()}:${process.pid}`;
-  const registry = createRegistry('assignment-worker');
-  const metrics = createWorkerMetrics(registry);
-  const orm: Orm = await createOrm({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'assignment-worker' });
-  let nc: NatsConnection;
-  try {
-    nc = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: `assignment-worker ${owner}`, logger });
-  } catch (err) {
-    await orm.close();
-    throw err;
-  }
-  // ledger-service owns the topology (streams, locks bucket); this user may only read it
-  await awaitTopology(nc, names, {
-    onWait: (missing) => logger.warn({ stream: missing }, 'waiting for ledger-service to create the topology'),
+  const shell = await openServiceShell({
+    name: 'assignment-worker',
+    config,
+    logger,
+    database: { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX },
+    // ledger-service owns the topology (streams, locks bucket); this user may only read it
+    topology: 'await',
   });
+  const { nc, names, orm, owner, registry } = shell;
+  const metrics = createWorkerMetrics(registry);
   const jsm = await jetstreamManager(nc);
   await ensureDurableConsumer(jsm, names.streams.jobs, {
     durable_name: names.consumers.assignmentWorker,
@@ -102,11 +93,7 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     processJob(deps, msg, release),
   );
   let intake = true;
-  const http = await startOpsHttpServer({
-    port: config.HTTP_PORT,
-    registry,
-    readiness: { nats: () => natsReady(nc), database: () => pingDb(orm), intake: () => intake },
-  });
+  const http = await shell.listen(() => intake);
   logger.info({ port: http.port, owner, concurrency: config.WORKER_CONCURRENCY, prefix: names.prefix }, 'assignment-worker ready');
   return {
     http,
@@ -116,10 +103,6 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
       intake = false;
       await jobs.stop(config.WORKER_SHUTDOWN_GRACE_MS);
     },
-    async close() {
-      await drainNats(nc).catch((err: unknown) => logger.warn({ err: sanitizeMessage(err) }, 'nats drain failed'));
-      await orm.close();
-      await http.close();
-    },
+    close: () => shell.close(),
   };
 }

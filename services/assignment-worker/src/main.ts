@@ -1,5 +1,3 @@
-import { sanitizeMessage } from '@ops/contracts';
-import { createLogger } from '@ops/logging';
 import { runService } from '@ops/runtime';
 import { startAssignmentWorker } from './app.ts';
 import { loadWorkerConfig } from './config.ts';
@@ -8,13 +6,8 @@ import { loadWorkerConfig } from './config.ts';
 await runService({
   name: 'assignment-worker',
   loadConfig: () => loadWorkerConfig(),
-  createLogger: (config) =>
-    createLogger({
-      service: 'assignment-worker',
-      level: config.LOG_LEVEL,
-      // the Graph secret is removed verbatim from every logged error
-      scrub: (t) => sanitizeMessage(t, { maxLength: 2000, secrets: [config.GRAPH_CLIENT_SECRET] }),
-    }),
+  // the Graph secret is removed verbatim from every logged error
+  secrets: (config) => [config.GRAPH_CLIENT_SECRET],
   async start({ config, logger, lifecycle }) {
     const worker = await startAssignmentWorker({ config, logger });
     lifecycle.addStep('stop pulling, finish or release jobs', () => worker.stopIntake(), config.WORKER_SHUTDOWN_GRACE_MS + 10_000);

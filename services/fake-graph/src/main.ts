@@ -1,5 +1,3 @@
-import { sanitizeMessage } from '@ops/contracts';
-import { createLogger } from '@ops/logging';
 import { runService } from '@ops/runtime';
 import { loadFakeGraphConfig } from './config.ts';
 import { startFakeGraph } from './server.ts';
@@ -8,8 +6,6 @@ import { startFakeGraph } from './server.ts';
 await runService({
   name: 'fake-graph',
   loadConfig: () => loadFakeGraphConfig(),
-  createLogger: (config) =>
-    createLogger({ service: 'fake-graph', level: config.LOG_LEVEL, scrub: (t) => sanitizeMessage(t, { maxLength: 2000 }) }),
   async start({ config, logger, lifecycle }) {
     const fake = await startFakeGraph({
       port: config.FAKE_GRAPH_PORT,

@@ -1,11 +1,9 @@
-import { hostname } from 'node:os';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { catalogEntry, createNames } from '@ops/contracts';
+import { catalogEntry } from '@ops/contracts';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { awaitTopology, connectNats, drainNats, type NatsConnection, natsCredentials, natsReady } from '@ops/nats';
-import { createRegistry, type OpsHttpServer, startOpsHttpServer } from '@ops/runtime';
+import { type OpsHttpServer, openServiceShell } from '@ops/runtime';
 import type { HousekeepingConfig } from './config.ts';
 import { startHousekeepingApi } from './handlers/api.ts';
 import { startSchedule } from './handlers/schedule.ts';
@@ -19,7 +17,7 @@ export interface Housekeeping {
   close(): Promise<void>;
 }
 
-/** Wires housekeeping: NATS only (ledger API, OPS_LEDGER, OPS_JOBS, KV) — no database. */
+/** Wires housekeeping: the shared shell without a database (NATS, awaited topology, HTTP), the schedule and the on-demand API. */
 export async function startHousekeeping(options: {
   config: Readonly<HousekeepingConfig>;
   logger: Logger;
@@ -27,19 +25,14 @@ export async function startHousekeeping(options: {
   wrapLedger?: (ledger: ReconcileDeps['ledger']) => ReconcileDeps['ledger'];
 }): Promise<Housekeeping> {
   const { config, logger } = options;
-  const names = createNames(config.NATS_PREFIX);
-  const owner = `${hostname()}:${process.pid}`;
-  const registry = createRegistry('housekeeping');
-  const nc: NatsConnection = await connectNats({
-    ...natsCredentials(config),
-    servers: config.NATS_URL,
-    name: `housekeeping ${owner}`,
+  const shell = await openServiceShell({
+    name: 'housekeeping',
+    config,
     logger,
+    // ledger-service owns the topology (streams, locks bucket); this user may only read it
+    topology: 'await',
   });
-  // ledger-service owns the topology (streams, locks bucket); this user may only read it
-  await awaitTopology(nc, names, {
-    onWait: (missing) => logger.warn({ stream: missing }, 'waiting for ledger-service to create the topology'),
-  });
+  const { nc, names, owner, registry } = shell;
   const ledger = createLedgerClient(nc, names, { timeoutMs: config.HOUSEKEEPING_LEDGER_TIMEOUT_MS });
   const deps: ReconcileDeps = {
     js: jetstream(nc),
@@ -59,11 +52,7 @@ export async function startHousekeeping(options: {
   const api = await startHousekeepingApi(nc, deps);
   const schedule = startSchedule(deps, config.HOUSEKEEPING_CRON);
   let intake = true;
-  const http = await startOpsHttpServer({
-    port: config.HTTP_PORT,
-    registry,
-    readiness: { nats: () => natsReady(nc), intake: () => intake },
-  });
+  const http = await shell.listen(() => intake);
   logger.info({ port: http.port, owner, cron: config.HOUSEKEEPING_CRON, prefix: names.prefix }, 'housekeeping ready');
   return {
     http,
@@ -74,9 +63,6 @@ export async function startHousekeeping(options: {
       await api.stop().catch(() => undefined);
       await schedule.stop();
     },
-    async close() {
-      await drainNats(nc);
-      await http.close();
-    },
+    close: () => shell.close(),
   };
 }

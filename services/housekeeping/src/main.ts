@@ -1,5 +1,3 @@
-import { sanitizeMessage } from '@ops/contracts';
-import { createLogger } from '@ops/logging';
 import { runService } from '@ops/runtime';
 import { startHousekeeping } from './app.ts';
 import { loadHousekeepingConfig } from './config.ts';
@@ -8,8 +6,6 @@ import { loadHousekeepingConfig } from './config.ts';
 await runService({
   name: 'housekeeping',
   loadConfig: () => loadHousekeepingConfig(),
-  createLogger: (config) =>
-    createLogger({ service: 'housekeeping', level: config.LOG_LEVEL, scrub: (t) => sanitizeMessage(t, { maxLength: 2000 }) }),
   async start({ config, logger, lifecycle }) {
     const housekeeping = await startHousekeeping({ config, logger });
     lifecycle.addStep('stop schedule and API, finish the running reconcile', () => housekeeping.stopIntake(), 60_000);

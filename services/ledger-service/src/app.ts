@@ -1,10 +1,10 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Service } from '@nats-io/services';
-import { createNames, LONGEST_COOLDOWN_SECONDS, sanitizeMessage } from '@ops/contracts';
-import { createOrm, type Orm, pingDb } from '@ops/db';
+import { LONGEST_COOLDOWN_SECONDS, sanitizeMessage } from '@ops/contracts';
+import type { Orm } from '@ops/db';
 import type { Logger } from '@ops/logging';
-import { type BatchConsumer, connectNats, drainNats, ensureTopology, type NatsConnection, natsCredentials, natsReady } from '@ops/nats';
-import { createRegistry, type OpsHttpServer, type Registry, startOpsHttpServer } from '@ops/runtime';
+import type { BatchConsumer, NatsConnection } from '@ops/nats';
+import { type OpsHttpServer, openServiceShell, type Registry } from '@ops/runtime';
 import type { LedgerConfig } from './config.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
 import { startLedgerApi } from './handlers/api.ts';
@@ -29,24 +29,20 @@ export interface LedgerServiceOptions {
   readonly clock?: Clock;
 }
 
-/** Wires the ledger: NATS topology, ORM, API micro service, event consumer, HTTP. */
+/** Wires the ledger: the shared shell (ORM, NATS, the topology it owns, HTTP), the API micro service, the event consumer. */
 export async function startLedgerService(options: LedgerServiceOptions): Promise<LedgerService> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
-  const names = createNames(config.NATS_PREFIX);
-  const registry = createRegistry('ledger-service');
+  const shell = await openServiceShell({
+    name: 'ledger-service',
+    config,
+    logger,
+    database: { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX },
+    topology: { own: { replicas: config.NATS_REPLICAS, locksTtlMs: config.LOCKS_TTL_SECONDS * 1000 } },
+  });
+  const { nc, names, registry, orm } = shell;
+  warnAboutLocksTtl(logger, config.LOCKS_TTL_SECONDS, shell.locksTtlMs ?? config.LOCKS_TTL_SECONDS * 1000);
   const metrics = createLedgerMetrics(registry);
-
-  const orm = await createOrm({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'ledger-service' });
-  let nc: NatsConnection;
-  try {
-    nc = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: 'ledger-service', logger });
-  } catch (err) {
-    await orm.close();
-    throw err;
-  }
-  const topology = await ensureTopology(nc, names, { replicas: config.NATS_REPLICAS, locksTtlMs: config.LOCKS_TTL_SECONDS * 1000 });
-  warnAboutLocksTtl(logger, config.LOCKS_TTL_SECONDS, topology.locksTtlMs);
   const jsm = await jetstreamManager(nc);
   const repo = createRunsRepository(orm.em);
 
@@ -73,15 +69,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     maxEventBytes: config.LEDGER_MAX_EVENT_BYTES,
   });
   let intake = true;
-  const http = await startOpsHttpServer({
-    port: config.HTTP_PORT,
-    registry,
-    readiness: {
-      nats: () => natsReady(nc),
-      database: () => pingDb(orm),
-      intake: () => intake,
-    },
-  });
+  const http = await shell.listen(() => intake);
   logger.info({ port: http.port, prefix: names.prefix }, 'ledger-service ready');
 
   return {
@@ -95,11 +83,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
       await api.stop().catch((err: unknown) => logger.warn({ err: sanitizeMessage(err) }, 'micro service stop failed'));
       await events.stop();
     },
-    async close() {
-      await drainNats(nc);
-      await orm.close();
-      await http.close();
-    },
+    close: () => shell.close(),
   };
 }
 

@@ -1,5 +1,3 @@
-import { sanitizeMessage } from '@ops/contracts';
-import { createLogger } from '@ops/logging';
 import { runService } from '@ops/runtime';
 import { startLedgerService } from './app.ts';
 import { loadLedgerConfig } from './config.ts';
@@ -8,8 +6,6 @@ import { loadLedgerConfig } from './config.ts';
 await runService({
   name: 'ledger-service',
   loadConfig: () => loadLedgerConfig(),
-  createLogger: (config) =>
-    createLogger({ service: 'ledger-service', level: config.LOG_LEVEL, scrub: (t) => sanitizeMessage(t, { maxLength: 2000 }) }),
   async start({ config, logger, lifecycle }) {
     const service = await startLedgerService({ config, logger });
     lifecycle.addStep('stop intake', () => service.stopIntake());

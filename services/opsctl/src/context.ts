@@ -1,6 +1,5 @@
-import { sanitizeMessage } from '@ops/contracts';
 import { createOrm, type Orm } from '@ops/db';
-import { createLogger, type Logger } from '@ops/logging';
+import { createServiceLogger, type Logger } from '@ops/logging';
 import type { OpsctlConfig } from './config.ts';
 import { CliError, databaseError } from './errors.ts';
 import { type NatsHandles, openNats } from './nats.ts';
@@ -38,12 +37,7 @@ export function openContext(config: Readonly<OpsctlConfig>, globals: { json: boo
   // closers run in reverse opening order (later resources, e.g. NATS, may depend on earlier ones)
   const closers: Array<() => Promise<void>> = [];
   const getLogger = (): Logger => {
-    logger ??= createLogger({
-      service: 'opsctl',
-      level: config.LOG_LEVEL,
-      scrub: (t) => sanitizeMessage(t, { maxLength: 2000 }),
-      destination: process.stderr,
-    });
+    logger ??= createServiceLogger('opsctl', { level: config.LOG_LEVEL, destination: process.stderr });
     return logger;
   };
 
