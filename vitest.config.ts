@@ -18,7 +18,7 @@ export default defineConfig({
       'test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '.tools/**'],
-    globalSetup: ['test/support/global-setup.ts'],
+    globalSetup: ['test/support/src/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 3,
     testTimeout: 60_000,

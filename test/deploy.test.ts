@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@ops/config';
 import { DB_ROLES } from '@ops/db';
+import { ROOT } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
@@ -14,7 +15,6 @@ import { housekeepingConfigSchema } from '../services/housekeeping/src/config.ts
 import { ledgerConfigSchema } from '../services/ledger-service/src/config.ts';
 import { seedConfigSchema } from '../services/ledger-service/src/seed/config.ts';
 import { opsctlConfigSchema } from '../services/opsctl/src/config.ts';
-import { ROOT } from './support/process.ts';
 
 /**
  * docker-compose.yml and the Kubernetes manifests, checked as data against

@@ -1,8 +1,8 @@
 import { globSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, normalize, relative } from 'node:path';
+import { ROOT } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './support/process.ts';
 
 /**
  * Layering (docs/architecture.md, "Layers"): a service's `domain/` holds pure
@@ -61,11 +61,12 @@ describe('layering: domain/ depends on no outer layer', () => {
   });
 });
 
-describe('public entries: every libs/*/src/index.ts names what it exports', () => {
-  const indexes = globSync('libs/*/src/index.ts', { cwd: ROOT });
+describe('public entries: every libs/*/src/index.ts and the @ops/test-support entry name what they export', () => {
+  const indexes = globSync(['libs/*/src/index.ts', 'test/support/src/index.ts'], { cwd: ROOT });
 
-  it('finds every library entry', () => {
-    expect(indexes.length).toBeGreaterThanOrEqual(8);
+  it('finds every library entry and the test support entry', () => {
+    expect(indexes.length).toBeGreaterThanOrEqual(9);
+    expect(indexes).toContain('test/support/src/index.ts');
   });
 
   it('only re-exports by name — values, then export type {…} — and implements nothing', async () => {

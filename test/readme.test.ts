@@ -2,6 +2,7 @@ import { existsSync, globSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describeKeys } from '@ops/config';
+import { ROOT } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 import { localConfigSchema } from '../deploy/local/src/config.ts';
 import { workerConfigSchema } from '../services/assignment-worker/src/config.ts';
@@ -10,7 +11,6 @@ import { housekeepingConfigSchema } from '../services/housekeeping/src/config.ts
 import { ledgerConfigSchema } from '../services/ledger-service/src/config.ts';
 import { seedConfigSchema } from '../services/ledger-service/src/seed/config.ts';
 import { opsctlConfigSchema } from '../services/opsctl/src/config.ts';
-import { ROOT } from './support/process.ts';
 
 /**
  * The README's configuration table is the operators' reference: every key

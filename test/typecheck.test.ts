@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ROOT } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './support/process.ts';
 
 /**
  * Node runs our .ts sources by stripping types; vitest would happily run

@@ -1,8 +1,8 @@
 import { globSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { ROOT } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './support/process.ts';
 
 /**
  * Invariant (docs/requirements.md, write path): only services/ledger-service writes

@@ -6,11 +6,18 @@ import { connect } from '@nats-io/transport-node';
 import { createNames, type Names } from '@ops/contracts';
 import { DB_ROLES, withRole } from '@ops/db';
 import { createLedgerClient, dispatch, type LedgerClient } from '@ops/ledger-client';
+import {
+  type OwnNatsServer,
+  type OwnPgServer,
+  ROOT,
+  runNode,
+  type ServiceProcess,
+  startNatsServer,
+  startPgServer,
+  startService,
+} from '@ops/test-support';
 import pg from 'pg';
 import { type FakeGraph, startFakeGraph } from '../../services/fake-graph/src/server.ts';
-import { type OwnNatsServer, startNatsServer } from '../support/nats-server.ts';
-import { type OwnPgServer, startPgServer } from '../support/pg-server.ts';
-import { ROOT, runNode, type ServiceProcess, startService } from '../support/process.ts';
 
 /**
  * The whole system for one chaos scenario, on servers of its own: a

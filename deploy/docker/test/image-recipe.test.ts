@@ -5,15 +5,12 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { describeKeys, SERVICE_NODE_OPTIONS } from '@ops/config';
 import { DB_ROLES } from '@ops/db';
+import { cleanupNats, connectTestNats, createTestDatabase, ROOT, type TestDatabase, testEnv, uniqueNames } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerConfigSchema } from '../../../services/assignment-worker/src/config.ts';
 import { fakeGraphConfigSchema } from '../../../services/fake-graph/src/config.ts';
 import { housekeepingConfigSchema } from '../../../services/housekeeping/src/config.ts';
 import { ledgerConfigSchema } from '../../../services/ledger-service/src/config.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { testEnv } from '../../../test/support/env.ts';
-import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
-import { ROOT } from '../../../test/support/process.ts';
 
 /**
  * No Docker engine here, so the image recipe is tested in two halves:

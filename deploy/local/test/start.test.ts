@@ -1,8 +1,6 @@
 import { dropDatabase, withDatabase } from '@ops/db';
+import { cleanupNats, connectTestNats, runNode, startService, testEnv, uniqueNames } from '@ops/test-support';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { testEnv } from '../../../test/support/env.ts';
-import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
-import { runNode, startService } from '../../../test/support/process.ts';
 
 /**
  * The README's run command on an empty database: the seed creates and

@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { DB_ROLES } from '@ops/db';
+import {
+  createTestDatabase,
+  type OwnNatsServer,
+  ROOT,
+  runNode,
+  type ServiceProcess,
+  startNatsServer,
+  startService,
+  type TestDatabase,
+} from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGraph, startFakeGraph } from '../../../services/fake-graph/src/server.ts';
 import { opsctl } from '../../../services/opsctl/test/support.ts';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { type OwnNatsServer, startNatsServer } from '../../../test/support/nats-server.ts';
-import { ROOT, runNode, type ServiceProcess, startService } from '../../../test/support/process.ts';
 import { NATS_USERS, type NatsUser, natsPermissions, renderAuthConf } from '../permissions.ts';
 
 /**

@@ -2,10 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { dropDatabase, ensureDatabaseExists, withDatabase, withRole } from '@ops/db';
+import { ROOT, runNode, testEnv } from '@ops/test-support';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testEnv } from '../../../test/support/env.ts';
-import { ROOT, runNode } from '../../../test/support/process.ts';
 
 /**
  * deploy/postgres/init-roles.sh (compose and the dev overlay run it on the

@@ -1,8 +1,8 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, nanos } from '@nats-io/nats-core';
+import { cleanupNats, connectTestNats, uniqueNames } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
 import { awaitTopology, ensureDurableConsumer, ensureTopology } from '../src/topology.ts';
 
 /** The bus topology against the real server: names, windows, idempotency under concurrency. */

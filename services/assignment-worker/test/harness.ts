@@ -2,11 +2,9 @@ import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jets
 import type { EnsureRunRequestInputV1, RunV1 } from '@ops/contracts';
 import { DB_ROLES } from '@ops/db';
 import { type DispatchResult, dispatch } from '@ops/ledger-client';
+import { captureLogger, type ServiceProcess, startService, testEnv } from '@ops/test-support';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { testEnv } from '../../../test/support/env.ts';
-import { captureLogger } from '../../../test/support/logger.ts';
-import { type ServiceProcess, startService } from '../../../test/support/process.ts';
 import { type FakeGraph, startFakeGraph } from '../../fake-graph/src/server.ts';
 import { type HarnessOptions, type LedgerHarness, useLedgerHarness } from '../../ledger-service/test/harness.ts';
 import { type AssignmentWorker, startAssignmentWorker } from '../src/app.ts';

@@ -1,5 +1,5 @@
+import { startService } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { startService } from '../../../test/support/process.ts';
 
 /** fake-graph as docker-compose runs it: its own process, the ready line, SIGTERM. */
 describe('fake-graph process', () => {

@@ -1,6 +1,5 @@
+import { captureLogger, testEnv } from '@ops/test-support';
 import { afterAll } from 'vitest';
-import { testEnv } from '../../../test/support/env.ts';
-import { captureLogger } from '../../../test/support/logger.ts';
 import { useWorkerStack, type WorkerStack } from '../../assignment-worker/test/harness.ts';
 import { type Housekeeping, startHousekeeping } from '../src/app.ts';
 import { housekeepingConfigSchema } from '../src/config.ts';

@@ -1,5 +1,5 @@
+import { startService } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { startService } from '../../../test/support/process.ts';
 import { useHousekeepingStack } from './harness.ts';
 
 /**

@@ -2,11 +2,18 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Names } from '@ops/contracts';
 import { DB_ROLES } from '@ops/db';
 import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
+import {
+  captureLogger,
+  cleanupNats,
+  connectTestNats,
+  createTestDatabase,
+  shiftableClock,
+  type TestDatabase,
+  testEnv,
+  uniqueNames,
+  withOrm,
+} from '@ops/test-support';
 import { afterAll, beforeAll } from 'vitest';
-import { createTestDatabase, type TestDatabase, withOrm } from '../../../test/support/db.ts';
-import { testEnv } from '../../../test/support/env.ts';
-import { captureLogger, shiftableClock } from '../../../test/support/logger.ts';
-import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
 import { type LedgerService, startLedgerService } from '../src/app.ts';
 import { ledgerConfigSchema } from '../src/config.ts';
 import { type SeedReport, seedData } from '../src/seed/seed-data.ts';

@@ -1,7 +1,6 @@
 import { DB_ROLES } from '@ops/db';
+import { captureLogger, testEnv } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { testEnv } from '../../../test/support/env.ts';
-import { captureLogger } from '../../../test/support/logger.ts';
 import { startLedgerService } from '../src/app.ts';
 import { ledgerConfigSchema } from '../src/config.ts';
 import { useLedgerHarness } from './harness.ts';

@@ -1,10 +1,16 @@
 import { connect } from '@nats-io/transport-node';
 import { DB_ROLES } from '@ops/db';
+import {
+  cleanupNats,
+  connectTestNats,
+  createTestDatabase,
+  type ServiceProcess,
+  startService,
+  type TestDatabase,
+  testEnv,
+  uniqueNames,
+} from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { testEnv } from '../../../test/support/env.ts';
-import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
-import { type ServiceProcess, startService } from '../../../test/support/process.ts';
 
 /** ledger-service as operators run it: its own process, its own DB role, HTTP probes, SIGTERM. */
 const MAIN = 'services/ledger-service/src/main.ts';

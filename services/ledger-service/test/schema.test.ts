@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DB_ROLES } from '@ops/db';
+import { createTestDatabase, type TestDatabase } from '@ops/test-support';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
 
 /**
  * The schema's guarantees, proven against PostgreSQL itself: the partial

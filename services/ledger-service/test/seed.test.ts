@@ -1,9 +1,7 @@
 import { dropDatabase } from '@ops/db';
+import { createTestDatabase, runNode, type TestDatabase, testEnv } from '@ops/test-support';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/db.ts';
-import { testEnv } from '../../../test/support/env.ts';
-import { runNode } from '../../../test/support/process.ts';
 
 /** The seed job as operators run it: a separate process, real PostgreSQL (FR-009, FR-010, SC-004). */
 const SEED = 'services/ledger-service/src/seed/main.ts';

@@ -2,9 +2,8 @@ import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Names } from '@ops/contracts';
 import { ensureLocksBucket } from '@ops/nats';
+import { cleanupNats, connectTestNats, testEnv, uniqueNames } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testEnv } from '../../../test/support/env.ts';
-import { cleanupNats, connectTestNats, uniqueNames } from '../../../test/support/nats.ts';
 import type { LocksListJson } from '../src/commands/locks-list.ts';
 import { json, opsctl, TIMEOUT } from './support.ts';
 

@@ -1,6 +1,6 @@
 import { DB_ROLES } from '@ops/db';
+import { createTestDatabase, type TestDatabase, withOrm } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase, withOrm } from '../../../test/support/db.ts';
 import { type SeedReport, seedData } from '../../ledger-service/src/seed/seed-data.ts';
 import { opsctl, TIMEOUT, UUID_V4 } from './support.ts';
 

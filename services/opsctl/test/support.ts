@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Names } from '@ops/contracts';
-import { testEnv } from '../../../test/support/env.ts';
+import { testEnv } from '@ops/test-support';
 import type { LedgerHarness } from '../../ledger-service/test/harness.ts';
 
 /**

@@ -20,20 +20,6 @@ export function captureLogger(service: string): { logger: Logger; lines: string[
   return { logger, lines };
 }
 
-/** A clock the test moves by hand. */
-export function fakeClock(start = new Date('2026-01-01T00:00:00.000Z')) {
-  let current = start.getTime();
-  return {
-    now: () => new Date(current),
-    set(date: Date) {
-      current = date.getTime();
-    },
-    advance(ms: number) {
-      current += ms;
-    },
-  };
-}
-
 /** Real time plus an offset the test can move forward (services keep running in real time). */
 export function shiftableClock() {
   let offset = 0;

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** Repository root (test/support/ → ../..). */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Repository root (test/support/src/ → ../../..). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface RunResult {
   readonly code: number | null;
