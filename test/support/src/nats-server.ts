@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signalAndWait } from './process.ts';
 
 /**
  * A nats-server of the test's own, on free loopback ports with a temp store:
@@ -66,13 +67,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     await waitForPort(port, proc, () => log);
   };
-  const exit = async (signal: NodeJS.Signals) => {
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill(signal);
-    await exited;
-  };
+  const exit = (signal: NodeJS.Signals) => signalAndWait(child, signal);
   await launch();
   return {
     url: `nats://127.0.0.1:${port}`,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './nats-server.ts';
+import { signalAndWait } from './process.ts';
 
 /**
  * A PostgreSQL server of the test's own: a fresh cluster (initdb, trust
@@ -99,13 +100,7 @@ export async function startPgServer(options: PgServerOptions = {}): Promise<OwnP
     proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     await waitReady(port, proc, () => log.slice(from));
   };
-  const exit = async (signal: NodeJS.Signals) => {
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill(signal);
-    await exited;
-  };
+  const exit = (signal: NodeJS.Signals) => signalAndWait(child, signal);
   await launch();
   const url = (name = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${name}`;
   return {

@@ -84,6 +84,14 @@ export function startService(script: string, env: Record<string, string>): Servi
   };
 }
 
+/** Sends `signal` to a server child (own nats-server, own postmaster) and resolves once it exited; nothing when it already has. */
+export async function signalAndWait(proc: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill(signal);
+  await exited;
+}
+
 /** The parent's environment minus the keys the system reads, so a developer's shell cannot leak into a test. */
 function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};
