@@ -2,19 +2,19 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { workerConfigSchema } from '@ops/assignment-worker/config';
 import { loadConfig } from '@ops/config';
 import { DB_ROLES } from '@ops/db';
+import { fakeGraphConfigSchema } from '@ops/fake-graph/config';
+import { housekeepingConfigSchema } from '@ops/housekeeping/config';
+import { ledgerConfigSchema } from '@ops/ledger-service/config';
+import { seedConfigSchema } from '@ops/ledger-service/seed-config';
+import { opsctlConfigSchema } from '@ops/opsctl/config';
 import { ROOT } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { NATS_USERS, type NatsUser, natsPermissions } from '../deploy/nats/permissions.ts';
-import { workerConfigSchema } from '../services/assignment-worker/src/config.ts';
-import { fakeGraphConfigSchema } from '../services/fake-graph/src/config.ts';
-import { housekeepingConfigSchema } from '../services/housekeeping/src/config.ts';
-import { ledgerConfigSchema } from '../services/ledger-service/src/config.ts';
-import { seedConfigSchema } from '../services/ledger-service/src/seed/config.ts';
-import { opsctlConfigSchema } from '../services/opsctl/src/config.ts';
 
 /**
  * docker-compose.yml and the Kubernetes manifests, checked as data against

@@ -1,16 +1,16 @@
 import { existsSync, globSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { workerConfigSchema } from '@ops/assignment-worker/config';
 import { describeKeys } from '@ops/config';
+import { fakeGraphConfigSchema } from '@ops/fake-graph/config';
+import { housekeepingConfigSchema } from '@ops/housekeeping/config';
+import { ledgerConfigSchema } from '@ops/ledger-service/config';
+import { seedConfigSchema } from '@ops/ledger-service/seed-config';
+import { localConfigSchema } from '@ops/local-stack/config';
+import { opsctlConfigSchema } from '@ops/opsctl/config';
 import { ROOT } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { localConfigSchema } from '../deploy/local/src/config.ts';
-import { workerConfigSchema } from '../services/assignment-worker/src/config.ts';
-import { fakeGraphConfigSchema } from '../services/fake-graph/src/config.ts';
-import { housekeepingConfigSchema } from '../services/housekeeping/src/config.ts';
-import { ledgerConfigSchema } from '../services/ledger-service/src/config.ts';
-import { seedConfigSchema } from '../services/ledger-service/src/seed/config.ts';
-import { opsctlConfigSchema } from '../services/opsctl/src/config.ts';
 
 /**
  * The README's configuration table is the operators' reference: every key

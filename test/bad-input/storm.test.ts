@@ -2,11 +2,11 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import type { AssignmentWorker } from '@ops/assignment-worker/app';
 import { HEADERS, LEDGER_API_ENDPOINTS, type LedgerApiEndpoint, type LedgerEventV1, type RunV1, runEventMsgId } from '@ops/contracts';
+import type { Housekeeping } from '@ops/housekeeping/app';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AssignmentWorker } from '../../services/assignment-worker/src/app.ts';
-import type { Housekeeping } from '../../services/housekeeping/src/app.ts';
 import { useHousekeepingStack } from '../../services/housekeeping/test/harness.ts';
 import {
   anyInstant,

@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { createNames, type Names } from '@ops/contracts';
 import { DB_ROLES, withRole } from '@ops/db';
+import { type FakeGraph, startFakeGraph } from '@ops/fake-graph';
 import { createLedgerClient, dispatch, type LedgerClient } from '@ops/ledger-client';
 import {
   type OwnNatsServer,
@@ -17,7 +18,6 @@ import {
   startService,
 } from '@ops/test-support';
 import pg from 'pg';
-import { type FakeGraph, startFakeGraph } from '../../services/fake-graph/src/server.ts';
 
 /**
  * The whole system for one chaos scenario, on servers of its own: a

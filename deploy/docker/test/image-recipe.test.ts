@@ -3,14 +3,14 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlin
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { workerConfigSchema } from '@ops/assignment-worker/config';
 import { describeKeys, SERVICE_NODE_OPTIONS } from '@ops/config';
 import { DB_ROLES } from '@ops/db';
+import { fakeGraphConfigSchema } from '@ops/fake-graph/config';
+import { housekeepingConfigSchema } from '@ops/housekeeping/config';
+import { ledgerConfigSchema } from '@ops/ledger-service/config';
 import { cleanupNats, connectTestNats, createTestDatabase, ROOT, type TestDatabase, testEnv, uniqueNames } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workerConfigSchema } from '../../../services/assignment-worker/src/config.ts';
-import { fakeGraphConfigSchema } from '../../../services/fake-graph/src/config.ts';
-import { housekeepingConfigSchema } from '../../../services/housekeeping/src/config.ts';
-import { ledgerConfigSchema } from '../../../services/ledger-service/src/config.ts';
 
 /**
  * No Docker engine here, so the image recipe is tested in two halves:

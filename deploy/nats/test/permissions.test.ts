@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { DB_ROLES } from '@ops/db';
+import { type FakeGraph, startFakeGraph } from '@ops/fake-graph';
 import {
   createTestDatabase,
   type OwnNatsServer,
@@ -15,7 +16,6 @@ import {
   type TestDatabase,
 } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeGraph, startFakeGraph } from '../../../services/fake-graph/src/server.ts';
 import { opsctl } from '../../../services/opsctl/test/support.ts';
 import { NATS_USERS, type NatsUser, natsPermissions, renderAuthConf } from '../permissions.ts';
 

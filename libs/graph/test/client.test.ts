@@ -1,5 +1,5 @@
+import type { FakeGraph } from '@ops/fake-graph';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeGraph } from '../../../services/fake-graph/src/server.ts';
 import { makeClient, startFake } from './helpers.ts';
 
 /** The happy paths against the fake Graph over real HTTP: paging, assign, one token per tenant. */

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { FakeGraph } from '@ops/fake-graph';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeGraph } from '../../../services/fake-graph/src/server.ts';
 import { type GraphError, isGraphError, isTransientGraphError } from '../src/types.ts';
 import { makeClient, rejection, startFake } from './helpers.ts';
 

@@ -1,4 +1,4 @@
-import { type FakeGraph, startFakeGraph } from '../../../services/fake-graph/src/server.ts';
+import { type FakeGraph, startFakeGraph } from '@ops/fake-graph';
 import { createHttpGraphClient, type HttpGraphClientOptions } from '../src/http-client.ts';
 import type { GraphClient } from '../src/types.ts';
 

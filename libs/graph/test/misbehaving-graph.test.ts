@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { FakeGraph } from '@ops/fake-graph';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeGraph } from '../../../services/fake-graph/src/server.ts';
 import { describePath } from '../src/errors.ts';
 import { isGraphError } from '../src/index.ts';
 import { makeClient, rejection, startFake } from './helpers.ts';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
+import type { FakeGraph } from '@ops/fake-graph';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeGraph } from '../../../services/fake-graph/src/server.ts';
 import { isGraphError } from '../src/index.ts';
 import { CREDENTIALS, makeClient, rejection, startFake } from './helpers.ts';
 

@@ -1,11 +1,11 @@
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { EnsureRunRequestInputV1, RunV1 } from '@ops/contracts';
 import { DB_ROLES } from '@ops/db';
+import { type FakeGraph, startFakeGraph } from '@ops/fake-graph';
 import { type DispatchResult, dispatch } from '@ops/ledger-client';
 import { captureLogger, type ServiceProcess, startService, testEnv } from '@ops/test-support';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { type FakeGraph, startFakeGraph } from '../../fake-graph/src/server.ts';
 import { type HarnessOptions, type LedgerHarness, useLedgerHarness } from '../../ledger-service/test/harness.ts';
 import { type AssignmentWorker, startAssignmentWorker } from '../src/app.ts';
 import { workerConfigSchema } from '../src/config.ts';
