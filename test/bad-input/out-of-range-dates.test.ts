@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { HEADERS, type LedgerEventV1, type RunV1 } from '@ops/contracts';
+import { useLedgerHarness } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLedgerHarness } from '../../services/ledger-service/test/harness.ts';
 
 /**
  * Bad input the schemas accept but PostgreSQL does not: ISO instants of the

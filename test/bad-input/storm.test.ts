@@ -5,9 +5,9 @@ import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { AssignmentWorker } from '@ops/assignment-worker/app';
 import { HEADERS, LEDGER_API_ENDPOINTS, type LedgerApiEndpoint, type LedgerEventV1, type RunV1, runEventMsgId } from '@ops/contracts';
 import type { Housekeeping } from '@ops/housekeeping/app';
+import { useHousekeepingStack } from '@ops/test-support';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useHousekeepingStack } from '../../services/housekeeping/test/harness.ts';
 import {
   anyInstant,
   BAD_COUNTS,

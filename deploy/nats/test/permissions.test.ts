@@ -8,6 +8,7 @@ import { type FakeGraph, startFakeGraph } from '@ops/fake-graph';
 import {
   createTestDatabase,
   type OwnNatsServer,
+  opsctl,
   ROOT,
   runNode,
   type ServiceProcess,
@@ -16,7 +17,6 @@ import {
   type TestDatabase,
 } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { opsctl } from '../../../services/opsctl/test/support.ts';
 import { NATS_USERS, type NatsUser, natsPermissions, renderAuthConf } from '../permissions.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { Kvm } from '@nats-io/kv';
+import { useWorkerStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { useWorkerStack } from './harness.ts';
 
 /**
  * kill -9 of a worker mid-run: the job is redelivered after its ack wait,

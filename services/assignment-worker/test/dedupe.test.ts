@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { publishJob } from '@ops/ledger-client';
+import { useWorkerStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { useWorkerStack } from './harness.ts';
 
 /**
  * User story 2: duplicates never overlap (SC-002) — at dispatch (the ledger)

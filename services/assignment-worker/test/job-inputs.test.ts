@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { HEADERS } from '@ops/contracts';
+import { useWorkerStack } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWorkerStack } from './harness.ts';
 
 /**
  * A job's inputs are read through its type's catalog schema (the one

@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { encodeJson, errorReplyBody, OpsError } from '@ops/contracts';
+import { useWorkerStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { useWorkerStack } from './harness.ts';
 
 /**
  * The ledger-service is down while a worker holds a job — for longer than

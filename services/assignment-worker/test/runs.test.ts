@@ -1,5 +1,5 @@
+import { useWorkerStack } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWorkerStack } from './harness.ts';
 
 /**
  * User story 1 end to end: fetch and restore runs end completed with the

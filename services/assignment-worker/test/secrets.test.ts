@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { HEADERS } from '@ops/contracts';
+import { GRAPH_SECRET, useWorkerStack } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GRAPH_SECRET, useWorkerStack } from './harness.ts';
 
 /**
  * Outcome O-5 (docs/requirements.md): no secret in a failure message, a log line or a message on the

@@ -1,6 +1,5 @@
+import { cliEnv, opsctl, opsctlJson, useHousekeepingStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { cliEnv, json, opsctl } from '../../opsctl/test/support.ts';
-import { useHousekeepingStack } from './harness.ts';
 
 /** Issue #4's acceptance as a test: `opsctl housekeeping run`, then `runs list --type ops.reconcile_adapter_runs`. */
 const h = useHousekeepingStack({ tenants: 1, policiesPerTenant: 1 });
@@ -17,9 +16,9 @@ describe('opsctl housekeeping run', () => {
   it('runs the reconcile and the run is listed with its outcome and counters', async () => {
     await h.startHousekeeping();
     const ws = h.seed.workspace.id;
-    const reply = await json<{ run_id: string; disposition: string }>(['housekeeping', 'run', '--workspace', ws], cliEnv(h));
+    const reply = await opsctlJson<{ run_id: string; disposition: string }>(['housekeeping', 'run', '--workspace', ws], cliEnv(h));
     expect(reply.disposition).toBe('created');
-    const list = await json<{ runs: Array<Record<string, unknown>> }>(
+    const list = await opsctlJson<{ runs: Array<Record<string, unknown>> }>(
       ['runs', 'list', '--workspace', ws, '--type', 'ops.reconcile_adapter_runs'],
       cliEnv(h),
     );

@@ -1,6 +1,5 @@
-import { startService } from '@ops/test-support';
+import { startService, useHousekeepingStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { useHousekeepingStack } from './harness.ts';
 
 /**
  * T033 overlap prevention: two housekeeping PROCESSES whose schedules fire

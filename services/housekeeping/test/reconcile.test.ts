@@ -1,6 +1,6 @@
 import { OpsError, type RunV1 } from '@ops/contracts';
+import { useHousekeepingStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { useHousekeepingStack } from './harness.ts';
 
 /**
  * User story 3 (FR-007, FR-007a, FR-008, SC-003): every execution leaves a

@@ -1,7 +1,7 @@
 import { OpsError } from '@ops/contracts';
+import { useLedgerHarness } from '@ops/test-support';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { useLedgerHarness } from './harness.ts';
 
 const h = useLedgerHarness();
 const initiator = { name: 'test' };

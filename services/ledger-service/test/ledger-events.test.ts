@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { HEADERS, type LedgerEventV1, type RunV1, runEventMsgId } from '@ops/contracts';
+import { useLedgerHarness } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLedgerHarness } from './harness.ts';
 
 const h = useLedgerHarness({ LEDGER_MAX_EVENT_BYTES: '4096' });
 let js: JetStreamClient;

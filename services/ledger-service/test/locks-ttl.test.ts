@@ -1,9 +1,8 @@
 import { DB_ROLES } from '@ops/db';
-import { captureLogger, testEnv } from '@ops/test-support';
+import { captureLogger, testEnv, useLedgerHarness } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 import { startLedgerService } from '../src/app.ts';
 import { ledgerConfigSchema } from '../src/config.ts';
-import { useLedgerHarness } from './harness.ts';
 
 /**
  * The locks bucket's TTL is the execution-side cooldown. Its default is the

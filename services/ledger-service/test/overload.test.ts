@@ -1,6 +1,6 @@
 import { isOpsError } from '@ops/contracts';
+import { useLedgerHarness } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { useLedgerHarness } from './harness.ts';
 
 /**
  * More concurrent requests than the ledger admits (1 in flight, 2 queued):

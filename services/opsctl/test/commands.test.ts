@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
+import { cliEnv, opsctl, useHousekeepingStack } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useHousekeepingStack } from '../../housekeeping/test/harness.ts';
 import { COMMANDS } from '../src/commands/index.ts';
-import { cliEnv, opsctl, TIMEOUT, until } from './support.ts';
+import { TIMEOUT, until } from './support.ts';
 
 /**
  * The docs/cli.md contract for EVERY registered command, driven by the registry:

@@ -1,9 +1,9 @@
 import type { RunV1 } from '@ops/contracts';
+import { cliEnv, opsctl, opsctlJson, useWorkerStack } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWorkerStack } from '../../assignment-worker/test/harness.ts';
 import type { DemoJson, DemoStep } from '../src/commands/demo.ts';
 import type { TenantsListJson } from '../src/commands/tenants-list.ts';
-import { cliEnv, json, opsctl, TIMEOUT } from './support.ts';
+import { TIMEOUT } from './support.ts';
 
 /** The tour against a whole system: ledger, fake Graph and a worker (as `pnpm start` runs them). */
 const h = useWorkerStack({ tenants: 2, policiesPerTenant: 3 });
@@ -32,7 +32,7 @@ function expectFinished(runs: RunV1[]): void {
 
 describe('opsctl demo', () => {
   it('--json: fetch created, the same fetch again answered with the same run, restore created, both completed with counters', async () => {
-    first = await json<DemoJson>(['demo', ...ids(), '--timeout', '45'], env);
+    first = await opsctlJson<DemoJson>(['demo', ...ids(), '--timeout', '45'], env);
     expect(Object.keys(first)).toEqual(['steps', 'runs']);
     expect(first.steps.map((s) => s.step)).toEqual([
       'target',
@@ -64,7 +64,7 @@ describe('opsctl demo', () => {
   it(
     'again within the cooldown: both dispatches answer cooldown with the earlier runs, and the tour still completes',
     async () => {
-      const doc = await json<DemoJson>(['demo', ...ids()], env);
+      const doc = await opsctlJson<DemoJson>(['demo', ...ids()], env);
       for (const name of ['dispatch_fetch', 'dispatch_fetch_again', 'dispatch_restore'] as const) {
         expect(step(doc, name)).toMatchObject({ disposition: 'cooldown', published: false });
       }
@@ -107,7 +107,7 @@ describe('opsctl demo', () => {
   );
 
   it('without --workspace/--tenant it takes the first tenant `tenants list` shows, and says so', async () => {
-    const tenants = await json<TenantsListJson>(['tenants', 'list'], env);
+    const tenants = await opsctlJson<TenantsListJson>(['tenants', 'list'], env);
     const workspace = tenants.workspaces.find((w) => w.tenants.length > 0)!;
     const r = await opsctl(['demo', '--timeout', '45'], env);
     expect(r.stderr).toBe('');

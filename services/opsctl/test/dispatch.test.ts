@@ -1,9 +1,9 @@
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { HEADERS, jobV1 } from '@ops/contracts';
+import { cliEnv, opsctl, opsctlJson, useLedgerHarness } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLedgerHarness } from '../../ledger-service/test/harness.ts';
 import type { DispatchJson } from '../src/commands/dispatch.ts';
-import { cliEnv, json, opsctl, policiesOf, publishEvents, TIMEOUT, UUID_V4 } from './support.ts';
+import { policiesOf, publishEvents, TIMEOUT, UUID_V4 } from './support.ts';
 
 const h = useLedgerHarness();
 let env: Record<string, string>;
@@ -40,7 +40,7 @@ describe('opsctl dispatch', () => {
         '--policy',
         policies[0]!,
       ];
-      const first = await json<DispatchJson>(args, env);
+      const first = await opsctlJson<DispatchJson>(args, env);
       expect(Object.keys(first)).toEqual(['run_id', 'disposition', 'run_identity_hash', 'published']);
       expect(first).toMatchObject({ disposition: 'created', published: true });
       expect(first.run_id).toMatch(UUID_V4);
@@ -55,7 +55,7 @@ describe('opsctl dispatch', () => {
       expect(job.inputs).toEqual({ policy_ids: [...policies].sort() });
       expect(await jobsOn(subject)).toBe(1);
 
-      const again = await json<DispatchJson>(args, env);
+      const again = await opsctlJson<DispatchJson>(args, env);
       expect(again).toEqual({ run_id: first.run_id, disposition: 'active', run_identity_hash: first.run_identity_hash, published: false });
       expect(await jobsOn(subject)).toBe(1);
       expect((await jsm.streams.getMessage(h.names.streams.jobs, { last_by_subj: subject }))?.seq).toBe(msg!.seq);
@@ -87,7 +87,7 @@ describe('opsctl dispatch', () => {
     async () => {
       const policy = (await policiesOf(h, tenant(1)))[2]!;
       const args = ['dispatch', 'assignments.fetch', '--workspace', workspace(), '--tenant', tenant(1), '--policy', policy];
-      const first = await json<DispatchJson>(args, env);
+      const first = await opsctlJson<DispatchJson>(args, env);
       expect(first.published).toBe(true);
       await publishEvents(h.nc, h.names, { id: first.run_id, workspace_id: workspace() }, { completed: true });
       await expect
@@ -95,7 +95,7 @@ describe('opsctl dispatch', () => {
         .toBe('completed');
       const before = await jobsOn(h.names.jobSubject('assignments.fetch'));
 
-      const again = await json<DispatchJson>(args, env);
+      const again = await opsctlJson<DispatchJson>(args, env);
       expect(again).toMatchObject({ run_id: first.run_id, disposition: 'cooldown', published: false });
       expect(await jobsOn(h.names.jobSubject('assignments.fetch'))).toBe(before);
       const text = await opsctl(args, env);
@@ -108,7 +108,7 @@ describe('opsctl dispatch', () => {
     '--run-id is used as the run id',
     async () => {
       const runId = '0b7e1a52-8f0e-4c1d-9a53-6f1d2f1c0a01';
-      const doc = await json<DispatchJson>(
+      const doc = await opsctlJson<DispatchJson>(
         ['dispatch', 'assignments.restore', '--workspace', workspace(), '--tenant', tenant(0), '--run-id', runId],
         env,
       );

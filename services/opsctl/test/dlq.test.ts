@@ -1,10 +1,10 @@
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { HEADERS } from '@ops/contracts';
+import { cliEnv, opsctl, opsctlJson, useLedgerHarness } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLedgerHarness } from '../../ledger-service/test/harness.ts';
 import type { DlqListJson } from '../src/commands/dlq-list.ts';
-import { cliEnv, json, natsRelay, opsctl, TIMEOUT, until } from './support.ts';
+import { natsRelay, TIMEOUT, until } from './support.ts';
 
 /**
  * Dead letters written the real way (the ledger dead-letters bad events it
@@ -30,9 +30,9 @@ describe('opsctl dlq list', () => {
   it(
     'an empty or absent dead-letter stream → {"messages":[]} and "no dead letters"',
     async () => {
-      expect(await json<DlqListJson>(['dlq', 'list'], env)).toEqual({ messages: [] });
+      expect(await opsctlJson<DlqListJson>(['dlq', 'list'], env)).toEqual({ messages: [] });
       // another prefix: no stream at all
-      expect(await json<DlqListJson>(['dlq', 'list'], { ...env, NATS_PREFIX: `${h.names.prefix}x` })).toEqual({ messages: [] });
+      expect(await opsctlJson<DlqListJson>(['dlq', 'list'], { ...env, NATS_PREFIX: `${h.names.prefix}x` })).toEqual({ messages: [] });
       const r = await opsctl(['dlq', 'list'], env);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('no dead letters\n');
@@ -106,10 +106,10 @@ describe('opsctl dlq list', () => {
       }
 
       // --origin and --limit
-      const onlyLedger = await json<DlqListJson>(['dlq', 'list', '--origin', 'ledger'], env);
+      const onlyLedger = await opsctlJson<DlqListJson>(['dlq', 'list', '--origin', 'ledger'], env);
       expect(onlyLedger.messages.map((m) => m.seq)).toEqual(ledger.map((m) => m.seq));
-      expect((await json<DlqListJson>(['dlq', 'list', '--origin', 'housekeeping'], env)).messages).toEqual([]);
-      expect((await json<DlqListJson>(['dlq', 'list', '--limit', '1'], env)).messages.map((m) => m.seq)).toEqual([hostile!.seq]);
+      expect((await opsctlJson<DlqListJson>(['dlq', 'list', '--origin', 'housekeeping'], env)).messages).toEqual([]);
+      expect((await opsctlJson<DlqListJson>(['dlq', 'list', '--limit', '1'], env)).messages.map((m) => m.seq)).toEqual([hostile!.seq]);
 
       // the table: the documented look, one row a letter, no payload
       const table = await opsctl(['dlq', 'list'], env);
@@ -134,11 +134,11 @@ describe('opsctl dlq list', () => {
   it(
     'a deleted sequence is skipped; only stream info and message gets are used (no consumer, no account info)',
     async () => {
-      const before = await json<DlqListJson>(['dlq', 'list'], env);
+      const before = await opsctlJson<DlqListJson>(['dlq', 'list'], env);
       await jsm.streams.deleteMessage(h.names.streams.dlq, before.messages[1]!.seq);
       const relay = await natsRelay();
       try {
-        const after = await json<DlqListJson>(['dlq', 'list'], { ...env, NATS_URL: relay.url });
+        const after = await opsctlJson<DlqListJson>(['dlq', 'list'], { ...env, NATS_URL: relay.url });
         expect(after.messages.map((m) => m.seq)).toEqual([before.messages[0]!.seq, before.messages[2]!.seq]);
         // what the opsctl NATS user will be allowed: $JS.API.STREAM.INFO.<dlq> and $JS.API.STREAM.MSG.GET.<dlq>
         const dlq = h.names.streams.dlq;

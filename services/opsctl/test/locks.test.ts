@@ -2,10 +2,10 @@ import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Names } from '@ops/contracts';
 import { ensureLocksBucket } from '@ops/nats';
-import { cleanupNats, connectTestNats, testEnv, uniqueNames } from '@ops/test-support';
+import { cleanupNats, connectTestNats, opsctl, opsctlJson, testEnv, uniqueNames } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocksListJson } from '../src/commands/locks-list.ts';
-import { json, opsctl, TIMEOUT } from './support.ts';
+import { TIMEOUT } from './support.ts';
 
 /** locks list reads only the KV bucket: no ledger needed, a prefix of its own and the bucket the services create. */
 let nc: NatsConnection;
@@ -32,7 +32,7 @@ describe('opsctl locks list', () => {
   it(
     'no bucket yet → an empty list',
     async () => {
-      expect(await json<LocksListJson>(['locks', 'list'], env)).toEqual({ locks: [] });
+      expect(await opsctlJson<LocksListJson>(['locks', 'list'], env)).toEqual({ locks: [] });
     },
     TIMEOUT,
   );
@@ -41,7 +41,7 @@ describe('opsctl locks list', () => {
     'an empty bucket → {"locks":[]} and "no locks"',
     async () => {
       kv = await ensureLocksBucket(nc, names);
-      expect(await json<LocksListJson>(['locks', 'list'], env)).toEqual({ locks: [] });
+      expect(await opsctlJson<LocksListJson>(['locks', 'list'], env)).toEqual({ locks: [] });
       const r = await opsctl(['locks', 'list'], env);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe('no locks\n');
@@ -70,7 +70,7 @@ describe('opsctl locks list', () => {
         `assignments.fetch.${HASH_A}`,
         JSON.stringify({ kind: 'run', run_id: RUN_A, owner: 'worker-1', attempt: 2, state: 'running', heartbeat_at: now, stream_seq: 3 }),
       );
-      const doc = await json<LocksListJson>(['locks', 'list'], env);
+      const doc = await opsctlJson<LocksListJson>(['locks', 'list'], env);
       expect(Object.keys(doc)).toEqual(['locks']);
       expect(doc.locks).toHaveLength(2);
       for (const lock of doc.locks) {
@@ -101,7 +101,7 @@ describe('opsctl locks list', () => {
         `ops.reconcile_adapter_runs.${HASH_A}`,
         JSON.stringify({ kind: 'workspace', run_id: RUN_B, owner: 'housekeeping-1', state: 'running', tick: now, heartbeat_at: now }),
       );
-      const doc = await json<LocksListJson>(['locks', 'list'], env);
+      const doc = await opsctlJson<LocksListJson>(['locks', 'list'], env);
       expect(doc.locks.find((l) => l.key === `ops.reconcile_adapter_runs.${HASH_A}`)).toMatchObject({
         run_id: RUN_B,
         state: 'running',
@@ -123,7 +123,7 @@ describe('opsctl locks list', () => {
         JSON.stringify({ run_id: RUN_A, owner: 'w', attempt: 1, state: 'running', heartbeat_at: new Date().toISOString(), stream_seq: 1 }),
       );
       await kv.delete(`assignments.restore.${HASH_B}`);
-      const doc = await json<LocksListJson>(['locks', 'list'], env);
+      const doc = await opsctlJson<LocksListJson>(['locks', 'list'], env);
       expect(doc.locks.map((l) => l.key)).toEqual([
         `assignments.fetch.${HASH_A}`,
         `assignments.restore.${HASH_A}`,

@@ -1,8 +1,8 @@
 import { DB_ROLES } from '@ops/db';
 import { type SeedReport, seedData } from '@ops/ledger-service/seed-data';
-import { createTestDatabase, type TestDatabase, withOrm } from '@ops/test-support';
+import { createTestDatabase, opsctl, type TestDatabase, withOrm } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { opsctl, TIMEOUT, UUID_V4 } from './support.ts';
+import { TIMEOUT, UUID_V4 } from './support.ts';
 
 const SEED = { workspaceSlug: 'default', tenants: 4, policiesPerTenant: 2 };
 

@@ -1,8 +1,8 @@
 import { type RunV1, runV1 } from '@ops/contracts';
+import { cliEnv, opsctl, opsctlJson, useLedgerHarness } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useLedgerHarness } from '../../ledger-service/test/harness.ts';
 import type { RunsListJson } from '../src/commands/runs-list.ts';
-import { cliEnv, json, natsRelay, opsctl, publishEvents, TIMEOUT, until } from './support.ts';
+import { natsRelay, publishEvents, TIMEOUT, until } from './support.ts';
 
 const h = useLedgerHarness();
 let env: Record<string, string>;
@@ -55,7 +55,7 @@ describe('opsctl runs show', () => {
   it(
     '--json prints the run object with every documented field',
     async () => {
-      const run = await json<RunV1>(['runs', 'show', queued.id, '--workspace', workspace()], env);
+      const run = await opsctlJson<RunV1>(['runs', 'show', queued.id, '--workspace', workspace()], env);
       expect(Object.keys(run).sort()).toEqual(RUN_FIELDS);
       expect(runV1.parse(run)).toMatchObject({ id: queued.id, status: 'queued', outcome: 'pending', type: 'assignments.fetch' });
     },
@@ -93,24 +93,24 @@ describe('opsctl runs list', () => {
   it(
     '--json: {runs, next_cursor}, newest first, filters and paging',
     async () => {
-      const all = await json<RunsListJson>(['runs', 'list', '--workspace', workspace()], env);
+      const all = await opsctlJson<RunsListJson>(['runs', 'list', '--workspace', workspace()], env);
       expect(Object.keys(all)).toEqual(['runs', 'next_cursor']);
       expect(all.next_cursor).toBeNull();
       expect(all.runs.map((r) => r.id)).toEqual([running.id, queued.id]);
       for (const run of all.runs) expect(Object.keys(run).sort()).toEqual(RUN_FIELDS);
 
-      const byStatus = await json<RunsListJson>(['runs', 'list', '--workspace', workspace(), '--status', 'running'], env);
+      const byStatus = await opsctlJson<RunsListJson>(['runs', 'list', '--workspace', workspace(), '--status', 'running'], env);
       expect(byStatus.runs.map((r) => r.id)).toEqual([running.id]);
-      const byTenant = await json<RunsListJson>(
+      const byTenant = await opsctlJson<RunsListJson>(
         ['runs', 'list', '--workspace', workspace(), '--tenant', h.seed.tenants[0]!.id, '--type', 'assignments.fetch'],
         env,
       );
       expect(byTenant.runs.map((r) => r.id)).toEqual([queued.id]);
 
-      const page1 = await json<RunsListJson>(['runs', 'list', '--workspace', workspace(), '--limit', '1'], env);
+      const page1 = await opsctlJson<RunsListJson>(['runs', 'list', '--workspace', workspace(), '--limit', '1'], env);
       expect(page1.runs.map((r) => r.id)).toEqual([running.id]);
       expect(page1.next_cursor).toEqual(expect.any(String));
-      const page2 = await json<RunsListJson>(
+      const page2 = await opsctlJson<RunsListJson>(
         ['runs', 'list', '--workspace', workspace(), '--limit', '1', '--cursor', page1.next_cursor!],
         env,
       );

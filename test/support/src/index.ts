@@ -4,13 +4,21 @@
 
 export { createTestDatabase, withOrm } from './db.ts';
 export { testEnv } from './env.ts';
+export { useHousekeepingStack } from './housekeeping-harness.ts';
+export { useLedgerHarness } from './ledger-harness.ts';
 export { captureLogger, shiftableClock } from './logger.ts';
 export { cleanupNats, connectTestNats, uniqueNames } from './nats.ts';
 export { freePort, startNatsServer } from './nats-server.ts';
+export { cliEnv, opsctl, opsctlJson } from './opsctl-cli.ts';
 export { startPgServer } from './pg-server.ts';
 export { ROOT, runNode, startService } from './process.ts';
+export { GRAPH_SECRET, useWorkerStack } from './worker-harness.ts';
 
 export type { TestDatabase } from './db.ts';
+export type { HousekeepingStack } from './housekeeping-harness.ts';
+export type { HarnessOptions, LedgerHarness } from './ledger-harness.ts';
 export type { NatsServerOptions, OwnNatsServer } from './nats-server.ts';
+export type { OpsctlResult } from './opsctl-cli.ts';
 export type { OwnPgServer, PgServerOptions } from './pg-server.ts';
 export type { RunResult, ServiceProcess } from './process.ts';
+export type { WorkerStack } from './worker-harness.ts';

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** Repository root (test/support/src/ → ../../..). */
+/** Repository root (three directories up from this file). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface RunResult {

@@ -2,21 +2,14 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Names } from '@ops/contracts';
 import { DB_ROLES } from '@ops/db';
 import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
-import {
-  captureLogger,
-  cleanupNats,
-  connectTestNats,
-  createTestDatabase,
-  shiftableClock,
-  type TestDatabase,
-  testEnv,
-  uniqueNames,
-  withOrm,
-} from '@ops/test-support';
+import { type LedgerService, startLedgerService } from '@ops/ledger-service/app';
+import { ledgerConfigSchema } from '@ops/ledger-service/config';
+import { type SeedReport, seedData } from '@ops/ledger-service/seed-data';
 import { afterAll, beforeAll } from 'vitest';
-import { type LedgerService, startLedgerService } from '../src/app.ts';
-import { ledgerConfigSchema } from '../src/config.ts';
-import { type SeedReport, seedData } from '../src/seed/seed-data.ts';
+import { createTestDatabase, type TestDatabase, withOrm } from './db.ts';
+import { testEnv } from './env.ts';
+import { captureLogger, shiftableClock } from './logger.ts';
+import { cleanupNats, connectTestNats, uniqueNames } from './nats.ts';
 
 export interface LedgerHarness {
   db: TestDatabase;

@@ -1,22 +1,22 @@
-import { captureLogger, testEnv } from '@ops/test-support';
+import { type Housekeeping, startHousekeeping } from '@ops/housekeeping/app';
+import { housekeepingConfigSchema } from '@ops/housekeeping/config';
 import { afterAll } from 'vitest';
-import { useWorkerStack, type WorkerStack } from '../../assignment-worker/test/harness.ts';
-import { type Housekeeping, startHousekeeping } from '../src/app.ts';
-import { housekeepingConfigSchema } from '../src/config.ts';
-import type { ReconcileDeps } from '../src/reconcile.ts';
+import { testEnv } from './env.ts';
+import { captureLogger } from './logger.ts';
+import { useWorkerStack, type WorkerStack } from './worker-harness.ts';
+
+/** the ledger client housekeeping calls (a test wraps it to inject faults) */
+type HousekeepingLedger = Housekeeping['deps']['ledger'];
 
 /** The worker stack plus housekeeping (in-process, or as processes via housekeepingEnv). */
 export interface HousekeepingStack extends WorkerStack {
   housekeepingEnv(extra?: Record<string, string>): Record<string, string>;
-  startHousekeeping(
-    extra?: Record<string, string>,
-    wrapLedger?: (l: ReconcileDeps['ledger']) => ReconcileDeps['ledger'],
-  ): Promise<Housekeeping>;
+  startHousekeeping(extra?: Record<string, string>, wrapLedger?: (l: HousekeepingLedger) => HousekeepingLedger): Promise<Housekeeping>;
   housekeepingLogLines: string[];
 }
 
 // a schedule that never fires during a test: executions are triggered by hand
-export const NEVER = '0 0 1 1 *';
+const NEVER = '0 0 1 1 *';
 
 export function useHousekeepingStack(options: Parameters<typeof useWorkerStack>[0] = {}): HousekeepingStack {
   const h = useWorkerStack(options) as HousekeepingStack;

@@ -1,14 +1,16 @@
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type AssignmentWorker, startAssignmentWorker } from '@ops/assignment-worker/app';
+import { workerConfigSchema } from '@ops/assignment-worker/config';
 import type { EnsureRunRequestInputV1, RunV1 } from '@ops/contracts';
 import { DB_ROLES } from '@ops/db';
 import { type FakeGraph, startFakeGraph } from '@ops/fake-graph';
 import { type DispatchResult, dispatch } from '@ops/ledger-client';
-import { captureLogger, type ServiceProcess, startService, testEnv } from '@ops/test-support';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { type HarnessOptions, type LedgerHarness, useLedgerHarness } from '../../ledger-service/test/harness.ts';
-import { type AssignmentWorker, startAssignmentWorker } from '../src/app.ts';
-import { workerConfigSchema } from '../src/config.ts';
+import { testEnv } from './env.ts';
+import { type HarnessOptions, type LedgerHarness, useLedgerHarness } from './ledger-harness.ts';
+import { captureLogger } from './logger.ts';
+import { type ServiceProcess, startService } from './process.ts';
 
 export const GRAPH_SECRET = 'fake-graph-client-secret-0123456789';
 
