@@ -5,7 +5,7 @@ import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { AssignmentWorker } from '@ops/assignment-worker/app';
 import { HEADERS, LEDGER_API_ENDPOINTS, type LedgerApiEndpoint, type LedgerEventV1, type RunV1, runEventMsgId } from '@ops/contracts';
 import type { Housekeeping } from '@ops/housekeeping/app';
-import { useHousekeepingStack } from '@ops/test-support';
+import { sleep, useHousekeepingStack } from '@ops/test-support';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -157,13 +157,13 @@ async function waitConsumerIdle(stream: string, consumer: string, lastSeq: numbe
       throw new Error(
         `${consumer} still busy: ${JSON.stringify({ pending: info.num_pending, ackPending: info.num_ack_pending, delivered: info.delivered, ackFloor: info.ack_floor, lastSeq })}`,
       );
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
 
 async function waitLetters(keys: string[], timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (keys.some((k) => !letters.has(k)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (keys.some((k) => !letters.has(k)) && Date.now() < deadline) await sleep(20);
 }
 
 function checkLetter(letter: Letter, where: string): void {
@@ -185,7 +185,7 @@ async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: stri
     const v = await get();
     if (ok(v)) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

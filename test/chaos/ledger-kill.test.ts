@@ -1,5 +1,6 @@
+import { sleep } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { kill9, RUNS, runScenario, scenarioSeed, sleep } from './stack.ts';
+import { kill9, RUNS, runScenario, scenarioSeed } from './stack.ts';
 
 /**
  * Chaos 2 (issue #6 item 4): kill -9 of the ledger-service (the only writer

@@ -13,6 +13,7 @@ import {
   ROOT,
   runNode,
   type ServiceProcess,
+  sleep,
   startNatsServer,
   startPgServer,
   startService,
@@ -52,8 +53,6 @@ export function scenarioSeed(fallback: number): number {
   const fromEnv = Number(process.env['CHAOS_SEED']);
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : fallback;
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Target {
   readonly tenantId: string;

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { workerConfigSchema } from '@ops/assignment-worker/config';
@@ -9,7 +8,17 @@ import { DB_ROLES } from '@ops/db';
 import { fakeGraphConfigSchema } from '@ops/fake-graph/config';
 import { housekeepingConfigSchema } from '@ops/housekeeping/config';
 import { ledgerConfigSchema } from '@ops/ledger-service/config';
-import { cleanupNats, connectTestNats, createTestDatabase, ROOT, type TestDatabase, testEnv, uniqueNames } from '@ops/test-support';
+import {
+  cleanupNats,
+  connectTestNats,
+  createTestDatabase,
+  freePort,
+  ROOT,
+  sleep,
+  type TestDatabase,
+  testEnv,
+  uniqueNames,
+} from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -173,14 +182,6 @@ function run(cmd: string, args: readonly string[], opts: { cwd: string; env: Rec
       resolve({ code, output });
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -347,7 +348,7 @@ describe('deploy/docker/build-service.sh', () => {
           (r) => r.status,
           () => 0,
         );
-        if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+        if (status !== 200) await sleep(200);
       }
 
       // the image's HEALTHCHECK command, as Docker runs it inside the container

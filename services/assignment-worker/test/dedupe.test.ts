@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { publishJob } from '@ops/ledger-client';
-import { useWorkerStack } from '@ops/test-support';
+import { sleep, useWorkerStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -78,12 +78,12 @@ describe('one execution per identity', () => {
     const calls = h.graph.probe().total_calls;
     const again = await h.dispatch('assignments.fetch', 2);
     expect(again).toMatchObject({ disposition: 'cooldown', published: false, run: { id: first.run.id } });
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     expect(h.graph.probe().total_calls).toBe(calls);
 
     // past the ledger's 15-minute cooldown (its clock) and the lease bucket's TTL (3 s here)
     h.clock.set(new Date(Date.parse(done.completed_at!) + (15 * 60 + 1) * 1000));
-    await new Promise((r) => setTimeout(r, 3_500));
+    await sleep(3_500);
     const later = await h.dispatch('assignments.fetch', 2);
     expect(later.disposition).toBe('created');
     expect(await h.waitCompleted(later.run.id)).toMatchObject({ outcome: 'succeeded' });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { RunLeaseV1 } from '@ops/contracts';
-import { connectTestNats } from '@ops/test-support';
+import { connectTestNats, sleep } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeaseHolder } from '../src/domain/lease-holder.ts';
 import { LeaseLostError, type Leases } from '../src/domain/leases.ts';
@@ -32,7 +32,7 @@ function slowLeases(ms: number): Leases {
   return {
     ...real,
     update: async (key, value, revision) => {
-      await new Promise((r) => setTimeout(r, ms));
+      await sleep(ms);
       return real.update(key, value, revision);
     },
   };

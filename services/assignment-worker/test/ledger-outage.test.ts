@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { encodeJson, errorReplyBody, OpsError } from '@ops/contracts';
-import { useWorkerStack } from '@ops/test-support';
+import { sleep, useWorkerStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -19,7 +19,7 @@ describe('ledger-service outage while a job is held', () => {
     await h.service.stopIntake();
     await h.service.close();
     const worker = await h.startWorker({ WORKER_MAX_DELIVER: '2' });
-    await new Promise((r) => setTimeout(r, 12_000));
+    await sleep(12_000);
 
     const jsm = await jetstreamManager(h.nc);
     const consumer = await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker);

@@ -1,4 +1,4 @@
-import { startService, useHousekeepingStack } from '@ops/test-support';
+import { sleep, startService, useHousekeepingStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -21,7 +21,7 @@ describe('two housekeeping replicas', () => {
     const replicas = [startService('services/housekeeping/src/main.ts', env), startService('services/housekeeping/src/main.ts', env)];
     try {
       for (const r of replicas) await r.waitForOutput(/housekeeping ready/);
-      await new Promise((r) => setTimeout(r, 4_500));
+      await sleep(4_500);
     } finally {
       for (const r of replicas) expect(await r.stop('SIGTERM')).toBe(0);
     }

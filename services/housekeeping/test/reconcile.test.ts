@@ -1,5 +1,5 @@
 import { OpsError, type RunV1 } from '@ops/contracts';
-import { useHousekeepingStack } from '@ops/test-support';
+import { sleep, useHousekeepingStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -84,7 +84,7 @@ describe('ops.reconcile_adapter_runs', () => {
     await victim.exited;
     const lastReported = (await h.getRun(run.id)).summary_counts;
     // the lease bucket's TTL is 3 s here: wait until the dead worker's lease is gone
-    await new Promise((r) => setTimeout(r, 3_500));
+    await sleep(3_500);
     const reply = await trigger();
     const reconcile = await h.waitCompleted(reply.run_id!);
     expect(reconcile.summary_counts).toMatchObject({ processed: 1, failed: 0 });
@@ -117,7 +117,7 @@ describe('ops.reconcile_adapter_runs', () => {
       initiator: { name: 'a dispatcher that crashed before publishing' },
     });
     expect(ensured.disposition).toBe('created');
-    await new Promise((r) => setTimeout(r, 1_200));
+    await sleep(1_200);
     const reply = await trigger();
     const reconcile = await h.waitCompleted(reply.run_id!);
     expect(reconcile.outcome).toBe('succeeded');

@@ -1,5 +1,5 @@
 import { type RunV1, runV1 } from '@ops/contracts';
-import { cliEnv, opsctl, opsctlJson, useLedgerHarness } from '@ops/test-support';
+import { cliEnv, opsctl, opsctlJson, sleep, useLedgerHarness } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunsListJson } from '../src/commands/runs-list.ts';
 import { natsRelay, publishEvents, TIMEOUT, until } from './support.ts';
@@ -184,7 +184,7 @@ describe('opsctl runs wait', () => {
       const run = await ensure(0, 'assignments.restore');
       const waiting = opsctl(['runs', 'wait', run.id, '--workspace', workspace(), '--timeout', '20', '--json'], env);
       // the CLI starts in ~1 s: it has been polling a queued run for a while when the events arrive
-      await new Promise((r) => setTimeout(r, 2_500));
+      await sleep(2_500);
       await publishEvents(h.nc, h.names, run, { completed: true });
       const r = await waiting;
       expect(r.ms).toBeGreaterThanOrEqual(2_500);

@@ -2,7 +2,7 @@ import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Names } from '@ops/contracts';
-import { type LedgerHarness, testEnv } from '@ops/test-support';
+import { type LedgerHarness, sleep, testEnv } from '@ops/test-support';
 
 /** What only opsctl's tests share; running the CLI itself (opsctl, cliEnv, opsctlJson) is in @ops/test-support. */
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -41,7 +41,7 @@ export async function until(check: () => Promise<boolean>, timeoutMs = 10_000): 
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDatabase, withRole } from '@ops/db';
+import { freePort, sleep } from '@ops/test-support';
 import pg from 'pg';
 
 /** Repository root (test/bench/src → ../../..). */
@@ -13,18 +13,6 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const log = (msg: string): void => {
   process.stderr.write(`bench: ${msg}\n`);
 };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The parent's environment minus the keys the system reads (a developer's shell must not leak in). */
 export function baseEnv(): Record<string, string> {
@@ -134,8 +122,6 @@ export async function waitReady(c: Child, port: number, timeoutMs = 60_000): Pro
   }
   throw new Error(`${c.name} not ready on :${port} within ${timeoutMs} ms:\n${c.tail()}`);
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- PostgreSQL
 

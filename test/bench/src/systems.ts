@@ -7,6 +7,7 @@ import { createNames, type Names } from '@ops/contracts';
 import { DB_ROLES, withDatabase } from '@ops/db';
 import { createLedgerClient, dispatch } from '@ops/ledger-client';
 import { deleteTopology } from '@ops/nats';
+import { freePort, sleep } from '@ops/test-support';
 import { Queue } from 'bullmq';
 import { PgBoss } from 'pg-boss';
 import { type PeerJob, SNAPSHOT_TABLE_SQL } from './peer-handler.ts';
@@ -16,10 +17,8 @@ import {
   type Child,
   createDbFromTemplate,
   dropDb,
-  freePort,
   log,
   roleUrl,
-  sleep,
   startChild,
   startRedis,
   type Tenancy,

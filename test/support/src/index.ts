@@ -8,10 +8,12 @@ export { useHousekeepingStack } from './housekeeping-harness.ts';
 export { useLedgerHarness } from './ledger-harness.ts';
 export { captureLogger, shiftableClock } from './logger.ts';
 export { cleanupNats, connectTestNats, uniqueNames } from './nats.ts';
-export { freePort, startNatsServer } from './nats-server.ts';
+export { freePort } from './net.ts';
+export { startNatsServer } from './nats-server.ts';
 export { cliEnv, opsctl, opsctlJson } from './opsctl-cli.ts';
 export { startPgServer } from './pg-server.ts';
 export { ROOT, runNode, startService } from './process.ts';
+export { sleep } from './time.ts';
 export { GRAPH_SECRET, useWorkerStack } from './worker-harness.ts';
 
 export type { TestDatabase } from './db.ts';

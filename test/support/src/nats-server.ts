@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './net.ts';
 import { signalAndWait } from './process.ts';
+import { sleep } from './time.ts';
 
 /**
  * A nats-server of the test's own, on free loopback ports with a temp store:
@@ -30,18 +32,6 @@ export interface NatsServerOptions {
 }
 
 const BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<OwnNatsServer> {
   const storeDir = await mkdtemp(join(tmpdir(), 'ops-nats-'));
@@ -98,7 +88,7 @@ async function waitForPort(port: number, proc: ChildProcess, log: () => string, 
       s.once('error', () => resolve(false));
     });
     if (open && /Server is ready/.test(log())) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new Error(`nats-server did not listen on ${port} within ${timeoutMs} ms:\n${log()}`);
 }

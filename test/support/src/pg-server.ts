@@ -4,8 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './nats-server.ts';
+import { freePort } from './net.ts';
 import { signalAndWait } from './process.ts';
+import { sleep } from './time.ts';
 
 /**
  * A PostgreSQL server of the test's own: a fresh cluster (initdb, trust
@@ -127,7 +128,7 @@ export async function startPgServer(options: PgServerOptions = {}): Promise<OwnP
       } else {
         await exit('SIGQUIT');
       }
-      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      if (downMs > 0) await sleep(downMs);
       await launch();
     },
     async stop() {
@@ -155,7 +156,7 @@ async function waitGone(pids: readonly number[], timeoutMs = 10_000): Promise<vo
       return false;
     }
   };
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (pids.some(alive) && Date.now() < deadline) await sleep(20);
 }
 
 async function waitReady(port: number, proc: ChildProcess, log: () => string, timeoutMs = 30_000): Promise<void> {
@@ -174,7 +175,7 @@ async function waitReady(port: number, proc: ChildProcess, log: () => string, ti
         await client.end().catch(() => undefined);
       }
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   throw new Error(`postgres did not accept connections on ${port} within ${timeoutMs} ms:\n${log()}`);
 }
