@@ -1,6 +1,8 @@
 import { sleep } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { kill9, RUNS, runScenario, scenarioSeed } from './stack.ts';
+import { scenarioSeed } from './random.ts';
+import { runScenario } from './scenario.ts';
+import { kill9, RUNS } from './stack.ts';
 
 /**
  * Chaos 2 (issue #6 item 4): kill -9 of the ledger-service (the only writer

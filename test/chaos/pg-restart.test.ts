@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RUNS, runScenario, scenarioSeed } from './stack.ts';
+import { scenarioSeed } from './random.ts';
+import { runScenario } from './scenario.ts';
+import { RUNS } from './stack.ts';
 
 /**
  * Chaos 4 (issue #6 item 4): PostgreSQL crashes mid-load — an immediate stop

@@ -1,6 +1,8 @@
 import { sleep } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
-import { kill9, RUNS, runScenario, scenarioSeed, WORKERS } from './stack.ts';
+import { scenarioSeed } from './random.ts';
+import { runScenario } from './scenario.ts';
+import { kill9, RUNS, WORKERS } from './stack.ts';
 
 /**
  * Chaos 1 (issue #6 item 4): three workers, kill -9 of a random one at
