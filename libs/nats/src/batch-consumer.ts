@@ -18,6 +18,17 @@ export interface BatchConsumer {
 }
 
 /**
+ * The flush rule, once a message has joined the batch: flush when the batch
+ * is full, when the server has nothing more pending (so a lone message is
+ * handled at once rather than after maxWaitMs), or when the consumer is
+ * stopping. The other trigger — maxWaitMs after a batch's first message with
+ * more still pending — is the timer in the pull loop.
+ */
+export function shouldFlush(state: { size: number; maxBatch: number; pending: number; stopping: boolean }): boolean {
+  return state.size >= state.maxBatch || state.pending === 0 || state.stopping;
+}
+
+/**
  * Pulls from a durable consumer and hands messages over in batches: a batch
  * is flushed when it is full, when the server says nothing more is pending
  * (`info.pending === 0`, so a lone message is handled at once), or after
@@ -72,7 +83,7 @@ export async function startBatchConsumer(
       const msg = result.value;
       if (batch.length === 0) deadline = Date.now() + options.maxWaitMs;
       batch.push(msg);
-      if (batch.length >= options.maxBatch || msg.info.pending === 0 || stopping) await flush();
+      if (shouldFlush({ size: batch.length, maxBatch: options.maxBatch, pending: msg.info.pending, stopping })) await flush();
     }
     await flush();
   };
