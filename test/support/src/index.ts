@@ -1,6 +1,10 @@
 // The public entry of @ops/test-support: values, then types, each by name.
 // Every test imports its support from here; vitest.config.ts runs
 // ./global-setup.ts once per run (it is not an export).
+// vitest is not a dependency of this package on purpose: the harnesses
+// register hooks (beforeAll, afterAll) with the runner's own vitest, the
+// root's devDependency, which Node finds by walking up; a copy installed
+// here could be a second instance whose hooks never run.
 
 export { createTestDatabase, withOrm } from './db.ts';
 export { testEnv } from './env.ts';
