@@ -1,7 +1,6 @@
 // The public entry of @ops/logging: values, then types, each by name (nats.js' mod.ts).
 // A name not listed here is internal to the package.
 
-export { createLogger } from './create-logger.ts';
 export { createServiceLogger } from './service-logger.ts';
 
 export type { Logger } from 'pino';

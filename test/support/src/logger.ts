@@ -1,6 +1,5 @@
 import { Writable } from 'node:stream';
-import { sanitizeMessage } from '@ops/contracts';
-import { createLogger, type Logger } from '@ops/logging';
+import { createServiceLogger, type Logger } from '@ops/logging';
 
 /** A real pino logger whose JSON lines are kept in memory, so tests can search them (secrets!). */
 export function captureLogger(service: string): { logger: Logger; lines: string[] } {
@@ -11,12 +10,7 @@ export function captureLogger(service: string): { logger: Logger; lines: string[
       done();
     },
   });
-  const logger = createLogger({
-    service,
-    level: 'debug',
-    destination,
-    scrub: (t) => sanitizeMessage(t, { maxLength: 2000 }),
-  });
+  const logger = createServiceLogger(service, { level: 'debug', destination });
   return { logger, lines };
 }
 
