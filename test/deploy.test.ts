@@ -11,7 +11,7 @@ import { ledgerConfigSchema } from '@ops/ledger-service/config';
 import { seedConfigSchema } from '@ops/ledger-service/seed-config';
 import { opsctlConfigSchema } from '@ops/opsctl/config';
 import { ROOT } from '@ops/test-support';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 import { NATS_USERS, type NatsUser, natsPermissions } from '../deploy/nats/permissions.ts';
@@ -383,6 +383,25 @@ describe('Kubernetes manifests (deploy/)', () => {
         expect((d.metadata as { namespace?: string }).namespace ?? 'ops', `${d.kind}/${d.metadata.name}`).toBe('ops');
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the nats-server version: tested = deployed', () => {
+  it('compose and the NATS StatefulSet (dev and prod) pin the exact version this test run is using', async () => {
+    const tested = inject('natsServerVersion');
+    expect(tested).toMatch(/^\d+\.\d+\.\d+$/);
+    const compose = parse(await readFile(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { image?: string }> };
+    const statefulset = parseAllDocuments(await readFile(join(ROOT, 'deploy/nats/statefulset.yaml'), 'utf8'))
+      .map((d) => d.toJSON() as { kind?: string; spec?: { template?: { spec?: { containers?: Array<{ name: string; image: string }> } } } })
+      .find((d) => d.kind === 'StatefulSet');
+    const images = {
+      'docker-compose.yml nats': compose.services['nats']?.image,
+      'deploy/nats/statefulset.yaml nats': statefulset?.spec?.template?.spec?.containers?.find((c) => c.name === 'nats')?.image,
+    };
+    for (const [where, image] of Object.entries(images)) {
+      // the official image, its full version, the alpine variant (compose's health check needs wget)
+      expect(image, where).toBe(`nats:${tested}-alpine`);
     }
   });
 });

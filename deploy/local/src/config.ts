@@ -28,6 +28,14 @@ export const localConfigSchema = z.object({
   START_PORT_BASE: intKey(8081, 1024, 65000).describe(
     'pnpm start only: HTTP port of ledger-service; the worker uses +1, housekeeping +2, the fake Graph +9',
   ),
+  START_NATS_PORT: intKey(4223, 1024, 65535).describe(
+    'pnpm start only: when NATS_URL is not set, the port of the nats-server 2.10 it starts itself (4222 is left to the machine)',
+  ),
+  START_NATS_STORE_DIR: z
+    .string()
+    .min(1)
+    .default('.data/nats')
+    .describe('pnpm start only: JetStream store of that nats-server (relative to the repository; kept across restarts)'),
 });
 export type LocalConfig = z.infer<typeof localConfigSchema>;
 

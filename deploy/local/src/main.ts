@@ -2,11 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@ops/config';
 import { DB_ROLES, withRole } from '@ops/db';
 import { loadLocalConfig } from './config.ts';
+import { startOwnNats } from './own-nats.ts';
 import { type ChildSpec, runOnce, type Supervised, startChild, stopAll, waitReady } from './supervisor.ts';
 
 /**
  * `pnpm start`: the whole system in the foreground on this machine.
- * NATS and PostgreSQL come from the environment (default: the local ones);
+ * PostgreSQL comes from the environment (default: the local one); NATS too
+ * when NATS_URL is set — else a nats-server 2.10 of its own (own-nats.ts);
  * the seed job migrates and, when the database is empty, seeds it; then
  * every service starts as its own process. Ctrl-C stops them gracefully.
  */
@@ -21,6 +23,16 @@ try {
   process.exit(2);
 }
 const { config, env } = loaded;
+
+// no NATS_URL: the project's own nats-server (the machine's may be older than the services accept)
+const ownNats = process.env['NATS_URL']
+  ? undefined
+  : await startOwnNats(ROOT, config.START_NATS_PORT, config.START_NATS_STORE_DIR).catch((err: unknown) => {
+      process.stderr.write(`start: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
+if (ownNats) env['NATS_URL'] = ownNats.url;
+const natsUrl = ownNats ? ownNats.url : config.NATS_URL.join(',');
 
 // every long-running service, with the port of its /readyz
 const base = config.START_PORT_BASE;
@@ -66,16 +78,6 @@ const services: Array<ChildSpec & { port: number }> = [
   },
 ];
 
-const seedCode = await runOnce(
-  { name: 'seed', script: 'services/ledger-service/src/seed/main.ts', args: ['--if-empty'], env },
-  pretty,
-  ROOT,
-);
-if (seedCode !== 0) {
-  process.stderr.write('start: the seed job failed (see above); is PostgreSQL running and DATABASE_URL right?\n');
-  process.exit(1);
-}
-
 const running: Supervised[] = [];
 let stopping = false;
 async function shutdown(code: number, why: string): Promise<never> {
@@ -83,6 +85,8 @@ async function shutdown(code: number, why: string): Promise<never> {
     stopping = true;
     process.stdout.write(`start: ${why}; stopping every service…\n`);
     await stopAll(running, 20_000);
+    // NATS last: the services drain their connections on the way out
+    if (ownNats) await stopAll([ownNats], 5_000);
     process.stdout.write('start: stopped\n');
   }
   process.exit(code);
@@ -91,8 +95,18 @@ process.on('SIGINT', () => void shutdown(0, 'interrupted'));
 process.on('SIGTERM', () => void shutdown(0, 'terminated'));
 // never leave orphans behind, even on an unexpected exit of this process
 process.on('exit', () => {
-  for (const c of running) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  for (const c of [...running, ...(ownNats ? [ownNats] : [])]) if (c.child.exitCode === null) c.child.kill('SIGKILL');
 });
+
+const seedCode = await runOnce(
+  { name: 'seed', script: 'services/ledger-service/src/seed/main.ts', args: ['--if-empty'], env },
+  pretty,
+  ROOT,
+);
+if (seedCode !== 0) {
+  process.stderr.write('start: the seed job failed (see above); is PostgreSQL running and DATABASE_URL right?\n');
+  await shutdown(1, 'the seed job failed');
+}
 
 for (const spec of services) {
   const child = startChild(spec, pretty, ROOT);
@@ -110,7 +124,7 @@ process.stdout.write(
     '',
     'system ready:',
     ...services.map((s) => `  ${s.name.padEnd(16)} http://127.0.0.1:${s.port}/readyz  /metrics`),
-    `  NATS ${config.NATS_URL.join(',')}  prefix "${config.NATS_PREFIX}"`,
+    `  NATS ${natsUrl}  prefix "${config.NATS_PREFIX}"${ownNats ? `  — own nats-server ${ownNats.version}; for opsctl and the nats CLI: export NATS_URL=${natsUrl}` : ''}`,
     '  try: pnpm opsctl tenants list   then   pnpm opsctl dispatch assignments.fetch --workspace <id> --tenant <id>',
     'Ctrl-C stops everything.',
     '',

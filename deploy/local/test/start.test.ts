@@ -1,5 +1,9 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dropDatabase, withDatabase } from '@ops/db';
-import { cleanupNats, connectTestNats, runNode, startService, testEnv, uniqueNames } from '@ops/test-support';
+import { cleanupNats, connectTestNats, freePort, runNode, startService, testEnv, uniqueNames } from '@ops/test-support';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 
 /**
@@ -72,5 +76,41 @@ describe('pnpm start', () => {
     expect(stack.output()).toContain('shutdown complete');
     expect(stack.output()).toContain('start: stopped');
     await expect(fetch('http://127.0.0.1:18181/healthz')).rejects.toThrow();
+  });
+
+  it('without NATS_URL: starts a nats-server 2.10 of its own (named in the banner), runs on it, and stops it last', async () => {
+    const natsPort = await freePort();
+    const store = await mkdtemp(join(tmpdir(), 'ops-start-nats-'));
+    const env = { DATABASE_URL: databaseUrl, START_NATS_PORT: String(natsPort), START_NATS_STORE_DIR: store, START_PORT_BASE: '18281' };
+    const stack = startService('deploy/local/src/main.ts', env);
+    try {
+      await stack.waitForOutput(/system ready/, 60_000);
+      const natsUrl = `nats://127.0.0.1:${natsPort}`;
+      expect(stack.output()).toMatch(new RegExp(`NATS ${natsUrl.replaceAll('.', '\\.')} .*own nats-server nats-server: v2\\.10\\.\\d+`));
+      expect(stack.output()).toContain(`export NATS_URL=${natsUrl}`);
+      // the services run on it: the ledger's streams are in its store, and a dispatch through it completes
+      const tenants = JSON.parse((await runNode('services/opsctl/src/main.ts', ['tenants', 'list', '--json'], env)).stdout) as {
+        workspaces: Array<{ id: string; tenants: Array<{ id: string }> }>;
+      };
+      const ws = tenants.workspaces[0]!.id;
+      const cli = { ...env, NATS_URL: natsUrl };
+      const args = ['dispatch', 'assignments.fetch', '--workspace', ws, '--tenant', tenants.workspaces[0]!.tenants[1]!.id, '--json'];
+      const run = JSON.parse((await runNode('services/opsctl/src/main.ts', args, cli)).stdout) as { run_id: string };
+      const waited = await runNode('services/opsctl/src/main.ts', ['runs', 'wait', run.run_id, '--workspace', ws, '--json'], cli);
+      expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'completed', outcome: 'succeeded' });
+      expect(await readdir(join(store, 'jetstream'))).not.toHaveLength(0);
+    } finally {
+      stack.child.kill('SIGINT');
+    }
+    expect(await stack.exited).toBe(0);
+    expect(stack.output()).toContain('start: stopped');
+    // stopped with the rest: nothing listens on its port any more
+    await expect(
+      new Promise((resolve, reject) => {
+        const socket = connect(natsPort, '127.0.0.1', () => resolve(socket.destroy()));
+        socket.once('error', reject);
+      }),
+    ).rejects.toThrow();
+    await rm(store, { recursive: true, force: true });
   });
 });

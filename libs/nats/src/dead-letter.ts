@@ -34,6 +34,6 @@ export async function deadLetter(js: JetStreamClient, names: Names, origin: DlqO
     headers: h,
     msgID: `dlq.${msg.info.stream}.${msg.info.streamSequence}`,
   });
-  // NATS 2.9 ignores term(reason); the reason lives in the dead letter
-  msg.term();
+  // the reason also reaches the server's MSG_TERMINATED advisory (2.10+); the dead letter keeps it for good
+  msg.term(letter.reason);
 }

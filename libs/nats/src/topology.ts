@@ -100,7 +100,7 @@ export async function ensureLocksBucket(nc: NatsConnection, names: Names, option
   const kvm = new Kvm(nc);
   const ttl = options.locksTtlMs ?? TOPOLOGY_DEFAULTS.locksTtlMs;
   try {
-    // bucket TTL, not per-key TTL: NATS 2.9 ignores per-key TTLs
+    // bucket TTL, not per-key TTL: per-message TTLs need nats-server 2.11 (we run on 2.10)
     return await kvm.create(names.kv.locks, { ttl, history: 1, replicas: options.replicas ?? 1 });
   } catch (err) {
     if (!(err instanceof JetStreamApiError)) throw err;

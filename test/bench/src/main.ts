@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import { startNatsServer } from '@ops/test-support';
 import { profileFiles, renderSummary, summarizeFile } from './profile.ts';
 import { aggregate, type OpenLoop, ratios, renderMarkdown, targets } from './render.ts';
 import { adminQuery, dropDb, log, prepareTemplate, REDIS_BINARY } from './stack.ts';
@@ -82,7 +83,10 @@ const RUNS = opts.quick ? 1_000 : 10_000;
 const REPS = opts.runs > 0 ? opts.runs : 3;
 const OPEN_LOOP = { rate: 500, seconds: opts.quick ? 4 : 10 };
 const adminUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const natsUrl = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+// the project's nats-server (2.10, as deployed) of the bench's own, unless NATS_URL names one:
+// the machine's may be older than the services accept, and a shared one mixes in other load
+const ownNats = process.env['NATS_URL'] ? undefined : await startNatsServer();
+const natsUrl = process.env['NATS_URL'] ?? ownNats!.url;
 const template = 'ops_bench_tpl';
 
 // enough policies for W1 and for the open-loop phase: one policy per identity
@@ -180,6 +184,7 @@ try {
   exitCode = 1;
 } finally {
   await dropDb(adminUrl, template).catch(() => undefined);
+  await ownNats?.stop();
 }
 
 m['loadavg_after'] = loadavg().map((l) => Math.round(l * 100) / 100);

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { natsServerBinary } from './nats-binary.ts';
 import { freePort } from './net.ts';
 import { signalAndWait } from './process.ts';
 import { sleep } from './time.ts';
@@ -29,9 +29,9 @@ export interface NatsServerOptions {
   readonly configFile?: string;
   /** variables the config references (passwords) */
   readonly env?: Record<string, string>;
+  /** another nats-server binary than the project's (the refusal test's 2.9) */
+  readonly binary?: string;
 }
-
-const BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
 
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<OwnNatsServer> {
   const storeDir = await mkdtemp(join(tmpdir(), 'ops-nats-'));
@@ -52,12 +52,18 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     storeDir,
   ];
   const launch = async () => {
-    const proc = spawn(BINARY, args, { env: { PATH: process.env['PATH'] ?? '', ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(options.binary ?? natsServerBinary(), args, {
+      env: { PATH: process.env['PATH'] ?? '', ...options.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child = proc;
     proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     await waitForPort(port, proc, () => log);
   };
   const exit = (signal: NodeJS.Signals) => signalAndWait(child, signal);
+  // a process that ends without stop() (a crash, process.exit) must not leave its server running
+  const killOnExit = () => child?.kill('SIGKILL');
+  process.on('exit', killOnExit);
   await launch();
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -70,6 +76,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     },
     async stop() {
       await exit('SIGTERM');
+      process.off('exit', killOnExit);
       await rm(storeDir, { recursive: true, force: true });
     },
   };
