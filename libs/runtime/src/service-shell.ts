@@ -2,7 +2,16 @@ import { hostname } from 'node:os';
 import { createNames, type Names } from '@ops/contracts';
 import { createOrm, type Orm, pingDb } from '@ops/db';
 import type { Logger } from '@ops/logging';
-import { awaitTopology, connectNats, drainNats, ensureTopology, type NatsConnection, natsCredentials, natsReady } from '@ops/nats';
+import {
+  assertSupportedNatsServer,
+  awaitTopology,
+  connectNats,
+  drainNats,
+  ensureTopology,
+  type NatsConnection,
+  natsCredentials,
+  natsReady,
+} from '@ops/nats';
 import { type OpsHttpServer, startOpsHttpServer } from './http-server.ts';
 import { createRegistry, type Registry } from './metrics.ts';
 
@@ -50,7 +59,8 @@ export interface ServiceShell<O extends Orm | null = Orm | null> {
 
 /**
  * The wiring the three services share, in order: the ORM (when the service
- * has a database), NATS as this service's user, the topology (owned or
+ * has a database), NATS as this service's user (a server older than 2.10 is
+ * refused with a clear message), the topology (owned or
  * awaited), the metrics registry, and — once the service says so — the HTTP
  * probes. Whatever was opened is closed again if a later step fails, so a
  * start that fails leaves no connection behind.
@@ -74,6 +84,7 @@ export async function openServiceShell(options: ShellOptions): Promise<ServiceSh
     if (orm) opened.push(() => orm.close());
     const nc = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: `${name} ${owner}`, logger });
     opened.push(() => drainNats(nc));
+    assertSupportedNatsServer(nc);
     let locksTtlMs: number | null = null;
     if (options.topology === 'await') {
       await awaitTopology(nc, names, {
