@@ -12,6 +12,13 @@ export const faultsSchema = z
     throttle: z
       .object({ policies: z.array(z.string()).optional(), count: z.number().int().min(0), retryAfterSeconds: z.number().int().min(0) })
       .optional(),
+    /**
+     * the next `count` Graph calls (for these policies, or any) are held this long before they are
+     * answered — in flight all the while (a stalled item: a fencing test's worker is cut off meanwhile)
+     */
+    stall: z
+      .object({ policies: z.array(z.string()).optional(), count: z.number().int().min(0), ms: z.number().int().min(0).max(600_000) })
+      .optional(),
     /** the next `count` Graph calls (for these policies, or any) answer 503 */
     unavailable: z.object({ policies: z.array(z.string()).optional(), count: z.number().int().min(0) }).optional(),
     /** share of Graph calls answering 503, drawn from a seeded PRNG: the same sequence every time it is set */
@@ -37,6 +44,8 @@ export interface FaultState {
   set(faults: Faults): void;
   /** the injected answer for the next Graph call on this policy, consuming counters; undefined = answer normally */
   decide(policy: string): FaultDecision | undefined;
+  /** how long the next Graph call on this policy is held before it is answered (latency plus a stall), consuming the stall counter */
+  holdMs(policy: string): number;
 }
 
 const PRNG_SEED = 0x5eed;
@@ -50,6 +59,15 @@ export function createFaultState(initial: Faults = {}): FaultState {
     set(next) {
       faults = faultsSchema.parse(structuredClone(next));
       random = mulberry32(PRNG_SEED);
+    },
+    holdMs(policy) {
+      const { stall } = faults;
+      let held = faults.latencyMs ?? 0;
+      if (stall && stall.count > 0 && applies(stall.policies, policy)) {
+        stall.count -= 1;
+        held += stall.ms;
+      }
+      return held;
     },
     decide(policy) {
       const { throttle, unavailable } = faults;

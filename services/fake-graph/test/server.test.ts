@@ -118,6 +118,22 @@ describe('faults', () => {
     expect(fake.probe().by_key['tenant-a/hot']?.status_counts).toEqual({ '429': 2, '200': 1 });
   });
 
+  it('stalls the next calls of the named policies for `ms` (in flight all the while), then answers promptly', async () => {
+    const token = await tokenFor(fake, 'tenant-a');
+    fake.setFaults({ stall: { policies: ['slow'], count: 1, ms: 400 } });
+    const started = performance.now();
+    const stalled = list(fake, token, 'slow');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(fake.probe().by_key['tenant-a/slow']).toMatchObject({ in_flight: 1 });
+    // another policy is not held
+    expect((await list(fake, token, 'quick')).status).toBe(200);
+    expect((await stalled).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(380);
+    const again = performance.now();
+    expect((await list(fake, token, 'slow')).status).toBe(200);
+    expect(performance.now() - again).toBeLessThan(300);
+  });
+
   it('answers 503 for `unavailable`, 403/404 for failPolicies', async () => {
     const token = await tokenFor(fake, 'tenant-a');
     fake.setFaults({ unavailable: { count: 1 }, failPolicies: { gone: 404, locked: 403 } });

@@ -47,7 +47,7 @@ export async function handleGraphCall(
   res.once('close', () => gone.abort());
   let status = 0;
   try {
-    await pause(context.faults.current().latencyMs ?? 0, AbortSignal.any([gone.signal, context.closing]));
+    await pause(context.faults.holdMs(call.policy), AbortSignal.any([gone.signal, context.closing]));
     status = await answer(context, req, res, url, call, tenant);
   } finally {
     end(status || 499);
