@@ -1,8 +1,8 @@
+import { prng } from '@ops/test-support';
 import { dispatchAll } from './dispatch.ts';
 import { type Figures, figuresOf, publishFigures } from './figures.ts';
 import { dumpLogs, explainStuck } from './logs.ts';
 import { startMonitor, waitCompletedAtLeast } from './progress.ts';
-import { prng } from './random.ts';
 import { type ChaosStack, RUNS, startChaosStack } from './stack.ts';
 import { settleAndVerify, type Verdict } from './verify.ts';
 

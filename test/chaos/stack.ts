@@ -8,6 +8,7 @@ import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
 import {
   type OwnNatsServer,
   type OwnPgServer,
+  prng,
   runNode,
   type ServiceProcess,
   sleep,
@@ -16,7 +17,6 @@ import {
   startService,
 } from '@ops/test-support';
 import pg from 'pg';
-import { prng } from './random.ts';
 
 /**
  * The whole system for one chaos scenario, on servers of its own: a
