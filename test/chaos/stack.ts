@@ -105,6 +105,8 @@ export async function startChaosStack(scenario: string): Promise<ChaosStack> {
     WORKER_ACK_WAIT_MS: '4000',
     WORKER_HEARTBEAT_MS: '300',
     WORKER_LEASE_STALE_MS: '3000',
+    WORKER_LEASE_FENCE_MS: '1800',
+    WORKER_LEASE_RENEW_TIMEOUT_MS: '600',
     WORKER_SHUTDOWN_GRACE_MS: '2000',
   };
   const housekeepingEnv = {

@@ -89,6 +89,8 @@ const AssignmentSnapshot = defineEntity({
     tenant_id: p.uuid(),
     policy_id: p.uuid(),
     run_id: p.uuid(),
+    /** the attempt that wrote the row: only the same or a later attempt replaces it */
+    attempt: p.integer(),
     assignments: p.json<Array<{ id: string; target: Record<string, unknown> }>>(),
     assignment_count: p.integer(),
     fetched_at: p.datetime(),

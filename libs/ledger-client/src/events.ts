@@ -30,10 +30,15 @@ export function attemptEvents(
   names: Names,
   run: { runId: string; workspaceId: string; attempt: number; owner: string },
   now: () => Date = () => new Date(),
+  /** throws when this writer may no longer publish (a fenced lease holder) — checked before every event */
+  beforePublish: () => void = () => undefined,
 ): AttemptEvents {
   let seq = 0;
   const publish = async (event: LedgerEventV1) => {
-    await js.publish(names.ledgerEventSubject(event.kind), encodeJson(event), { msgID: runEventMsgId(event) });
+    beforePublish();
+    const ack = await js.publish(names.ledgerEventSubject(event.kind), encodeJson(event), { msgID: runEventMsgId(event) });
+    // published for the first time, yet already stored: another writer used this attempt
+    if (ack.duplicate) throw new DuplicateEventError(runEventMsgId(event));
   };
   const base = () => ({
     v: 1 as const,
@@ -51,11 +56,31 @@ export function attemptEvents(
 }
 
 /**
+ * An event this writer publishes for the first time came back from JetStream
+ * as a duplicate (its Nats-Msg-Id `run.attempt.seq` is already stored): some
+ * other writer published under the same attempt. Attempts are allocated by
+ * the run's lease, so this is a fencing failure — the writer stops.
+ */
+export class DuplicateEventError extends Error {
+  override readonly name = 'DuplicateEventError';
+  readonly msgId: string;
+  constructor(msgId: string) {
+    super(`event ${msgId} was already stored: another writer used this attempt`);
+    this.msgId = msgId;
+  }
+}
+
+export function isDuplicateEventError(err: unknown): err is DuplicateEventError {
+  return err instanceof Error && err.name === 'DuplicateEventError';
+}
+
+/**
  * Ends a run that its executor can no longer end (housekeeping: the worker
- * vanished, or the job was lost): a `completed` event of the NEXT attempt, so
- * it outranks every event the vanished attempt may still publish (final
- * attempt wins), with the counters the run last reported. The very high seq
- * keeps its Nats-Msg-Id apart from a real attempt's events.
+ * vanished, or the job was lost): a `completed` event of a NEWER attempt —
+ * allocated by the caller from the run's lease, never shared with an
+ * execution — so it outranks every event the vanished attempt may still
+ * publish (final attempt wins), with the counters the run last reported. The
+ * very high seq keeps its Nats-Msg-Id apart from a real attempt's events.
  */
 const CLOSE_SEQ = 1_000_000;
 
@@ -65,7 +90,8 @@ export async function publishClosure(
   run: Pick<RunV1, 'id' | 'workspace_id' | 'attempt' | 'summary_counts'>,
   failure: { code: FailureCode; message?: string },
   owner: string,
-  now: Date = new Date(),
+  now: Date,
+  attempt: number,
 ): Promise<void> {
   const c = run.summary_counts;
   const total = c['total'] ?? 0;
@@ -77,7 +103,7 @@ export async function publishClosure(
     kind: 'completed',
     run_id: run.id,
     workspace_id: run.workspace_id,
-    attempt: run.attempt + 1,
+    attempt,
     seq: CLOSE_SEQ,
     at: now.toISOString(),
     owner,

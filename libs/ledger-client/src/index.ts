@@ -3,7 +3,7 @@
 
 export { createLedgerClient } from './client.ts';
 export { dispatch, isJobPublishError, publishJob } from './dispatch.ts';
-export { attemptEvents, publishClosure } from './events.ts';
+export { attemptEvents, isDuplicateEventError, publishClosure } from './events.ts';
 export { requestService } from './request.ts';
 
 export type { LedgerClient } from './client.ts';

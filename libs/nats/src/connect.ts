@@ -49,14 +49,21 @@ export async function connectNats(options: ConnectOptions): Promise<NatsConnecti
   return nc;
 }
 
+/** whether each connection of this process is connected now, kept by watchStatus */
+const connected = new WeakMap<NatsConnection, boolean>();
+
 async function watchStatus(nc: NatsConnection, logger: Logger): Promise<void> {
+  connected.set(nc, true);
   for await (const s of nc.status()) {
     switch (s.type) {
       case 'disconnect':
       case 'reconnecting':
+      case 'staleConnection':
+        connected.set(nc, false);
         logger.warn({ nats: s.type, server: 'server' in s ? s.server : undefined }, 'nats connection lost');
         break;
       case 'reconnect':
+        connected.set(nc, true);
         logger.info({ nats: s.type, server: s.server }, 'nats reconnected');
         break;
       case 'error':
@@ -66,6 +73,17 @@ async function watchStatus(nc: NatsConnection, logger: Logger): Promise<void> {
         break;
     }
   }
+}
+
+/**
+ * True while the connection is up now. nats.js buffers what it is asked to
+ * send while it reconnects and flushes it afterwards — an ack or a lease write
+ * issued during a cut would arrive after the cut, perhaps after another
+ * worker took the job over. A fenced holder issues nothing unless this is
+ * true (docs/architecture.md, "Fencing").
+ */
+export function natsConnected(nc: NatsConnection): boolean {
+  return connected.get(nc) !== false && !nc.isClosed() && !nc.isDraining();
 }
 
 /** True while the connection can carry requests (for /readyz). */

@@ -2,7 +2,7 @@
 // A name not listed here is internal to the package.
 
 export { startBatchConsumer } from './batch-consumer.ts';
-export { connectNats, drainNats, natsCredentials, natsReady } from './connect.ts';
+export { connectNats, drainNats, natsConnected, natsCredentials, natsReady } from './connect.ts';
 export { deadLetter } from './dead-letter.ts';
 export { createLease, deleteLease, readLease, updateLease } from './leases.ts';
 export { assertSupportedNatsServer, isSupportedNatsServer } from './server-version.ts';
@@ -11,3 +11,4 @@ export { awaitTopology, deleteTopology, ensureDurableConsumer, ensureLocksBucket
 export type { BatchConsumer } from './batch-consumer.ts';
 export type { NatsConnection } from './connect.ts';
 export type { DeadLetter } from './dead-letter.ts';
+export type { LeaseRead } from './leases.ts';

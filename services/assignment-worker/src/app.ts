@@ -4,7 +4,7 @@ import { nanos } from '@nats-io/nats-core';
 import { createHttpGraphClient, type GraphClient } from '@ops/graph';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { ensureDurableConsumer } from '@ops/nats';
+import { ensureDurableConsumer, natsConnected } from '@ops/nats';
 import { type OpsHttpServer, openServiceShell } from '@ops/runtime';
 import type { WorkerConfig } from './config.ts';
 import { type JobsConsumer, startJobsConsumer } from './handlers/jobs-consumer.ts';
@@ -84,8 +84,11 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
       maxAttempts: config.WORKER_MAX_DELIVER,
       heartbeatMs: config.WORKER_HEARTBEAT_MS,
       staleMs: config.WORKER_LEASE_STALE_MS,
+      fenceMs: config.WORKER_LEASE_FENCE_MS,
+      renewTimeoutMs: config.WORKER_LEASE_RENEW_TIMEOUT_MS,
       progressEvery: config.WORKER_PROGRESS_EVERY,
     },
+    connected: () => natsConnected(nc),
     now: () => new Date(),
   };
   const consumer = await js.consumers.get(names.streams.jobs, names.consumers.assignmentWorker);

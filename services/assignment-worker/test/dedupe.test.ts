@@ -29,7 +29,13 @@ describe('one execution per identity', () => {
     // roomier lease timings than the crash tests: on a loaded CI machine a starved
     // process may otherwise lose its lease to a peer (correctly, but then the
     // identity runs twice in sequence and "one execution" is not what we measure)
-    const timings = { WORKER_ACK_WAIT_MS: '15000', WORKER_HEARTBEAT_MS: '500', WORKER_LEASE_STALE_MS: '8000' };
+    const timings = {
+      WORKER_ACK_WAIT_MS: '15000',
+      WORKER_HEARTBEAT_MS: '500',
+      WORKER_LEASE_STALE_MS: '8000',
+      WORKER_LEASE_FENCE_MS: '5000',
+      WORKER_LEASE_RENEW_TIMEOUT_MS: '2000',
+    };
     for (let i = 0; i < 3; i += 1) await h.startWorkerProcess(timings);
     const results = await Promise.all(Array.from({ length: 20 }, () => h.dispatch('assignments.fetch', 0)));
     expect(results.filter((r) => r.disposition === 'created')).toHaveLength(1);

@@ -1,14 +1,14 @@
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { catalogEntry } from '@ops/contracts';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import { type OpsHttpServer, openServiceShell } from '@ops/runtime';
 import type { HousekeepingConfig } from './config.ts';
+import type { ReconcileDeps } from './deps.ts';
+import { LeaseObservations } from './domain/observations.ts';
 import { startHousekeepingApi } from './handlers/api.ts';
 import { startSchedule } from './handlers/schedule.ts';
 import { createHousekeepingMetrics } from './metrics.ts';
-import { RECONCILE_TYPE, type ReconcileDeps } from './reconcile.ts';
 
 export interface Housekeeping {
   readonly http: OpsHttpServer;
@@ -46,7 +46,8 @@ export async function startHousekeeping(options: {
       staleGraceMs: config.HOUSEKEEPING_STALE_GRACE_SECONDS * 1000,
       queuedAfterMs: config.HOUSEKEEPING_QUEUED_AFTER_SECONDS * 1000,
     },
-    leaseStaleMs: catalogEntry(RECONCILE_TYPE).expectedDurationSeconds * 1000,
+    leaseStaleMs: config.HOUSEKEEPING_LEASE_STALE_MS,
+    observations: new LeaseObservations(),
     now: () => new Date(),
   };
   const api = await startHousekeepingApi(nc, deps);

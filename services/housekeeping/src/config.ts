@@ -19,7 +19,10 @@ export const housekeepingConfigSchema = z.object({
     }, 'must be a cron expression (5 fields, or 6 with seconds)')
     .describe('when ops.reconcile_adapter_runs runs for every workspace (cron; default every 5 minutes)'),
   HOUSEKEEPING_STALE_GRACE_SECONDS: intKey(120, 1, 86_400).describe(
-    'a running run is stale when quiet this long and its lease is gone, or its lease heartbeat is older than the expected duration plus this',
+    'a running run is stale when quiet this long and its lease is gone, or its lease stayed at the same revision for the expected duration plus this (seen by housekeeping, on its own clock)',
+  ),
+  HOUSEKEEPING_LEASE_STALE_MS: intKey(120_000, 1_000, 3_600_000).describe(
+    'a workspace lease another replica sees unchanged this long (on its own clock) belongs to a dead execution; executions renew theirs every quarter of it and stop half of it after their last renewal',
   ),
   HOUSEKEEPING_QUEUED_AFTER_SECONDS: intKey(300, 1, 86_400).describe(
     'a queued run this old has its job published again (same Nats-Msg-Id)',

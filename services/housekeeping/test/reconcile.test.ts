@@ -1,4 +1,6 @@
-import { OpsError, type RunV1 } from '@ops/contracts';
+import { Kvm } from '@nats-io/kv';
+import { leaseKey, OpsError, type RunV1 } from '@ops/contracts';
+import { readLease } from '@ops/nats';
 import { sleep, useHousekeepingStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
@@ -99,6 +101,12 @@ describe('ops.reconcile_adapter_runs', () => {
     h.clock.set(new Date());
     expect(again.disposition).toBe('created');
     h.graph.setFaults({});
+    // the closure took its attempt from the run's lease and left it completed: the identity's
+    // cooldown marker, which lives the bucket TTL (3 s here; the server expires it a little later) like any completion's
+    const locks = await new Kvm(h.nc).open(h.names.kv.locks);
+    await expect
+      .poll(async () => (await readLease(locks, leaseKey('assignments.fetch', run.run_identity_hash))).status, { timeout: 15_000 })
+      .toBe('absent');
     await h.startWorker();
     expect(await h.waitCompleted(again.run.id)).toMatchObject({
       outcome: 'succeeded',

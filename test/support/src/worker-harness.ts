@@ -65,6 +65,9 @@ export function useWorkerStack(options: HarnessOptions & { ledgerEnv?: Record<st
       WORKER_HEARTBEAT_MS: '300',
       // short enough for redelivery tests, long enough for a loaded CI machine
       WORKER_LEASE_STALE_MS: '3000',
+      // fence + renewal timeout < stale (the config's rule)
+      WORKER_LEASE_FENCE_MS: '1800',
+      WORKER_LEASE_RENEW_TIMEOUT_MS: '600',
       WORKER_SHUTDOWN_GRACE_MS: '2000',
       LOG_LEVEL: 'debug',
       ...extra,

@@ -6,11 +6,17 @@ import { uuidSchema } from './common.ts';
  * The values of the ops_locks KV bucket (v1), under `leaseKey(type, hash)`.
  * Two kinds share the bucket, told apart by `kind`:
  *
- * - `run`: the execution lease of a job identity (assignment-worker). One
- *   writer at a time, by compare-and-set on the entry's revision; the owner
- *   renews `heartbeat_at` while running; at completion the value becomes
- *   `completed` and — every write restarting the bucket TTL — lives on as the
- *   identity's cooldown marker.
+ * - `run`: the execution lease of a job identity (assignment-worker), and the
+ *   run's attempt allocator: every execution and every housekeeping closure
+ *   of the run takes its attempt number by a compare-and-set write of this
+ *   entry (`attempt` + 1), so attempts strictly increase across job messages
+ *   and redeliveries. One writer at a time; the holder rewrites it every
+ *   heartbeat (a new revision: that is what observers watch — `heartbeat_at`
+ *   is the writer's wall clock, shown to operators, never compared with
+ *   another host's); `retrying`: the attempt ended transiently and its job
+ *   comes back after `retry_after_ms`; `completed`: the run ended — every write
+ *   restarting the bucket TTL, the value lives on as the identity's cooldown
+ *   marker.
  * - `workspace`: housekeeping's per-workspace lease (overlap prevention,
  *   T033). `tick` is the scheduled instant an execution belongs to: every
  *   replica's scheduler fires for the same tick, and only the first to write
@@ -21,6 +27,7 @@ import { uuidSchema } from './common.ts';
  * `invalid` — never coerced into a state it may not have.
  */
 const leaseState = z.enum(['running', 'completed']);
+const runLeaseState = z.enum(['running', 'retrying', 'completed']);
 const instant = z.iso.datetime();
 
 export const runLeaseV1 = z.strictObject({
@@ -28,11 +35,13 @@ export const runLeaseV1 = z.strictObject({
   run_id: uuidSchema,
   owner: z.string().min(1),
   attempt: z.number().int().min(1),
-  state: leaseState,
+  state: runLeaseState,
   heartbeat_at: instant,
-  /** the job message's stream sequence: tells a redelivery from a duplicate message */
+  /** the job message's stream sequence: tells a redelivery from a duplicate message (0: written by a housekeeping closure) */
   stream_seq: z.number().int().min(0),
   completed_at: instant.optional(),
+  /** state retrying: the back-off after which the nak-ed job comes back */
+  retry_after_ms: z.number().int().min(0).max(3_600_000).optional(),
 });
 export type RunLeaseV1 = z.infer<typeof runLeaseV1>;
 
@@ -44,6 +53,8 @@ export const workspaceLeaseV1 = z.strictObject({
   /** a scheduled instant (ISO) or `on-demand:<instant>` */
   tick: z.string().min(1).max(64),
   heartbeat_at: instant,
+  /** the attempt of `run_id` this execution took: the next execution of the run takes a higher one */
+  attempt: z.number().int().min(1).optional(),
 });
 export type WorkspaceLeaseV1 = z.infer<typeof workspaceLeaseV1>;
 

@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration001Initial } from './001-initial.ts';
 import { Migration002Roles } from './002-roles.ts';
 import { Migration003AssignmentSnapshots } from './003-assignment-snapshots.ts';
+import { Migration004SnapshotAttempt } from './004-snapshot-attempt.ts';
 
 /** Every migration, in order. Explicit (no folder scan): works the same from sources and in images. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: '001-initial', class: Migration001Initial },
   { name: '002-roles', class: Migration002Roles },
   { name: '003-assignment-snapshots', class: Migration003AssignmentSnapshots },
+  { name: '004-snapshot-attempt', class: Migration004SnapshotAttempt },
 ];

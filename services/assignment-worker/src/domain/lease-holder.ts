@@ -1,37 +1,72 @@
 import type { RunLeaseV1 } from '@ops/contracts';
 import { LeaseLostError, type Leases } from './leases.ts';
 
+export interface HolderTiming {
+  /** the holder stops this long after the last renewal that succeeded was SENT (fence + renewTimeout < stale) */
+  readonly fenceMs: number;
+  /** a renewal not answered within this long counts as failed (its write may still land: that only delays observers) */
+  readonly renewTimeoutMs: number;
+}
+
 /**
- * A held lease: renews it by CAS and fences itself. If a renewal fails with
- * a revision mismatch, or no renewal succeeded for longer than the stale
- * threshold minus a margin (a paused or partitioned process), the holder
- * must assume another worker took over: `assertHeld()` then throws and the
- * execution stops before touching Graph or publishing anything more.
+ * A held lease: renews it by CAS and fences itself. The fence runs on this
+ * process's monotonic clock from the moment the last successful write was
+ * SENT — the server may have stored it any time after that, so an observer
+ * that judges the lease stale (the same revision for the stale time, on its
+ * own clock) can only do so after the fence expired here. The holder is lost
+ * when a CAS fails (someone else wrote the lease), when the fence expires
+ * (frozen, cut off, or renewals failing), or once it gave the lease back;
+ * `signal` then aborts the in-flight work (Graph calls, database writes) and
+ * `assertHeld()` throws before anything further is sent.
  */
 export class LeaseHolder {
   readonly key: string;
   #value: RunLeaseV1;
   #revision: number;
-  #lastRenewedAt: number;
-  #lost = false;
-  /** CAS writes and the release run one after another (see #serial) */
+  /** monotonic ms when the last successful write was sent */
+  #lastSentOk: number;
+  #lostReason: string | null = null;
+  readonly #abort = new AbortController();
+  #fenceTimer: NodeJS.Timeout | undefined;
+  /** CAS writes run one after another (see #serial) */
   #tail: Promise<void> = Promise.resolve();
   #queued = 0;
   readonly #leases: Leases;
-  readonly #fenceMs: number;
+  readonly #timing: HolderTiming;
+  readonly #clock: () => number;
 
-  constructor(leases: Leases, key: string, value: RunLeaseV1, revision: number, staleMs: number) {
+  /** `sentAt`: the monotonic time the write that acquired the lease was sent */
+  constructor(
+    leases: Leases,
+    key: string,
+    value: RunLeaseV1,
+    revision: number,
+    timing: HolderTiming,
+    sentAt: number,
+    clock = () => performance.now(),
+  ) {
     this.#leases = leases;
     this.key = key;
     this.#value = value;
     this.#revision = revision;
-    this.#lastRenewedAt = Date.now();
-    // stop well before a peer may consider the lease stale
-    this.#fenceMs = Math.floor(staleMs * 0.75);
+    this.#timing = timing;
+    this.#clock = clock;
+    this.#lastSentOk = sentAt;
+    this.#armFence();
+  }
+
+  get attempt(): number {
+    return this.#value.attempt;
+  }
+
+  /** aborted when the lease is lost or given back: pass it to every Graph call and database write */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
   }
 
   get lost(): boolean {
-    return this.#lost || Date.now() - this.#lastRenewedAt > this.#fenceMs;
+    if (this.#lostReason === null && this.#clock() - this.#lastSentOk >= this.#timing.fenceMs) this.#lose('fence expired');
+    return this.#lostReason !== null;
   }
 
   /** a write is in flight: a heartbeat tick skips instead of queueing behind it */
@@ -40,40 +75,78 @@ export class LeaseHolder {
   }
 
   assertHeld(): void {
-    if (this.lost) throw new LeaseLostError(`lease ${this.key} lost`);
+    if (this.lost) throw new LeaseLostError(`lease ${this.key} lost (${this.#lostReason})`);
   }
 
-  /** heartbeat: CAS-rewrite with a fresh heartbeat_at */
+  /** heartbeat: a CAS rewrite (a new revision is what observers watch; heartbeat_at is for operators) */
   async renew(now: Date): Promise<void> {
     await this.#write({ ...this.#value, heartbeat_at: now.toISOString() });
   }
 
-  /** the cooldown marker: completed, written at our revision (restarts the bucket TTL) */
+  /** the cooldown marker: completed, written at our revision (restarts the bucket TTL); the holder is done */
   async complete(now: Date): Promise<void> {
     await this.#write({ ...this.#value, state: 'completed', heartbeat_at: now.toISOString(), completed_at: now.toISOString() });
+    this.#lose('completed');
   }
 
-  /** give the lease up for another attempt (only if nobody else wrote it) */
-  release(): Promise<boolean> {
-    return this.#serial(async () => {
-      if (this.#lost) return false;
-      this.#lost = true;
-      return this.#leases.release(this.key, this.#revision);
-    });
+  /**
+   * Gives the run back for a retry after `retryAfterMs`: the lease says so
+   * (`retrying`) and keeps the attempt number, so the next execution — from
+   * any message of the run — takes attempt + 1 at once. The holder is done.
+   */
+  async retry(now: Date, retryAfterMs: number): Promise<void> {
+    await this.#write({ ...this.#value, state: 'retrying', heartbeat_at: now.toISOString(), retry_after_ms: retryAfterMs });
+    this.#lose('given back for a retry');
+  }
+
+  /** stop the fence timer without a write (the execution ended on its own terms) */
+  dispose(reason: string): void {
+    this.#lose(reason);
   }
 
   #write(value: RunLeaseV1): Promise<void> {
     return this.#serial(async () => {
       this.assertHeld();
+      const sent = this.#clock();
+      let timer: NodeJS.Timeout | undefined;
       try {
-        this.#revision = await this.#leases.update(this.key, value, this.#revision);
+        const revision = await Promise.race([
+          this.#leases.update(this.key, value, this.#revision),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`lease ${this.key}: no answer to the renewal within ${this.#timing.renewTimeoutMs} ms`)),
+              this.#timing.renewTimeoutMs,
+            );
+          }),
+        ]);
+        // the fence was declared over while the answer was on its way: this holder stopped for good
+        if (this.#lostReason !== null) throw new LeaseLostError(`lease ${this.key} lost (${this.#lostReason})`);
+        // the fence now runs from when THIS write was sent: an observer sees its revision no earlier
+        this.#revision = revision;
         this.#value = value;
-        this.#lastRenewedAt = Date.now();
+        this.#lastSentOk = sent;
+        this.#armFence();
       } catch (err) {
-        if (err instanceof LeaseLostError) this.#lost = true;
+        if (err instanceof LeaseLostError) this.#lose('written by someone else');
         throw err;
+      } finally {
+        clearTimeout(timer);
       }
     });
+  }
+
+  #armFence(): void {
+    clearTimeout(this.#fenceTimer);
+    if (this.#lostReason !== null) return;
+    const left = this.#lastSentOk + this.#timing.fenceMs - this.#clock();
+    this.#fenceTimer = setTimeout(() => this.#lose('fence expired'), Math.max(0, left));
+  }
+
+  #lose(reason: string): void {
+    if (this.#lostReason !== null) return;
+    this.#lostReason = reason;
+    clearTimeout(this.#fenceTimer);
+    this.#abort.abort(new LeaseLostError(`lease ${this.key} lost (${reason})`));
   }
 
   /**

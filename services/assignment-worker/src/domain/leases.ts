@@ -15,7 +15,9 @@ export class LeaseLostError extends Error {
 /**
  * The lease operations, all compare-and-set: create only if absent, update
  * only at the revision we hold. A CAS failure means someone else wrote the
- * entry — for a holder that is "lease lost: stop now".
+ * entry — for a holder that is "lease lost: stop now". A worker never deletes
+ * a lease: the entry carries the run's attempt number (the allocator) until
+ * the bucket TTL removes it.
  */
 export interface Leases {
   /** revision when created, null when the key already exists */
@@ -23,6 +25,4 @@ export interface Leases {
   read(key: string): Promise<LeaseEntry | null>;
   /** new revision; throws LeaseLostError on a revision mismatch */
   update(key: string, value: RunLeaseV1, revision: number): Promise<number>;
-  /** deletes only if still at our revision (release for a retry); false if someone else wrote it */
-  release(key: string, revision: number): Promise<boolean>;
 }

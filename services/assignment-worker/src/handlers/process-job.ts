@@ -8,15 +8,13 @@ import {
   jobV1,
   leaseKey,
   parseRunInputs,
-  type RunLeaseV1,
   type RunV1,
   sanitizeMessage,
 } from '@ops/contracts';
-import { attemptEvents } from '@ops/ledger-client';
+import { attemptEvents, isDuplicateEventError } from '@ops/ledger-client';
 import { deadLetter } from '@ops/nats';
-import { decideOnExistingLease } from '../domain/lease.ts';
-import { LeaseHolder } from '../domain/lease-holder.ts';
-import { HAND_BACK_DELAY_MS, type JobResult, type WorkerDeps } from '../work/deps.ts';
+import { acquireLease } from '../work/acquire-lease.ts';
+import { HAND_BACK_DELAY_MS, type JobResult, settle, type WorkerDeps } from '../work/deps.ts';
 import { executeAttempt } from '../work/execute.ts';
 
 const MAX_JOB_BYTES = 64 * 1024;
@@ -41,12 +39,11 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   // bad input, never "every policy" (FR-004b: only whitelisted inputs exist)
   const inputs = parseRunInputs(job.type, job.inputs);
   if (!inputs.ok) return deadLetterJob(deps, msg, 'schema_invalid', inputs.issues.join('; '));
-  const attempt = msg.info.deliveryCount;
   const log = deps.logger.child({
     runId: job.run_id,
     tenantId: job.tenant_id,
     type: job.type,
-    attempt,
+    delivery: msg.info.deliveryCount,
     streamSeq: msg.info.streamSequence,
   });
   log.debug('job received');
@@ -54,12 +51,12 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   const run = await readRun(deps, msg, job, release, log);
   if (run === 'not_found') return deadLetterJob(deps, msg, 'unknown_run', "no such run in the job's workspace");
   if (run === 'released') {
-    msg.nak(HAND_BACK_DELAY_MS);
+    settle(deps, () => msg.nak(HAND_BACK_DELAY_MS));
     return 'released';
   }
   if ('error' in run) {
     log.warn({ err: run.error }, 'get_run failed; job retried later');
-    msg.nak(LEDGER_RETRY_MS);
+    settle(deps, () => msg.nak(LEDGER_RETRY_MS));
     return 'retry';
   }
   if (run.run_identity_hash !== job.run_identity_hash || run.type !== job.type || run.tenant_id !== job.tenant_id) {
@@ -68,61 +65,29 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   if (run.status === 'completed') return duplicate(deps, msg, job, 'already_completed', log);
 
   const key = leaseKey(job.type, job.run_identity_hash);
-  const value: RunLeaseV1 = {
-    kind: 'run',
-    run_id: job.run_id,
-    owner: deps.owner,
-    attempt,
-    state: 'running',
-    heartbeat_at: deps.now().toISOString(),
-    stream_seq: msg.info.streamSequence,
-  };
-  let holder: LeaseHolder | null = null;
-  for (let round = 0; round < 2 && !holder; round += 1) {
-    const created = await deps.leases.tryCreate(key, value);
-    if (created !== null) {
-      holder = new LeaseHolder(deps.leases, key, value, created, deps.settings.staleMs);
-      deps.metrics.leases.inc({ event: 'acquired' });
+  const acquired = await acquireLease(deps, { key, job, run, msg, release, log });
+  switch (acquired.kind) {
+    case 'already_completed':
+      return duplicate(deps, msg, job, 'already_completed', log);
+    case 'duplicate':
+      return duplicate(deps, msg, job, 'already_running', log);
+    case 'cooldown':
+      return skipForCooldown(deps, msg, job, run.attempt + 1, log);
+    case 'released':
+      settle(deps, () => msg.nak(HAND_BACK_DELAY_MS));
+      return 'released';
+    case 'wait':
+      log.info({ retryInMs: acquired.retryInMs }, 'lease held elsewhere; job retried later');
+      settle(deps, () => msg.nak(acquired.retryInMs));
+      return 'wait';
+    case 'held':
       break;
-    }
-    const existing = await deps.leases.read(key);
-    if (!existing) continue; // deleted in between: try to create again
-    const decision = decideOnExistingLease(
-      existing.value,
-      { runId: job.run_id, streamSeq: msg.info.streamSequence },
-      deps.now(),
-      deps.settings.staleMs,
-    );
-    switch (decision.kind) {
-      case 'already_completed':
-        return duplicate(deps, msg, job, 'already_completed', log);
-      case 'duplicate':
-        return duplicate(deps, msg, job, 'already_running', log);
-      case 'cooldown':
-        return skipForCooldown(deps, msg, job, attempt, log);
-      case 'takeover':
-        try {
-          const revision = await deps.leases.update(key, value, existing.revision);
-          holder = new LeaseHolder(deps.leases, key, value, revision, deps.settings.staleMs);
-          deps.metrics.leases.inc({ event: 'takeover' });
-          log.warn({ previousOwner: existing.value?.owner }, 'took over a stale lease of this run');
-        } catch {
-          msg.nak(deps.settings.staleMs);
-          return 'wait';
-        }
-        break;
-      case 'wait':
-        log.info({ retryInMs: decision.retryInMs, holder: existing.value?.run_id }, 'lease held elsewhere; job retried later');
-        msg.nak(decision.retryInMs);
-        return 'wait';
-    }
   }
-  if (!holder) {
-    msg.nak(deps.settings.staleMs);
-    return 'wait';
-  }
-  log.debug('lease held; executing');
-  return executeAttempt(deps, { msg, job, policyIds: inputs.value.policyIds, attempt, holder, release, log });
+  const { holder } = acquired;
+  deps.metrics.leases.inc({ event: acquired.takenFrom ? 'takeover' : 'acquired' });
+  const attemptLog = log.child({ attempt: holder.attempt });
+  attemptLog.debug('lease held; executing');
+  return executeAttempt(deps, { msg, job, policyIds: inputs.value.policyIds, attempt: holder.attempt, holder, release, log: attemptLog });
 }
 
 /**
@@ -139,7 +104,7 @@ async function readRun(
   log: WorkerDeps['logger'],
 ): Promise<RunV1 | 'not_found' | 'released' | { error: Error }> {
   // the ack-wait clock runs during the request and the backoff alike
-  const working = setInterval(() => msg.working(), deps.settings.heartbeatMs);
+  const working = setInterval(() => settle(deps, () => msg.working()), deps.settings.heartbeatMs);
   try {
     for (let retry = 0; ; retry += 1) {
       try {
@@ -167,7 +132,7 @@ async function readRun(
 
 async function duplicate(deps: WorkerDeps, msg: JsMsg, job: JobV1, reason: DuplicateReason, log: WorkerDeps['logger']): Promise<JobResult> {
   // never executed: acknowledged, logged, counted here and on the canonical run
-  msg.ack();
+  settle(deps, () => msg.ack());
   deps.metrics.duplicates.inc({ reason });
   log.info({ reason }, 'duplicate job acknowledged without executing');
   try {
@@ -186,10 +151,15 @@ async function skipForCooldown(deps: WorkerDeps, msg: JsMsg, job: JobV1, attempt
     { runId: job.run_id, workspaceId: job.workspace_id, attempt, owner: deps.owner },
     deps.now,
   );
-  await events.completed('cancelled', { total: 0, processed: 0, failed: 0 }, [
-    { code: 'run.skipped_cooldown', message: 'skipped: the same job identity completed less than the cooldown ago', count: 1 },
-  ]);
-  msg.ack();
+  try {
+    await events.completed('cancelled', { total: 0, processed: 0, failed: 0 }, [
+      { code: 'run.skipped_cooldown', message: 'skipped: the same job identity completed less than the cooldown ago', count: 1 },
+    ]);
+  } catch (err) {
+    // another delivery of this run skipped it already (the same event is stored): nothing left to do
+    if (!isDuplicateEventError(err)) throw err;
+  }
+  settle(deps, () => msg.ack());
   deps.metrics.duplicates.inc({ reason: 'cooldown' });
   log.info('job skipped: identity in cooldown');
   return 'skipped';
@@ -203,7 +173,7 @@ async function deadLetterJob(deps: WorkerDeps, msg: JsMsg, reason: string, detai
     return 'dead_letter';
   } catch (err) {
     deps.logger.error({ err }, 'dead-lettering failed; job redelivered later');
-    msg.nak(LEDGER_RETRY_MS);
+    settle(deps, () => msg.nak(LEDGER_RETRY_MS));
     return 'retry';
   }
 }

@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { createLease, deleteLease, readLease, updateLease } from '@ops/nats';
+import { createLease, readLease, updateLease } from '@ops/nats';
 import { LeaseLostError, type Leases } from '../domain/leases.ts';
 
 /** The worker's lease store on the ops_locks bucket, through the one lease path of @ops/nats. */
@@ -18,6 +18,5 @@ export function createLeases(kv: KV): Leases {
       if (next === null) throw new LeaseLostError(`lease ${key} was written by someone else`);
       return next;
     },
-    release: (key, revision) => deleteLease(kv, key, revision),
   };
 }

@@ -34,13 +34,32 @@ export interface WorkerDeps {
   readonly owner: string;
   readonly secrets: readonly string[];
   readonly settings: {
-    /** attempts (JetStream deliveries) per job; a transient failure on the last one ends the run failed */
+    /** attempts per run (the lease's attempt numbers); a transient failure on the last one ends the run failed */
     readonly maxAttempts: number;
     readonly heartbeatMs: number;
+    /** a lease seen unchanged this long (on this worker's monotonic clock) is stale */
     readonly staleMs: number;
+    /** a holder stops this long after its last successful renewal was sent */
+    readonly fenceMs: number;
+    /** a renewal not answered within this long failed */
+    readonly renewTimeoutMs: number;
     readonly progressEvery: number;
   };
+  /** the NATS connection is up now (nothing is sent while it is not: nats.js would deliver it late) */
+  readonly connected: () => boolean;
   readonly now: () => Date;
 }
 
 export type JobResult = 'completed' | 'skipped' | 'duplicate' | 'retry' | 'wait' | 'released' | 'lease_lost' | 'dead_letter';
+
+/**
+ * Sends an ack, nak or working() only while the NATS connection is up:
+ * nats.js would buffer it through a reconnect and deliver it later — perhaps
+ * after the message went to another worker, whose delivery it would then
+ * settle. Unsent, the message simply comes back after its ack wait.
+ */
+export function settle(deps: Pick<WorkerDeps, 'connected'>, send: () => void): boolean {
+  if (!deps.connected()) return false;
+  send();
+  return true;
+}

@@ -1,13 +1,13 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { FAILURE_CODES, type FailureCode, type JobV1, sanitizeMessage } from '@ops/contracts';
 import { isGraphError } from '@ops/graph';
-import { attemptEvents } from '@ops/ledger-client';
+import { attemptEvents, isDuplicateEventError } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import type { LeaseHolder } from '../domain/lease-holder.ts';
 import { LeaseLostError } from '../domain/leases.ts';
 import { Tally } from '../domain/tally.ts';
 import { resolveSelection } from '../repositories/tenancy.ts';
-import { HAND_BACK_DELAY_MS, type JobResult, type WorkerDeps } from './deps.ts';
+import { HAND_BACK_DELAY_MS, type JobResult, settle, type WorkerDeps } from './deps.ts';
 import { ITEM_WORK, type ItemContext, ItemError } from './items.ts';
 
 /** A failure of the whole attempt that another attempt may not have (Graph down, throttled past retries, DB hiccup). */
@@ -24,11 +24,17 @@ class ReleasedError extends Error {
   override readonly name = 'ReleasedError';
 }
 
+/** The NATS connection is down: nothing is sent (nats.js would deliver it after the reconnect, perhaps after a takeover). */
+class DisconnectedError extends Error {
+  override readonly name = 'DisconnectedError';
+}
+
 export interface AttemptInput {
   readonly msg: JsMsg;
   readonly job: JobV1;
   /** the job's policy selection, read through its catalog schema (empty: every policy of the tenant) */
   readonly policyIds: readonly string[];
+  /** this execution's attempt, allocated by the lease */
   readonly attempt: number;
   readonly holder: LeaseHolder;
   /** fires when the worker shuts down and must hand the job back */
@@ -41,30 +47,42 @@ export interface AttemptInput {
  * progress → completed, then the lease becomes the cooldown marker and only
  * then is the job acked (docs/architecture.md, data flow steps 4–6). Counters are
  * this attempt's own (a new Tally), so the final attempt wins (FR-003).
+ *
+ * Fenced throughout (docs/architecture.md, "Fencing"): the holder's signal
+ * aborts the Graph call and the database write in flight when the lease is
+ * lost, and nothing — event, snapshot, lease write, ack, nak — is issued
+ * unless the lease is held and the NATS connection is up.
  */
 export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Promise<JobResult> {
   const { msg, job, attempt, holder, log } = input;
+  /** throws unless this holder may still act: lease held (fence included), connection up */
+  const fence = () => {
+    holder.assertHeld();
+    if (!deps.connected()) throw new DisconnectedError('the NATS connection is down');
+  };
   const events = attemptEvents(
     deps.js,
     deps.names,
     { runId: job.run_id, workspaceId: job.workspace_id, attempt, owner: deps.owner },
     deps.now,
+    fence,
   );
   const stopTimer = deps.metrics.jobDuration.startTimer({ type: job.type });
   const heartbeat = setInterval(() => {
     // the previous renewal is still in flight: skip this tick (see LeaseHolder#write)
-    if (holder.busy) return;
+    if (holder.busy || holder.lost || !deps.connected()) return;
     holder
       .renew(deps.now())
-      .then(() => msg.working())
+      .then(() => settle(deps, () => msg.working()))
       .catch((err: unknown) => {
         if (err instanceof LeaseLostError) log.warn('lease lost during heartbeat; stopping');
         else log.warn({ err }, 'lease renewal failed');
       });
   }, deps.settings.heartbeatMs);
+  const signal = AbortSignal.any([input.release, holder.signal]);
   let tally = new Tally(0);
   try {
-    holder.assertHeld();
+    fence();
     await events.started();
     const selection = await resolveSelection(deps.em, {
       workspace_id: job.workspace_id,
@@ -80,7 +98,9 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
       tenantId: job.tenant_id as string,
       tenantExternalId: selection.tenantExternalId,
       runId: job.run_id,
-      signal: input.release,
+      attempt,
+      signal,
+      fence: () => holder.assertHeld(),
       now: deps.now,
     };
     const work = ITEM_WORK[job.type as keyof typeof ITEM_WORK];
@@ -92,6 +112,8 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
         tally.succeed();
         deps.metrics.items.inc({ type: job.type, result: 'processed' });
       } catch (err) {
+        // a lost lease or a shutdown aborts the item: not the item's failure
+        holder.assertHeld();
         if (input.release.aborted) throw new ReleasedError('shutting down');
         if (err instanceof ItemError || (isGraphError(err) && !err.transient)) {
           tally.fail(err.code, err.message, deps.secrets);
@@ -103,10 +125,7 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
         }
       }
       const done = i + 1;
-      if (done < selection.policies.length && done % deps.settings.progressEvery === 0) {
-        holder.assertHeld();
-        await events.progress(tally.counts());
-      }
+      if (done < selection.policies.length && done % deps.settings.progressEvery === 0) await events.progress(tally.counts());
     }
     // fence once more right before the irrevocable publish
     await holder.renew(deps.now());
@@ -131,27 +150,26 @@ async function settleFailure(
   err: unknown,
 ): Promise<JobResult> {
   const { msg, job, attempt, holder, log } = input;
-  if (err instanceof LeaseLostError || holder.lost) {
-    // a zombie: someone else owns the run now; publish nothing, leave the message to them
+  if (err instanceof LeaseLostError || err instanceof DisconnectedError || isDuplicateEventError(err) || holder.lost) {
+    // a zombie, or cut off: someone else may own the run now — publish nothing, leave the message to them
+    holder.dispose('attempt abandoned');
     deps.metrics.leases.inc({ event: 'lost' });
-    log.warn('lease lost; attempt abandoned without publishing');
+    log.warn({ why: err instanceof Error ? err.message : String(err) }, 'lease lost; attempt abandoned without publishing');
     return 'lease_lost';
   }
   if (err instanceof ReleasedError || input.release.aborted) {
-    await holder.release().catch(() => false);
-    msg.nak(HAND_BACK_DELAY_MS);
-    deps.metrics.leases.inc({ event: 'released' });
-    log.info('job released on shutdown');
-    return 'released';
+    return handBack(deps, input, HAND_BACK_DELAY_MS, 'released', () => {
+      deps.metrics.leases.inc({ event: 'released' });
+      log.info('job released on shutdown');
+    });
   }
   const failure = err instanceof TransientRunError ? err : new TransientRunError('run.internal', FAILURE_CODES['run.internal'], err);
   if (attempt < deps.settings.maxAttempts) {
-    await holder.release().catch(() => false);
     const delay = Math.min(1_000 * 2 ** (attempt - 1), 30_000) + Math.floor(Math.random() * 250);
-    msg.nak(delay);
-    deps.metrics.jobs.inc({ type: job.type, result: 'retry' });
-    log.warn({ err: failure.cause ?? failure, code: failure.code, retryInMs: delay }, 'attempt failed transiently; retrying');
-    return 'retry';
+    return handBack(deps, input, delay, 'retry', () => {
+      deps.metrics.jobs.inc({ type: job.type, result: 'retry' });
+      log.warn({ err: failure.cause ?? failure, code: failure.code, retryInMs: delay }, 'attempt failed transiently; retrying');
+    });
   }
   // out of attempts: the run ends failed with this (final) attempt's counters
   tally.fail(failure.code, sanitizeMessage(failure.message, { secrets: deps.secrets }), deps.secrets);
@@ -160,14 +178,36 @@ async function settleFailure(
     await events.completed('failed', tally.counts(), tally.failures());
     await finish(deps, msg, holder, log);
   } catch (publishErr) {
-    if (publishErr instanceof LeaseLostError) return 'lease_lost';
+    holder.dispose('final failure not published');
+    if (publishErr instanceof LeaseLostError || publishErr instanceof DisconnectedError || isDuplicateEventError(publishErr)) {
+      return 'lease_lost';
+    }
     log.error({ err: publishErr }, 'could not publish the final failure; job redelivered');
-    msg.nak(5_000);
+    settle(deps, () => msg.nak(5_000));
     return 'retry';
   }
   deps.metrics.jobs.inc({ type: job.type, result: 'failed' });
   log.error({ code: failure.code, counts: tally.counts() }, 'run failed after its last attempt');
   return 'completed';
+}
+
+/**
+ * Gives the run back: the lease says `retrying` (the next execution takes
+ * attempt + 1 at once), then the message is nak-ed with the delay. If the
+ * lease cannot be written the holder stops anyway: the message comes back
+ * after its ack wait, and a later delivery finds the lease stale.
+ */
+async function handBack(deps: WorkerDeps, input: AttemptInput, delayMs: number, result: JobResult, report: () => void): Promise<JobResult> {
+  try {
+    await input.holder.retry(deps.now(), delayMs);
+  } catch (err) {
+    input.holder.dispose('hand-back not written');
+    input.log.warn({ err }, 'could not mark the lease for a retry; the job comes back after its ack wait');
+    return 'lease_lost';
+  }
+  settle(deps, () => input.msg.nak(delayMs));
+  report();
+  return result;
 }
 
 /** After the completed event is stored: lease → cooldown marker, then ack (ack only after the PubAck). */
@@ -176,7 +216,8 @@ async function finish(deps: WorkerDeps, msg: JsMsg, holder: LeaseHolder, log: Lo
     await holder.complete(deps.now());
   } catch (err) {
     // the completed event is stored; the run is done even if the marker could not be written
+    holder.dispose('completed; marker not written');
     log.warn({ err }, 'could not mark the lease completed');
   }
-  await msg.ackAck().catch(() => msg.ack());
+  if (deps.connected()) await msg.ackAck().catch(() => settle(deps, () => msg.ack()));
 }

@@ -1,6 +1,7 @@
 import type { ActiveRunV1, RunLeaseV1 } from '@ops/contracts';
 import { describe, expect, it } from 'vitest';
 import { chooseLease } from './lease.ts';
+import { LeaseObservations } from './observations.ts';
 import { judgeRun } from './verdict.ts';
 
 const now = new Date('2030-01-01T12:00:00.000Z');
@@ -40,25 +41,33 @@ const lease = (runId: string, heartbeatSecondsAgo: number, state: 'running' | 'c
 
 describe('judgeRun', () => {
   const id = run({}).id;
+  const live = (state: 'running' | 'completed' = 'running') => lease(id, 0, state);
   it('heals a quiet running run whose lease is gone or belongs to another run', () => {
-    expect(judgeRun(run({}), null, now, t).kind).toBe('stale');
-    expect(judgeRun(run({}), lease('5c7f9c1e-2a3b-4c5d-8e9f-0a1b2c3d4e5f', 1), now, t).kind).toBe('stale');
+    expect(judgeRun(run({}), null, 0, now, t).kind).toBe('stale');
+    expect(judgeRun(run({}), lease('5c7f9c1e-2a3b-4c5d-8e9f-0a1b2c3d4e5f', 1), 0, now, t).kind).toBe('stale');
   });
-  it('heals when the heartbeat is older than expected duration + grace, not before', () => {
-    expect(judgeRun(run({}), lease(id, 300 + 121), now, t).kind).toBe('stale');
-    expect(judgeRun(run({}), lease(id, 300 + 119), now, t).kind).toBe('ok');
+  it('heals when this replica saw the lease unchanged for longer than expected duration + grace, not before', () => {
+    expect(judgeRun(run({}), live(), (300 + 121) * 1000, now, t).kind).toBe('stale');
+    expect(judgeRun(run({}), live(), (300 + 119) * 1000, now, t).kind).toBe('ok');
+    // first sight: never stale, however old its heartbeat_at (another host wrote it, on another clock)
+    expect(judgeRun(run({}), lease(id, 86_400), 0, now, t).kind).toBe('ok');
+  });
+  it('a heartbeat_at from the future or the past (clock skew) changes nothing: only the observation counts', () => {
+    expect(judgeRun(run({}), lease(id, -3_600), (300 + 121) * 1000, now, t).kind).toBe('stale');
+    expect(judgeRun(run({}), lease(id, 3_600), 1_000, now, t).kind).toBe('ok');
   });
   it('leaves alone a run that spoke recently, or whose completion is on its way', () => {
-    expect(judgeRun(run({ last_event_at: ago(10) }), null, now, t).kind).toBe('ok');
-    expect(judgeRun(run({}), lease(id, 900, 'completed'), now, t).kind).toBe('ok');
+    expect(judgeRun(run({ last_event_at: ago(10) }), null, 0, now, t).kind).toBe('ok');
+    expect(judgeRun(run({}), live('completed'), 10 * 3_600_000, now, t).kind).toBe('ok');
     // an unreadable lease is never taken for a dead worker (the TTL removes it; the next tick decides)
-    expect(judgeRun(run({}), 'invalid', now, t).kind).toBe('ok');
+    expect(judgeRun(run({}), 'invalid', 10 * 3_600_000, now, t).kind).toBe('ok');
   });
   it('republishes an old queued job, declares it lost when its inputs cannot be rebuilt', () => {
-    expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(301) }), null, now, t).kind).toBe('republish');
-    expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(299) }), null, now, t).kind).toBe('ok');
+    expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(301) }), null, 0, now, t).kind).toBe('republish');
+    expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(299) }), null, 0, now, t).kind).toBe('ok');
     expect(
-      judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(301), context: { inputs: { secret: 1 } } }), null, now, t).kind,
+      judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(301), context: { inputs: { secret: 1 } } }), null, 0, now, t)
+        .kind,
     ).toBe('lost');
   });
   it("never republishes housekeeping's own queued runs (no job exists for them)", () => {
@@ -66,6 +75,7 @@ describe('judgeRun', () => {
       judgeRun(
         run({ status: 'queued', type: 'ops.reconcile_adapter_runs', tenant_id: null, created_at: ago(900), last_event_at: null }),
         null,
+        0,
         now,
         t,
       ).kind,
@@ -74,18 +84,51 @@ describe('judgeRun', () => {
 });
 
 describe('chooseLease', () => {
-  const v = (tick: string, state: 'running' | 'completed', beatSecondsAgo: number) => ({
-    value: { kind: 'workspace' as const, run_id: null, owner: 'x', state, tick, heartbeat_at: ago(beatSecondsAgo) },
+  const v = (tick: string, state: 'running' | 'completed', unchangedForMs: number) => ({
+    value: { kind: 'workspace' as const, run_id: null, owner: 'x', state, tick, heartbeat_at: ago(0) },
     revision: 7,
+    unchangedForMs,
   });
   it('creates when absent; stands down for the same tick or a live execution; takes a finished or stale one', () => {
-    expect(chooseLease(null, 'T1', now, 120_000)).toEqual({ kind: 'create' });
-    expect(chooseLease(v('T1', 'completed', 1), 'T1', now, 120_000).kind).toBe('stand_down');
-    expect(chooseLease(v('T0', 'running', 10), 'T1', now, 120_000).kind).toBe('stand_down');
-    expect(chooseLease(v('T0', 'completed', 10), 'T1', now, 120_000)).toEqual({ kind: 'take', revision: 7 });
-    expect(chooseLease(v('T0', 'running', 121), 'T1', now, 120_000)).toEqual({ kind: 'take', revision: 7 });
+    expect(chooseLease(null, 'T1', 120_000)).toEqual({ kind: 'create' });
+    expect(chooseLease(v('T1', 'completed', 1_000), 'T1', 120_000).kind).toBe('stand_down');
+    expect(chooseLease(v('T0', 'running', 10_000), 'T1', 120_000).kind).toBe('stand_down');
+    expect(chooseLease(v('T0', 'completed', 0), 'T1', 120_000)).toEqual({ kind: 'take', revision: 7 });
+    expect(chooseLease(v('T0', 'running', 121_000), 'T1', 120_000)).toEqual({ kind: 'take', revision: 7 });
+  });
+  it("a running lease first seen now is never stale, whatever its heartbeat_at says (it is judged on this replica's clock)", () => {
+    expect(chooseLease(v('T0', 'running', 0), 'T1', 120_000).kind).toBe('stand_down');
   });
   it('stands down on an unreadable lease instead of guessing it is over (the bucket TTL removes it)', () => {
-    expect(chooseLease({ value: null, revision: 7 }, 'T1', now, 120_000)).toEqual({ kind: 'stand_down', runId: null });
+    expect(chooseLease({ value: null, revision: 7, unchangedForMs: 10 * 120_000 }, 'T1', 120_000)).toEqual({
+      kind: 'stand_down',
+      runId: null,
+    });
+  });
+});
+
+describe('LeaseObservations', () => {
+  it('counts how long a key stays at one revision on the given clock; a new revision starts over', () => {
+    let clock = 0;
+    const seen = new LeaseObservations(() => clock);
+    expect(seen.unchangedFor('k', 5)).toBe(0);
+    clock = 2_000;
+    expect(seen.unchangedFor('k', 5)).toBe(2_000);
+    expect(seen.unchangedFor('k', 6)).toBe(0);
+    clock = 2_500;
+    expect(seen.unchangedFor('k', 6)).toBe(500);
+    seen.forget('k');
+    expect(seen.unchangedFor('k', 6)).toBe(0);
+  });
+
+  it('keeps a bounded memory: the oldest keys go first', () => {
+    let clock = 0;
+    const seen = new LeaseObservations(() => clock, 2);
+    seen.unchangedFor('a', 1);
+    seen.unchangedFor('b', 1);
+    seen.unchangedFor('c', 1);
+    clock = 1_000;
+    expect(seen.unchangedFor('a', 1)).toBe(0); // forgotten: first sight again
+    expect(seen.unchangedFor('c', 1)).toBe(1_000);
   });
 });

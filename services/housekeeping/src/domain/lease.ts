@@ -4,12 +4,15 @@ export type LeaseChoice = { kind: 'take'; revision: number } | { kind: 'stand_do
 
 /**
  * Given the workspace's lease (or its absence; `value` null when unreadable),
- * may this execution take it? (pure; the value's shape: `workspaceLeaseV1` of @ops/contracts)
+ * may this execution take it? (pure; the value's shape: `workspaceLeaseV1` of
+ * @ops/contracts). A running lease of another tick is taken only once this
+ * replica has seen it unchanged for longer than the stale time on its own
+ * clock (`unchangedForMs`, see LeaseObservations): a live execution renews it
+ * and is never taken over, whatever the two hosts' wall clocks say.
  */
 export function chooseLease(
-  existing: { value: WorkspaceLeaseV1 | null; revision: number } | null,
+  existing: { value: WorkspaceLeaseV1 | null; revision: number; unchangedForMs: number } | null,
   tick: string,
-  now: Date,
   staleMs: number,
 ): LeaseChoice | { kind: 'create' } {
   if (!existing) return { kind: 'create' };
@@ -18,6 +21,6 @@ export function chooseLease(
   // guessed to be over — stand down; the bucket TTL removes a value nobody renews
   if (!v) return { kind: 'stand_down', runId: null };
   if (v.tick === tick) return { kind: 'stand_down', runId: v.run_id };
-  if (v.state === 'running' && now.getTime() - Date.parse(v.heartbeat_at) <= staleMs) return { kind: 'stand_down', runId: v.run_id };
+  if (v.state === 'running' && existing.unchangedForMs <= staleMs) return { kind: 'stand_down', runId: v.run_id };
   return { kind: 'take', revision: existing.revision };
 }

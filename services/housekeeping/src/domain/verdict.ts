@@ -15,7 +15,9 @@ export type Verdict = { kind: 'ok' } | { kind: 'stale'; why: string } | { kind: 
  * of a run is the worker executing it; it may have vanished.
  *
  * - running, quiet for the grace period, and its lease gone, held for another
- *   run, or not renewed for expected duration + grace → `stale`: end it
+ *   run, or seen by this replica at the same revision for longer than the
+ *   expected duration + grace (`unchangedForMs`, its own monotonic clock —
+ *   never the `heartbeat_at` another host wrote) → `stale`: end it
  *   failed with run.stale (a run whose completion is already on its way —
  *   lease `completed` for this run — is left alone, and so is one whose lease
  *   is unreadable);
@@ -24,7 +26,7 @@ export type Verdict = { kind: 'ok' } | { kind: 'stale'; why: string } | { kind: 
  *   when the job cannot be rebuilt from the run;
  * - anything else → `ok`.
  */
-export function judgeRun(run: ActiveRunV1, lease: RunLeaseState, now: Date, t: Thresholds): Verdict {
+export function judgeRun(run: ActiveRunV1, lease: RunLeaseState, unchangedForMs: number, now: Date, t: Thresholds): Verdict {
   const lastSign = Date.parse(run.last_event_at ?? run.created_at);
   const quietMs = now.getTime() - lastSign;
   if (!isRunType(run.type)) return { kind: 'ok' };
@@ -37,9 +39,10 @@ export function judgeRun(run: ActiveRunV1, lease: RunLeaseState, now: Date, t: T
     if (lease === 'invalid') return { kind: 'ok' };
     if (lease.run_id !== run.id) return { kind: 'stale', why: 'its execution lease belongs to another run' };
     if (lease.state === 'completed') return { kind: 'ok' };
-    const beat = now.getTime() - Date.parse(lease.heartbeat_at);
-    if (beat > entry.expectedDurationSeconds * 1000 + t.staleGraceMs)
+    // judged on this replica's own clock: the lease's revision unchanged for the expected duration plus the grace
+    if (unchangedForMs > entry.expectedDurationSeconds * 1000 + t.staleGraceMs) {
       return { kind: 'stale', why: 'its worker stopped renewing the lease' };
+    }
     return { kind: 'ok' };
   }
   // queued: housekeeping's own runs are adopted by its next execution, they have no job

@@ -10,7 +10,8 @@ import {
   isOpsError,
   OpsError,
 } from '@ops/contracts';
-import { type ReconcileDeps, reconcileWorkspace } from '../reconcile.ts';
+import type { ReconcileDeps } from '../deps.ts';
+import { reconcileWorkspace } from '../reconcile.ts';
 
 /**
  * ops.housekeeping.run as a micro service (`nats micro ls` shows

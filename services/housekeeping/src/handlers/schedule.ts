@@ -1,7 +1,8 @@
 import type { LedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import { Cron } from 'croner';
-import { type ReconcileDeps, reconcileWorkspace } from '../reconcile.ts';
+import type { ReconcileDeps } from '../deps.ts';
+import { reconcileWorkspace } from '../reconcile.ts';
 
 export interface Schedule {
   stop(): Promise<void>;
