@@ -1,4 +1,5 @@
 import { FAILURE_CODES, FAILURE_LIMITS, type FailureCode } from '@ops/contracts';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Tally } from './tally.ts';
 
@@ -78,6 +79,62 @@ describe('Tally', () => {
       tally.fail('graph.unavailable', '503');
       tally.fail('graph.unavailable', '503');
       expect(tally.outcome()).toBe('failed');
+    });
+  });
+
+  describe('the whole attempt fails (failRun): every item counted once, wherever it fails', () => {
+    it('before the selection is resolved: no item counted, the failure named once — {0,0,0}, never {0,0,1}', () => {
+      const tally = new Tally(0);
+      tally.failRun('run.internal', 'the tenant was not found');
+      expect(tally.counts()).toEqual({ total: 0, processed: 0, failed: 0 });
+      expect(tally.failures()).toEqual([expect.objectContaining({ code: 'run.internal', count: 1 })]);
+    });
+
+    it('after every item was processed (the last renewal or the completed publish): {3,3,0} — never the last item twice', () => {
+      const tally = new Tally(3);
+      for (let i = 0; i < 3; i += 1) {
+        tally.begin();
+        tally.succeed();
+      }
+      tally.failRun('run.internal', 'the final renewal failed');
+      expect(tally.counts()).toEqual({ total: 3, processed: 3, failed: 0 });
+    });
+
+    it('mid-item: the item in flight counts as failed, once', () => {
+      const tally = new Tally(3);
+      tally.begin();
+      tally.succeed();
+      tally.begin();
+      tally.failRun('graph.unavailable', '503 past retries');
+      expect(tally.counts()).toEqual({ total: 3, processed: 1, failed: 1 });
+    });
+
+    it('property: for any run and any failure point, processed + failed ≤ total and the failure is named', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 20 }),
+          fc.array(fc.boolean(), { maxLength: 20 }),
+          fc.constantFrom('before_item', 'mid_item', 'after_items'),
+          (total, results, where) => {
+            const tally = new Tally(total);
+            const items = results.slice(0, total);
+            for (const ok of items) {
+              tally.begin();
+              if (ok) tally.succeed();
+              else tally.fail('graph.not_found', 'gone');
+            }
+            if (where === 'mid_item' && items.length < total) tally.begin();
+            tally.failRun('run.internal', 'boom');
+            const c = tally.counts();
+            expect(c.processed + c.failed).toBeLessThanOrEqual(c.total);
+            expect(c.processed).toBe(items.filter(Boolean).length);
+            const inFlight = where === 'mid_item' && items.length < total ? 1 : 0;
+            expect(c.failed).toBe(items.filter((ok) => !ok).length + inFlight);
+            expect(tally.failures().some((f) => f.code === 'run.internal')).toBe(true);
+          },
+        ),
+        { seed: 4242 },
+      );
     });
   });
 });

@@ -107,6 +107,7 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
     for (const [i, policy] of selection.policies.entries()) {
       if (input.release.aborted) throw new ReleasedError('shutting down');
       holder.assertHeld();
+      tally.begin();
       try {
         await work(ctx, policy);
         tally.succeed();
@@ -171,8 +172,8 @@ async function settleFailure(
       log.warn({ err: failure.cause ?? failure, code: failure.code, retryInMs: delay }, 'attempt failed transiently; retrying');
     });
   }
-  // out of attempts: the run ends failed with this (final) attempt's counters
-  tally.fail(failure.code, sanitizeMessage(failure.message, { secrets: deps.secrets }), deps.secrets);
+  // out of attempts: the run ends failed with this (final) attempt's counters (each item counted once)
+  tally.failRun(failure.code, sanitizeMessage(failure.message, { secrets: deps.secrets }), deps.secrets);
   try {
     await holder.renew(deps.now());
     await events.completed('failed', tally.counts(), tally.failures());
