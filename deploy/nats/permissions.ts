@@ -55,6 +55,8 @@ const kvList = (bucket: string) => [
   `${API}.CONSUMER.CREATE.KV_${bucket}.>`,
   `${API}.CONSUMER.DELETE.KV_${bucket}.>`,
 ];
+/** how far the ledger applied OPS_LEDGER: its event consumer's info (ack floor), read-only */
+const ledgerProgress = (stream: string, consumer: string) => [`${API}.CONSUMER.INFO.${stream}.${consumer}`];
 /** a micro service answers discovery (`nats micro ls|info|stats`) */
 const microService = (service: string) => [`$SRV.*`, `$SRV.*.${service}`, `$SRV.*.${service}.>`];
 const inbox = (user: string) => [`_INBOX.${user}.>`];
@@ -91,6 +93,7 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
         ...jsBase,
         ...[streams.jobs, streams.ledger, streams.dlq].flatMap(streamInfo),
         ...durableConsumer(streams.jobs, consumers.assignmentWorker),
+        ...ledgerProgress(streams.ledger, consumers.ledgerEvents),
         ...kvRead(kv.locks),
         ...kvWrite(kv.locks),
         names.ledgerEventsWildcard,
@@ -120,6 +123,7 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
       publish: [
         ...jsBase,
         ...[streams.jobs, streams.ledger, streams.dlq].flatMap(streamInfo),
+        ...ledgerProgress(streams.ledger, consumers.ledgerEvents),
         ...kvRead(kv.locks),
         ...kvWrite(kv.locks),
         // re-dispatch of queued assignment runs whose job was lost (never other types)

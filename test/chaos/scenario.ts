@@ -17,6 +17,8 @@ export interface ScenarioOptions {
   inject(stack: ChaosStack, index: number, random: () => number): Promise<string>;
   /** bound for all-terminal after the last dispatch */
   readonly settleTimeoutMs?: number;
+  /** extra environment of the ledger-service (e.g. a short locks TTL) */
+  readonly ledgerEnv?: Record<string, string>;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function runScenario(options: ScenarioOptions): Promise<{ figures: 
   process.stdout.write(
     `chaos ${options.scenario}: seed ${options.seed} (CHAOS_SEED=${options.seed} replays it), fault points at ${points.join(', ')} completed runs\n`,
   );
-  const stack = await startChaosStack(options.scenario);
+  const stack = await startChaosStack(options.scenario, options.ledgerEnv ? { ledgerEnv: options.ledgerEnv } : {});
   try {
     const faults: string[] = [];
     let faultError: unknown;

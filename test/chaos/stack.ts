@@ -66,7 +66,10 @@ export interface ChaosStack {
 
 const DB_NAME = 'ops_chaos';
 
-export async function startChaosStack(scenario: string): Promise<ChaosStack> {
+export async function startChaosStack(
+  scenario: string,
+  options: { readonly ledgerEnv?: Record<string, string> } = {},
+): Promise<ChaosStack> {
   const nats = await startNatsServer();
   const pgServer = await startPgServer();
   const adminUrl = pgServer.url(DB_NAME);
@@ -90,7 +93,7 @@ export async function startChaosStack(scenario: string): Promise<ChaosStack> {
     await proc.waitForOutput(ready, 60_000);
     return proc;
   };
-  const ledgerEnv = { ...common, DATABASE_URL: withRole(adminUrl, DB_ROLES.ledger) };
+  const ledgerEnv = { ...common, DATABASE_URL: withRole(adminUrl, DB_ROLES.ledger), ...options.ledgerEnv };
   const workerEnv = {
     ...common,
     DATABASE_URL: withRole(adminUrl, DB_ROLES.worker),

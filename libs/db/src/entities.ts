@@ -76,6 +76,8 @@ export const OperationRun = defineEntity({
     completed_at: p.datetime().nullable(),
     created_at: p.datetime(),
     updated_at: p.datetime(),
+    /** completed by housekeeping's closure, not by its executor: a real completion replaces it */
+    closed_by_heal: p.boolean(),
   },
 });
 

@@ -55,8 +55,11 @@ export function isJobPublishError(err: unknown): err is JobPublishError {
 
 /**
  * Dispatch (docs/architecture.md, data flow 1–2): ensure_run, then publish the job
- * ONLY when the ledger created the run; an active or cooling-down identity
- * publishes nothing and returns the canonical run. A failed ensure_run throws
+ * when the ledger created the run — or when the ledger says the active run is
+ * still queued and its job should be published again (`republish`: a retried
+ * dispatch whose first publish failed; JetStream drops a second copy inside
+ * the duplicate window). A running or cooling-down identity publishes nothing
+ * and returns the canonical run. A failed ensure_run throws
  * its OpsError; a failed publish after a created run throws JobPublishError.
  */
 export async function dispatch(
@@ -66,11 +69,13 @@ export async function dispatch(
   request: EnsureRunRequestInputV1,
 ): Promise<DispatchResult> {
   const reply = await ledger.ensureRun(request);
-  if (reply.disposition !== 'created') return { run: reply.run, disposition: reply.disposition, published: false };
+  // active but still queued: a dispatch retried after its publish failed — publish again (same Nats-Msg-Id)
+  const publish = reply.disposition === 'created' || reply.republish;
+  if (!publish) return { run: reply.run, disposition: reply.disposition, published: false };
   try {
     await publishJob(js, names, reply.run);
   } catch (err) {
     throw new JobPublishError(reply.run, names.jobSubject(reply.run.type), err);
   }
-  return { run: reply.run, disposition: 'created', published: true };
+  return { run: reply.run, disposition: reply.disposition, published: true };
 }

@@ -79,11 +79,9 @@ export function isDuplicateEventError(err: unknown): err is DuplicateEventError 
  * vanished, or the job was lost): a `completed` event of a NEWER attempt —
  * allocated by the caller from the run's lease, never shared with an
  * execution — so it outranks every event the vanished attempt may still
- * publish (final attempt wins), with the counters the run last reported. The
- * very high seq keeps its Nats-Msg-Id apart from a real attempt's events.
+ * publish, with the counters the run last reported. It is marked a heal:
+ * the ledger lets a real completion of the run replace it, never the reverse.
  */
-const CLOSE_SEQ = 1_000_000;
-
 export async function publishClosure(
   js: JetStreamClient,
   names: Names,
@@ -104,12 +102,13 @@ export async function publishClosure(
     run_id: run.id,
     workspace_id: run.workspace_id,
     attempt,
-    seq: CLOSE_SEQ,
+    seq: 0,
     at: now.toISOString(),
     owner,
     outcome: 'failed',
     counts,
     failures: [{ code: failure.code, message: sanitizeMessage(failure.message ?? FAILURE_CODES[failure.code]), count: 1 }],
+    heal: true,
   };
   await js.publish(names.ledgerEventSubject('completed'), encodeJson(event), { msgID: runEventMsgId(event) });
 }

@@ -4,7 +4,7 @@ import { nanos } from '@nats-io/nats-core';
 import { createHttpGraphClient, type GraphClient } from '@ops/graph';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { ensureDurableConsumer, natsConnected } from '@ops/nats';
+import { ensureDurableConsumer, ledgerCaughtUp, natsConnected } from '@ops/nats';
 import { type OpsHttpServer, openServiceShell } from '@ops/runtime';
 import type { WorkerConfig } from './config.ts';
 import { type JobsConsumer, startJobsConsumer } from './handlers/jobs-consumer.ts';
@@ -89,6 +89,7 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
       progressEvery: config.WORKER_PROGRESS_EVERY,
     },
     connected: () => natsConnected(nc),
+    ledgerCaughtUp: async () => (await ledgerCaughtUp(jsm, names, { timeoutMs: 0 })).caughtUp,
     now: () => new Date(),
   };
   const consumer = await js.consumers.get(names.streams.jobs, names.consumers.assignmentWorker);

@@ -1,4 +1,4 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
@@ -36,6 +36,7 @@ export async function startHousekeeping(options: {
   const ledger = createLedgerClient(nc, names, { timeoutMs: config.HOUSEKEEPING_LEDGER_TIMEOUT_MS });
   const deps: ReconcileDeps = {
     js: jetstream(nc),
+    jsm: await jetstreamManager(nc),
     kv: await new Kvm(nc).open(names.kv.locks),
     names,
     ledger: options.wrapLedger ? options.wrapLedger(ledger) : ledger,

@@ -1,4 +1,4 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { Names } from '@ops/contracts';
 import type { LedgerClient } from '@ops/ledger-client';
@@ -10,6 +10,7 @@ import type { HousekeepingMetrics } from './metrics.ts';
 /** What one reconcile execution needs (shared by reconcile.ts, heal.ts and the handlers). */
 export interface ReconcileDeps {
   readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
   readonly kv: KV;
   readonly names: Names;
   readonly ledger: LedgerClient;

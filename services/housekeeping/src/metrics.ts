@@ -9,6 +9,11 @@ export function createHousekeepingMetrics(registry: Registry) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    healsDeferred: new Counter({
+      name: 'ops_housekeeping_heals_deferred_total',
+      help: 'executions that healed nothing because the ledger had not applied OPS_LEDGER up to the moment they looked',
+      registers: [registry],
+    }),
     healed: new Counter({
       name: 'ops_housekeeping_healed_total',
       help: 'runs healed by action: stale, lost, republish',

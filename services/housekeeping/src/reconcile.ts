@@ -1,12 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { computeIdentity, FAILURE_CODES, leaseKey, type SummaryCounts, sanitizeMessage, type WorkspaceLeaseV1 } from '@ops/contracts';
 import { attemptEvents, type LedgerClient } from '@ops/ledger-client';
-import { deleteLease } from '@ops/nats';
+import { deleteLease, ledgerCaughtUp } from '@ops/nats';
 import type { ReconcileDeps } from './deps.ts';
 import { healRun } from './heal.ts';
 import { takeWorkspaceLease } from './workspace-lease.ts';
 
 export const RECONCILE_TYPE = 'ops.reconcile_adapter_runs';
+
+/** how long an execution waits for the ledger to catch up with OPS_LEDGER before it heals nothing this time */
+const LEDGER_CATCH_UP_MS = 5_000;
 
 export type ReconcileResult =
   | { readonly disposition: 'created'; readonly runId: string; readonly outcome: 'succeeded' | 'failed'; readonly counts: SummaryCounts }
@@ -72,10 +75,17 @@ export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: strin
     const counts: SummaryCounts = { total: 0, processed: 0, failed: 0 };
     let outcome: 'succeeded' | 'failed' = 'succeeded';
     try {
+      // what the ledger says is judged only once it applied everything stored in OPS_LEDGER
+      // up to now: a completion it has not applied yet must not look like a run nobody finished
+      const progress = await ledgerCaughtUp(deps.jsm, deps.names, { timeoutMs: LEDGER_CATCH_UP_MS });
+      if (!progress.caughtUp) {
+        deps.metrics.healsDeferred.inc();
+        log.warn({ lastSeq: progress.lastSeq, ackFloor: progress.ackFloor }, 'the ledger lags behind OPS_LEDGER: nothing healed this time');
+      }
       const quietSince = new Date(
         deps.now().getTime() - Math.min(deps.thresholds.staleGraceMs, deps.thresholds.queuedAfterMs),
       ).toISOString();
-      const runs = await deps.ledger.listActiveRuns({ workspace_id: workspaceId, quiet_since: quietSince });
+      const runs = progress.caughtUp ? await deps.ledger.listActiveRuns({ workspace_id: workspaceId, quiet_since: quietSince }) : [];
       for (const candidate of runs.filter((r) => r.id !== run.id)) {
         holder.assertHeld();
         counts.total += 1;

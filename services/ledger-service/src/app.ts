@@ -3,7 +3,7 @@ import type { Service } from '@nats-io/services';
 import { LONGEST_COOLDOWN_SECONDS, sanitizeMessage } from '@ops/contracts';
 import type { Orm } from '@ops/db';
 import type { Logger } from '@ops/logging';
-import type { BatchConsumer, NatsConnection } from '@ops/nats';
+import { type BatchConsumer, ledgerCaughtUp, type NatsConnection } from '@ops/nats';
 import { type OpsHttpServer, openServiceShell, type Registry } from '@ops/runtime';
 import type { LedgerConfig } from './config.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
@@ -55,6 +55,8 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     metrics,
     maxRequestBytes: config.LEDGER_MAX_REQUEST_BYTES,
     admission: { maxInFlight: config.LEDGER_API_MAX_IN_FLIGHT, maxQueued: config.LEDGER_API_MAX_QUEUED },
+    // an instant look, no waiting: a caller retrying a dispatch should not be held
+    eventsCaughtUp: async () => (await ledgerCaughtUp(jsm, names, { timeoutMs: 0 })).caughtUp,
   });
   const events: BatchConsumer = await startLedgerEventsConsumer({
     nc,

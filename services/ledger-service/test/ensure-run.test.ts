@@ -10,7 +10,7 @@ function tenant(i = 0) {
   return h.seed.tenants[i]!;
 }
 
-async function complete(runId: string, workspaceId: string, at: Date) {
+async function complete(runId: string, workspaceId: string, at: Date, outcome: 'succeeded' | 'cancelled' = 'succeeded') {
   // the ledger applies completions from OPS_LEDGER; publish a real event and wait for it
   const { jetstream } = await import('@nats-io/jetstream');
   const js = jetstream(h.nc);
@@ -22,9 +22,9 @@ async function complete(runId: string, workspaceId: string, at: Date) {
       ...base,
       kind: 'completed',
       seq: 1,
-      outcome: 'succeeded',
-      counts: { total: 1, processed: 1, failed: 0 },
-      failures: [],
+      outcome,
+      counts: outcome === 'succeeded' ? { total: 1, processed: 1, failed: 0 } : { total: 0, processed: 0, failed: 0 },
+      failures: outcome === 'succeeded' ? [] : [{ code: 'run.skipped_cooldown', message: 'skipped', count: 1 }],
     }),
   );
   await expect
@@ -93,6 +93,27 @@ describe('ensure_run', () => {
     const after = await h.client.ensureRun(request);
     expect(after.disposition).toBe('created');
     expect(after.run.id).not.toBe(first.run.id);
+    h.clock.set(new Date());
+  });
+
+  it('a run skipped for cooldown (cancelled, never executed) starts no cooldown of its own', async () => {
+    const start = new Date('2031-01-01T12:00:00.000Z');
+    h.clock.set(start);
+    const request = {
+      workspace_id: h.seed.workspace.id,
+      tenant_id: tenant(1).id,
+      type: 'assignments.fetch' as const,
+      inputs: {},
+      initiator,
+    };
+    const skipped = await h.client.ensureRun(request);
+    expect(skipped.disposition).toBe('created');
+    await complete(skipped.run.id, h.seed.workspace.id, start, 'cancelled');
+    // a minute later: within 15 minutes of that "completion", yet nothing ran — a new run is created
+    h.clock.set(new Date(start.getTime() + 60_000));
+    const next = await h.client.ensureRun(request);
+    expect(next.disposition).toBe('created');
+    expect(next.run.id).not.toBe(skipped.run.id);
     h.clock.set(new Date());
   });
 

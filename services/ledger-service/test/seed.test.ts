@@ -39,7 +39,13 @@ describe('seed job', () => {
     expect(fresh.code).toBe(0);
     const first = JSON.parse(fresh.stdout);
     expect(first).toMatchObject({ fresh: true, seeded: true, created: { workspaces: 1, tenants: 4, policies: 8 } });
-    expect(first.migrations_applied).toEqual(['001-initial', '002-roles', '003-assignment-snapshots', '004-snapshot-attempt']);
+    expect(first.migrations_applied).toEqual([
+      '001-initial',
+      '002-roles',
+      '003-assignment-snapshots',
+      '004-snapshot-attempt',
+      '005-closed-by-heal',
+    ]);
     const afterFresh = await counts(db.url);
 
     const again = await runNode(SEED, ['--json'], env);

@@ -25,7 +25,7 @@ async function jobsOn(subject: string): Promise<number> {
 
 describe('opsctl dispatch', () => {
   it(
-    'created → the job is published once with Nats-Msg-Id = run id; the same dispatch again is active and not re-published',
+    'created → the job is published with Nats-Msg-Id = run id; the same dispatch again is active, still queued: published again, dropped by JetStream as the duplicate it is',
     async () => {
       const policies = (await policiesOf(h, tenant())).slice(0, 2);
       const args = [
@@ -56,7 +56,8 @@ describe('opsctl dispatch', () => {
       expect(await jobsOn(subject)).toBe(1);
 
       const again = await opsctlJson<DispatchJson>(args, env);
-      expect(again).toEqual({ run_id: first.run_id, disposition: 'active', run_identity_hash: first.run_identity_hash, published: false });
+      expect(again).toEqual({ run_id: first.run_id, disposition: 'active', run_identity_hash: first.run_identity_hash, published: true });
+      // the same Nats-Msg-Id inside the duplicate window: still one job in the stream
       expect(await jobsOn(subject)).toBe(1);
       expect((await jsm.streams.getMessage(h.names.streams.jobs, { last_by_subj: subject }))?.seq).toBe(msg!.seq);
       const run = await h.client.getRun({ workspace_id: workspace(), run_id: first.run_id });
@@ -66,7 +67,7 @@ describe('opsctl dispatch', () => {
   );
 
   it(
-    'the table form says what happened: created/published, then active/not published',
+    'the table form says what happened: created/published, then active and still queued/published again',
     async () => {
       const args = ['dispatch', 'assignments.restore', '--workspace', workspace(), '--tenant', tenant(1), '--initiator', 'alice'];
       const created = await opsctl(args, env);
@@ -76,7 +77,7 @@ describe('opsctl dispatch', () => {
       expect(id).toMatch(UUID_V4);
       const active = await opsctl(args, env);
       expect(active.code).toBe(0);
-      expect(active.stdout).toBe(`active: run ${id} is already queued — not published\n`);
+      expect(active.stdout).toBe(`active: run ${id} is still queued — its job published again (JetStream drops a duplicate)\n`);
       expect((await h.client.getRun({ workspace_id: workspace(), run_id: id! })).initiator_name).toBe('alice');
     },
     TIMEOUT,

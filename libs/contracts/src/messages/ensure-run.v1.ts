@@ -41,5 +41,12 @@ export const ensureRunReplyV1 = z.object({
   ok: z.literal(true),
   disposition: z.enum(DISPOSITIONS),
   run: runV1,
+  /**
+   * active and still queued, with the ledger caught up with OPS_LEDGER (so no
+   * completion of it is stored unapplied): the caller publishes its job again,
+   * with the same Nats-Msg-Id — a retried dispatch whose first publish failed,
+   * or whose reply was lost, is not left for housekeeping to find.
+   */
+  republish: z.boolean().default(false),
 });
 export type EnsureRunReplyV1 = z.infer<typeof ensureRunReplyV1>;

@@ -14,6 +14,8 @@ export const runCompletedV1 = z
     outcome: z.enum(TERMINAL_OUTCOMES),
     counts: summaryCountsSchema,
     failures: failureSummarySchema.default([]),
+    /** housekeeping's closure of a run nobody was seen finishing: a real completion always replaces it, it never replaces one */
+    heal: z.literal(true).optional(),
   })
   .strict()
   .refine((e) => e.outcome !== 'succeeded' || (e.counts.failed === 0 && e.failures.length === 0), {

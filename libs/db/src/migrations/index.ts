@@ -3,6 +3,7 @@ import { Migration001Initial } from './001-initial.ts';
 import { Migration002Roles } from './002-roles.ts';
 import { Migration003AssignmentSnapshots } from './003-assignment-snapshots.ts';
 import { Migration004SnapshotAttempt } from './004-snapshot-attempt.ts';
+import { Migration005ClosedByHeal } from './005-closed-by-heal.ts';
 
 /** Every migration, in order. Explicit (no folder scan): works the same from sources and in images. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '002-roles', class: Migration002Roles },
   { name: '003-assignment-snapshots', class: Migration003AssignmentSnapshots },
   { name: '004-snapshot-attempt', class: Migration004SnapshotAttempt },
+  { name: '005-closed-by-heal', class: Migration005ClosedByHeal },
 ];

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsMsg } from '@nats-io/jetstream';
 import {
+  catalogEntry,
   type DuplicateReason,
   decodeMessage,
   isOpsError,
@@ -65,7 +66,7 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   if (run.status === 'completed') return duplicate(deps, msg, job, 'already_completed', log);
 
   const key = leaseKey(job.type, job.run_identity_hash);
-  const acquired = await acquireLease(deps, { key, job, run, msg, release, log });
+  const acquired = await acquireLease(deps, { key, job, run, msg, release, log, inCooldown: (other) => inCooldown(deps, run, other) });
   switch (acquired.kind) {
     case 'already_completed':
       return duplicate(deps, msg, job, 'already_completed', log);
@@ -88,6 +89,24 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   const attemptLog = log.child({ attempt: holder.attempt });
   attemptLog.debug('lease held; executing');
   return executeAttempt(deps, { msg, job, policyIds: inputs.value.policyIds, attempt: holder.attempt, holder, release, log: attemptLog });
+}
+
+/**
+ * The cooldown is decided on ONE clock, the ledger's (docs/architecture.md,
+ * "Cooldown"): this run is skipped only if the ledger created it less than the
+ * cooldown after the marker's run completed — both times the ledger's. The
+ * marker itself (its TTL restarted at the worker's write, a little after the
+ * ledger's completed_at) is only the hint to ask.
+ */
+async function inCooldown(deps: WorkerDeps, run: RunV1, markerRunId: string): Promise<boolean> {
+  try {
+    const other = await deps.ledger.getRun({ workspace_id: run.workspace_id, run_id: markerRunId });
+    if (other.completed_at === null) return true;
+    return Date.parse(other.completed_at) + catalogEntry(run.type).cooldownSeconds * 1000 > Date.parse(run.created_at);
+  } catch {
+    // not known to the ledger (yet), or no answer: the marker stands
+    return true;
+  }
 }
 
 /**

@@ -28,7 +28,16 @@ const monotonic = () => performance.now();
  */
 export async function acquireLease(
   deps: WorkerDeps,
-  input: { key: string; job: JobV1; run: RunV1; msg: JsMsg; release: AbortSignal; log: Logger },
+  input: {
+    key: string;
+    job: JobV1;
+    run: RunV1;
+    msg: JsMsg;
+    release: AbortSignal;
+    log: Logger;
+    /** does the identity's cooldown still apply to this run, given the run whose completion marker holds the key? (the ledger's clock) */
+    inCooldown: (markerRunId: string) => Promise<boolean>;
+  },
 ): Promise<Acquired> {
   const { key, job, run, msg, release, log } = input;
   const claim = { runId: job.run_id, streamSeq: msg.info.streamSequence };
@@ -46,6 +55,12 @@ export async function acquireLease(
   for (let round = 0; round < 4; round += 1) {
     const entry = await deps.leases.read(key);
     if (!entry) {
+      // the run was executed before and its lease is gone (expired): its completion may be stored in
+      // OPS_LEDGER and not applied yet — never execute it again before the ledger caught up
+      if (run.attempt >= 1 && !(await deps.ledgerCaughtUp())) {
+        log.info('lease expired and the ledger lags behind OPS_LEDGER: job retried later');
+        return { kind: 'wait', retryInMs: deps.settings.staleMs };
+      }
       const value = running(nextAttempt(null, run.attempt));
       const sent = monotonic();
       const revision = await deps.leases.tryCreate(key, value);
@@ -66,8 +81,14 @@ export async function acquireLease(
       decision = decideOnExistingLease(entry.value, claim, 'stale', deps.settings.staleMs);
     }
     if (decision.kind === 'observe') continue; // not after a judged observation; defensive
+    if (decision.kind === 'cooldown' && entry.value && !(await input.inCooldown(entry.value.run_id))) {
+      // the marker outlives the ledger's window (the bucket TTL started at the marker's write): the
+      // ledger created this run after the cooldown — it runs, the old marker gives way
+      decision = { kind: 'take' };
+    }
     if (decision.kind !== 'take') return decision;
-    const value = running(nextAttempt(entry.value, run.attempt));
+    // an attempt of this run's own: another run's marker counts nothing for it
+    const value = running(nextAttempt(entry.value?.run_id === job.run_id ? entry.value : null, run.attempt));
     const sent = monotonic();
     try {
       const revision = await deps.leases.update(key, value, entry.revision);

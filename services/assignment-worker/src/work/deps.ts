@@ -45,6 +45,8 @@ export interface WorkerDeps {
     readonly renewTimeoutMs: number;
     readonly progressEvery: number;
   };
+  /** the ledger has applied OPS_LEDGER up to now (a look, no waiting) */
+  readonly ledgerCaughtUp: () => Promise<boolean>;
   /** the NATS connection is up now (nothing is sent while it is not: nats.js would deliver it late) */
   readonly connected: () => boolean;
   readonly now: () => Date;

@@ -14,6 +14,8 @@ export type Verdict = { kind: 'ok' } | { kind: 'stale'; why: string } | { kind: 
  * What housekeeping does about one quiet active run (pure). The "adapter"
  * of a run is the worker executing it; it may have vanished.
  *
+ * - running, its lease `retrying` (between two attempts) and seen so for
+ *   longer than the retry's back-off plus the grace → `stale`, not before;
  * - running, quiet for the grace period, and its lease gone, held for another
  *   run, or seen by this replica at the same revision for longer than the
  *   expected duration + grace (`unchangedForMs`, its own monotonic clock —
@@ -39,6 +41,12 @@ export function judgeRun(run: ActiveRunV1, lease: RunLeaseState, unchangedForMs:
     if (lease === 'invalid') return { kind: 'ok' };
     if (lease.run_id !== run.id) return { kind: 'stale', why: 'its execution lease belongs to another run' };
     if (lease.state === 'completed') return { kind: 'ok' };
+    // between two attempts: its next attempt comes after retry_after_ms — not before that plus the grace
+    if (lease.kind === 'run' && lease.state === 'retrying') {
+      return unchangedForMs > (lease.retry_after_ms ?? 0) + t.staleGraceMs
+        ? { kind: 'stale', why: 'its retry never started' }
+        : { kind: 'ok' };
+    }
     // judged on this replica's own clock: the lease's revision unchanged for the expected duration plus the grace
     if (unchangedForMs > entry.expectedDurationSeconds * 1000 + t.staleGraceMs) {
       return { kind: 'stale', why: 'its worker stopped renewing the lease' };

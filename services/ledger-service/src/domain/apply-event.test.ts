@@ -21,6 +21,7 @@ const QUEUED: RunState = {
   completed_at: null,
   last_event_at: null,
   last_event_stream_seq: null,
+  closed_by_heal: false,
 };
 
 const head = (attempt: number, seq: number, time = attempt * 1000 + seq) =>
@@ -38,6 +39,17 @@ function completed(attempt: number, seq: number, counts: SummaryCounts, time?: n
     failures: failed ? [{ ...NOT_FOUND, count: counts.failed }] : [],
   });
 }
+
+/** housekeeping's closure: a completed of its own (allocated) attempt, marked a heal */
+const heal = (attempt: number, time?: number): LedgerEventV1 =>
+  ledgerEventV1.parse({
+    ...head(attempt, 0, time),
+    kind: 'completed',
+    outcome: 'failed',
+    counts: { total: 0, processed: 0, failed: 0 },
+    failures: [{ code: 'run.stale', message: 'the run was not renewed', count: 1 }],
+    heal: true,
+  });
 
 function applied(result: ApplyResult): RunState {
   if (!result.applied) throw new Error(`expected the event to apply, ignored as ${result.reason}`);
@@ -164,6 +176,60 @@ describe('applyEvent', () => {
     const before = structuredClone(QUEUED);
     applyEvent(QUEUED, completed(1, 1, { total: 1, processed: 0, failed: 1 }), 1, NOW);
     expect(QUEUED).toEqual(before);
+  });
+});
+
+describe('a heal and a real completion (the ledger lagged behind OPS_LEDGER)', () => {
+  const real = completed(1, 2, { total: 3, processed: 3, failed: 0 });
+
+  it('a real completion applied after a heal of a LATER attempt replaces it: the run ends as it really did', () => {
+    const { state: healed } = run([started(1), progress(1, 1, { total: 3, processed: 1, failed: 0 }), heal(2)]);
+    expect(healed).toMatchObject({ status: 'completed', outcome: 'failed', closed_by_heal: true });
+    const state = applied(applyEvent(healed, real, 40, NOW));
+    expect(state).toMatchObject({
+      status: 'completed',
+      outcome: 'succeeded',
+      attempt: 1,
+      summary_counts: { total: 3, processed: 3, failed: 0 },
+      failure_summary: [],
+      closed_by_heal: false,
+    });
+    // and the heal, redelivered, changes nothing now
+    expect(applyEvent(state, heal(2), 41, NOW)).toEqual({ applied: false, reason: 'heal_after_completion' });
+  });
+
+  it('a heal never replaces a real completion, whatever its attempt', () => {
+    const { state } = run([started(1), real]);
+    for (const attempt of [2, 5, 99])
+      expect(applyEvent(state, heal(attempt), 50, NOW)).toEqual({ applied: false, reason: 'heal_after_completion' });
+  });
+
+  it('property: in any delivery order, a run with a real completion ends with it, never with the heal', () => {
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray([started(1), progress(1, 1, { total: 3, processed: 1, failed: 0 }), heal(2)], { minLength: 0 }),
+        fc.integer({ min: 0, max: 3 }),
+        (others, where) => {
+          const events = [...others];
+          events.splice(Math.min(where, events.length), 0, real);
+          const { state } = run(events);
+          expect(state).toMatchObject({ status: 'completed', outcome: 'succeeded', closed_by_heal: false });
+        },
+      ),
+      { seed: 1515 },
+    );
+  });
+});
+
+describe("the writers' clocks are clamped to the ledger's", () => {
+  it('started_at, last_event_at and completed_at are never in the future of the ledger clock', () => {
+    const future = (NOW.getTime() - T0) / 1000 + 3_600; // an hour ahead of the ledger
+    const { state: running } = run([started(1, future)]);
+    expect(running.started_at).toEqual(NOW);
+    expect(running.last_event_at).toEqual(NOW);
+    const state = applied(applyEvent(running, completed(1, 1, { total: 1, processed: 1, failed: 0 }, future + 5), 2, NOW));
+    expect(state.completed_at).toEqual(NOW);
+    expect(state.last_event_at).toEqual(NOW);
   });
 });
 

@@ -44,6 +44,8 @@ export interface LedgerApiDeps {
   readonly maxRequestBytes: number;
   /** requests handled at once / waiting; beyond both, refused as overloaded */
   readonly admission: { readonly maxInFlight: number; readonly maxQueued: number };
+  /** the event consumer has applied OPS_LEDGER up to now (asked only when a queued run may get its job again) */
+  readonly eventsCaughtUp: () => Promise<boolean>;
 }
 
 /**
@@ -159,7 +161,8 @@ async function ensureRun(deps: LedgerApiDeps, data: Uint8Array): Promise<EnsureR
       'duplicate dispatch deduplicated',
     );
   }
-  return { ok: true, disposition: result.disposition, run: toRunView(result.row) };
+  const republish = result.disposition === 'active' && result.row.status === 'queued' && (await deps.eventsCaughtUp());
+  return { ok: true, disposition: result.disposition, run: toRunView(result.row), republish };
 }
 
 async function getRun(deps: LedgerApiDeps, data: Uint8Array): Promise<GetRunReplyV1> {

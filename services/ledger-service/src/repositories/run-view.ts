@@ -24,6 +24,7 @@ export interface RunRow {
   completed_at: Date | string | null;
   created_at: Date | string;
   updated_at: Date | string;
+  closed_by_heal: boolean;
 }
 
 function iso(value: Date | string | null): string | null {

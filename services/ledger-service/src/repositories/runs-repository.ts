@@ -15,7 +15,7 @@ import { pgBigint, pgTimestamp, uuidArray } from './sql-values.ts';
 
 const RUN_COLUMNS = `id, workspace_id, tenant_id, user_id, initiator_name, type, status, outcome, run_identity_hash,
   summary_counts, failure_summary, context, attempt, event_seq, dedupe_hits, last_event_stream_seq,
-  last_event_at, started_at, completed_at, created_at, updated_at`;
+  last_event_at, started_at, completed_at, created_at, updated_at, closed_by_heal`;
 
 export interface EnsureCommand {
   readonly id: string;
@@ -125,6 +125,7 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
            AND id = (SELECT id FROM operation_runs
                       WHERE EXISTS (SELECT 1 FROM ok)
                         AND workspace_id = ? AND run_identity_hash = ? AND status = 'completed' AND completed_at > ?
+                        AND outcome <> 'cancelled'
                       ORDER BY completed_at DESC LIMIT 1)
          RETURNING ${RUN_COLUMNS}
       ),
@@ -289,11 +290,11 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
              status = x.status, outcome = x.outcome, attempt = x.attempt, event_seq = x.event_seq,
              summary_counts = x.summary_counts, failure_summary = x.failure_summary,
              started_at = x.started_at, completed_at = x.completed_at, last_event_at = x.last_event_at,
-             last_event_stream_seq = x.last_event_stream_seq, updated_at = ?
+             last_event_stream_seq = x.last_event_stream_seq, closed_by_heal = x.closed_by_heal, updated_at = ?
            FROM jsonb_to_recordset(?::jsonb) AS x(
              id uuid, status text, outcome text, attempt integer, event_seq integer, summary_counts jsonb,
              failure_summary jsonb, started_at timestamptz, completed_at timestamptz, last_event_at timestamptz,
-             last_event_stream_seq bigint)
+             last_event_stream_seq bigint, closed_by_heal boolean)
            WHERE r.id = x.id`,
           [now, JSON.stringify(dirty)],
           tx,
@@ -318,5 +319,6 @@ function toState(row: RunRow): RunState {
     completed_at: pgTimestamp(row.completed_at),
     last_event_at: pgTimestamp(row.last_event_at),
     last_event_stream_seq: pgBigint(row.last_event_stream_seq),
+    closed_by_heal: row.closed_by_heal,
   };
 }

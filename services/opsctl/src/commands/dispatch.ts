@@ -60,8 +60,8 @@ export const dispatch = defineCommand({
   help: [
     `<type>: ${VALID}. --tenant is required for tenant-scoped types; --policy (repeatable) takes`,
     'policy ids from `opsctl tenants list` (none = every policy of the tenant).',
-    'The job is published only when the ledger created the run; an active run or a run in its',
-    'cooldown is reported, not re-published.',
+    'The job is published when the ledger created the run, and again (same Nats-Msg-Id) when the run is',
+    'still queued — a retried dispatch; a running run or a run in its cooldown is reported, not published.',
   ].join('\n'),
   options: {
     workspace: { type: 'string' },
@@ -108,15 +108,17 @@ export async function dispatchRun(ctx: Context, args: DispatchArgs): Promise<{ j
   }
   const { run, disposition, published } = result;
   const json: DispatchJson = { run_id: run.id, disposition, run_identity_hash: run.run_identity_hash, published };
-  return { json, text: describe(disposition, run), run };
+  return { json, text: describe(disposition, run, published), run };
 }
 
-function describe(disposition: Disposition, run: RunV1): string {
+function describe(disposition: Disposition, run: RunV1, published: boolean): string {
   switch (disposition) {
     case 'created':
       return `created run ${run.id} (published job)`;
     case 'active':
-      return `active: run ${run.id} is already ${run.status} — not published`;
+      return published
+        ? `active: run ${run.id} is still queued — its job published again (JetStream drops a duplicate)`
+        : `active: run ${run.id} is already ${run.status} — not published`;
     case 'cooldown': {
       const cooldown = CATALOG[run.type].cooldownSeconds;
       const until = run.completed_at ? new Date(Date.parse(run.completed_at) + cooldown * 1000).toISOString() : undefined;
