@@ -66,6 +66,23 @@ describe('computeIdentity', () => {
     expect(identity().hash).toBe(first.hash);
   });
 
+  it('hashes a lower-case identity exactly as before: no identity version bump (pinned values)', () => {
+    expect(identity().hash).toBe('7ec2b06a68d85af5083f7a60d53e23449c98c15bbffa0a6534f3f8425273ea5f');
+    expect(computeIdentity({ type: 'ops.reconcile_adapter_runs', workspaceId: WORKSPACE, tenantId: null, inputs: {} }).hash).toBe(
+      'e2338a3346346f929ed38d3d4085cae473b51aef27d42d7bba385c4a606a310f',
+    );
+  });
+
+  it('ignores the letter case of the tenant, workspace and run ids: one identity however they are written', () => {
+    expect(identity({ tenantId: TENANT_A.toUpperCase() }).hash).toBe(identity().hash);
+    const scoped = { type: 'ops.reconcile_adapter_runs' as const, tenantId: null, inputs: {} };
+    expect(computeIdentity({ ...scoped, workspaceId: WORKSPACE.toUpperCase() }).hash).toBe(
+      computeIdentity({ ...scoped, workspaceId: WORKSPACE }).hash,
+    );
+    const run = 'c56a4180-65aa-42ec-a945-5fd21dec0538';
+    expect(identity({ runId: run.toUpperCase() }).hash).toBe(identity({ runId: run }).hash);
+  });
+
   it('ignores the order, duplicates and letter case of policy_ids', () => {
     const base = identity().hash;
     expect(identity({ inputs: { policy_ids: [P2, P1] } }).hash).toBe(base);

@@ -47,7 +47,8 @@ export function computeIdentity(input: IdentityInput): Identity {
   if (!parsed.ok) throw new OpsError('bad_request', `invalid inputs for ${input.type}`, { issues: parsed.issues });
   const { fingerprint: fingerprintInputs, policyIds } = parsed.value;
   // workspace-scoped runs have no tenant: scope their identity by workspace
-  const scope = input.tenantId ? `tenant:${input.tenantId}` : `workspace:${input.workspaceId}`;
+  // ids in any letter case are one id (issue #16); lower-case ids — all the system writes — hash as before
+  const scope = input.tenantId ? `tenant:${input.tenantId.toLowerCase()}` : `workspace:${input.workspaceId.toLowerCase()}`;
   const material = input.runId
     ? [IDENTITY_VERSION, scope, input.type, `run:${input.runId.toLowerCase()}`]
     : [IDENTITY_VERSION, scope, input.type, canonicalJson(fingerprintInputs)];

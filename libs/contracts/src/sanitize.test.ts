@@ -123,6 +123,15 @@ describe('sanitizeMessage output shape', () => {
     expect(sanitizeMessage('  first line\r\nsecond\tline\u0000\u0007 third  ')).toBe('first line second line third');
   });
 
+  it('returns text PostgreSQL can store: an unpaired surrogate becomes U+FFFD, and a cut never splits a pair (issue #16)', () => {
+    expect(sanitizeMessage('bad \ud800 half')).toBe('bad \ufffd half');
+    // the 10th unit is the first half of an emoji: the cut drops it rather than leave it alone
+    const cut = sanitizeMessage('123456789\u{1F600}tail', { maxLength: 11 });
+    expect(cut).toBe('123456789…');
+    expect(cut.isWellFormed()).toBe(true);
+    expect(sanitizeMessage('12345678\u{1F600}tail', { maxLength: 11 })).toBe('12345678\u{1F600}…');
+  });
+
   it('is never empty', () => {
     expect(sanitizeMessage('')).toBe('no details');
     expect(sanitizeMessage(' \n\t ')).toBe('no details');

@@ -58,16 +58,24 @@ export function sanitizeMessage(input: unknown, options: SanitizeOptions = {}): 
   removeSecrets();
   for (const [re, replacement] of RULES)
     text = typeof replacement === 'string' ? text.replace(re, replacement) : text.replace(re, replacement);
-  // one line, printable characters only (Cc: U+0000–U+001F and U+007F–U+009F)
+  // one line, printable characters only (Cc: U+0000–U+001F and U+007F–U+009F), well-formed
+  // UTF-16 (an unpaired surrogate becomes U+FFFD): text PostgreSQL stores as it is
   text = text
+    .toWellFormed()
     .replace(/\p{Cc}+/gu, ' ')
     .replace(/\s{2,}/g, ' ')
     .trim();
   // again: collapsing whitespace may have re-assembled a secret that contains some
   removeSecrets();
   if (text.length === 0) text = 'no details';
-  if (text.length > max) text = max < 2 ? text.slice(0, Math.max(0, max)) : `${text.slice(0, max - 1)}…`;
+  if (text.length > max) text = max < 2 ? cut(text, Math.max(0, max)) : `${cut(text, max - 1)}…`;
   return text;
+}
+
+/** the first `n` UTF-16 units, never ending in half a surrogate pair (that half alone is text PostgreSQL refuses) */
+function cut(text: string, n: number): string {
+  const head = text.slice(0, n);
+  return /[\uD800-\uDBFF]$/.test(head) ? head.slice(0, -1) : head;
 }
 
 function safeString(value: unknown): string {

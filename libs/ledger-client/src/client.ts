@@ -30,8 +30,8 @@ export interface LedgerClient {
   /** counts a duplicate job on the canonical run (execution-time dedupe) */
   recordDuplicate(request: RecordDuplicateRequestV1): Promise<GetRunReplyV1['run']>;
   listWorkspaces(): Promise<ListWorkspacesReplyV1['workspaces']>;
-  /** queued/running runs quiet since an instant (housekeeping) */
-  listActiveRuns(request: ListActiveRunsRequestInputV1): Promise<ListActiveRunsReplyV1['runs']>;
+  /** queued/running runs quiet since an instant (housekeeping), a page at a time: running first */
+  listActiveRuns(request: ListActiveRunsRequestInputV1): Promise<ListActiveRunsReplyV1>;
 }
 
 export function createLedgerClient(nc: NatsConnection, names: Names, options: { timeoutMs?: number } = {}): LedgerClient {
@@ -50,6 +50,6 @@ export function createLedgerClient(nc: NatsConnection, names: Names, options: { 
     listRuns: (request) => call('list_runs', request, listRunsReplyV1),
     recordDuplicate: async (request) => (await call('record_duplicate', request, recordDuplicateReplyV1)).run,
     listWorkspaces: async () => (await call('list_workspaces', {}, listWorkspacesReplyV1)).workspaces,
-    listActiveRuns: async (request) => (await call('list_active_runs', request, listActiveRunsReplyV1)).runs,
+    listActiveRuns: (request) => call('list_active_runs', request, listActiveRunsReplyV1),
   };
 }

@@ -1,6 +1,7 @@
 // The public entry of @ops/nats: values, then types, each by name (nats.js' mod.ts).
 // A name not listed here is internal to the package.
 
+export { createAdmission } from './admission.ts';
 export { startBatchConsumer } from './batch-consumer.ts';
 export { connectNats, drainNats, natsConnected, natsCredentials, natsReady } from './connect.ts';
 export { deadLetter } from './dead-letter.ts';

@@ -24,7 +24,13 @@ export type ReconcileResult =
  * Should the lease be lost meanwhile, the execution stops and publishes
  * nothing more: the replica that took the lease adopts the run.
  */
-export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: string, tick: string): Promise<ReconcileResult> {
+export async function reconcileWorkspace(
+  deps: ReconcileDeps,
+  workspaceId: string,
+  tick: string,
+  /** told the run as soon as the ledger ensured it */
+  onRun?: (runId: string) => void,
+): Promise<ReconcileResult> {
   const identity = computeIdentity({ type: RECONCILE_TYPE, workspaceId, tenantId: null, inputs: {} });
   const key = leaseKey(RECONCILE_TYPE, identity.hash);
   const log = deps.logger.child({ workspaceId, type: RECONCILE_TYPE, tick });
@@ -64,6 +70,7 @@ export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: strin
       throw err;
     }
     const run = ensured.run;
+    onRun?.(run.id);
     // the workspace lease allocates the run's attempts: above the last execution's, above the ledger's
     const attempt = Math.max(previous?.run_id === run.id ? (previous.attempt ?? 0) : 0, run.attempt) + 1;
     await holder.write({ run_id: run.id, attempt });
@@ -85,13 +92,23 @@ export async function reconcileWorkspace(deps: ReconcileDeps, workspaceId: strin
       const quietSince = new Date(
         deps.now().getTime() - Math.min(deps.thresholds.staleGraceMs, deps.thresholds.queuedAfterMs),
       ).toISOString();
-      const runs = progress.caughtUp ? await deps.ledger.listActiveRuns({ workspace_id: workspaceId, quiet_since: quietSince }) : [];
-      for (const candidate of runs.filter((r) => r.id !== run.id)) {
+      // every quiet active run, page after page (stuck running runs come first, so a queued backlog never starves them)
+      let cursor: string | null = progress.caughtUp ? '' : null;
+      while (cursor !== null) {
         holder.assertHeld();
-        counts.total += 1;
-        const healed = await healRun(deps, candidate, log);
-        if (healed === 'healed') counts.processed += 1;
-        if (healed === 'failed') counts.failed += 1;
+        const page = await deps.ledger.listActiveRuns({
+          workspace_id: workspaceId,
+          quiet_since: quietSince,
+          ...(cursor ? { cursor } : {}),
+        });
+        for (const candidate of page.runs.filter((r) => r.id !== run.id)) {
+          holder.assertHeld();
+          counts.total += 1;
+          const healed = await healRun(deps, candidate, log);
+          if (healed === 'healed') counts.processed += 1;
+          if (healed === 'failed') counts.failed += 1;
+        }
+        cursor = page.next_cursor;
       }
       await events.completed('succeeded', counts, []);
     } catch (err) {

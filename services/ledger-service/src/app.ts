@@ -55,6 +55,8 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     metrics,
     maxRequestBytes: config.LEDGER_MAX_REQUEST_BYTES,
     admission: { maxInFlight: config.LEDGER_API_MAX_IN_FLIGHT, maxQueued: config.LEDGER_API_MAX_QUEUED },
+    // replies stay well inside what the server accepts (its max_payload, 1 MiB by default)
+    maxReplyBytes: () => Math.floor(0.9 * (nc.info?.max_payload ?? 1024 * 1024)),
     // an instant look, no waiting: a caller retrying a dispatch should not be held
     eventsCaughtUp: async () => (await ledgerCaughtUp(jsm, names, { timeoutMs: 0 })).caughtUp,
   });

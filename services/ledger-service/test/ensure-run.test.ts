@@ -257,12 +257,12 @@ describe('housekeeping queries', () => {
     const workspaces = await h.client.listWorkspaces();
     expect(workspaces.map((w) => w.slug).sort()).toEqual(['default', 'other']);
     const future = new Date(Date.now() + 60_000).toISOString();
-    const active = await h.client.listActiveRuns({ workspace_id: h.seed.workspace.id, quiet_since: future });
+    const active = (await h.client.listActiveRuns({ workspace_id: h.seed.workspace.id, quiet_since: future })).runs;
     expect(active.length).toBeGreaterThan(0);
     expect(active.every((r) => r.status !== 'completed' && r.workspace_id === h.seed.workspace.id)).toBe(true);
     expect(active[0]).toHaveProperty('last_event_at');
-    expect(await h.client.listActiveRuns({ workspace_id: h.seed.workspace.id, quiet_since: '2000-01-01T00:00:00Z' })).toEqual([]);
-    expect(await h.client.listActiveRuns({ workspace_id: await otherWorkspaceId(), quiet_since: future })).toEqual([]);
+    expect((await h.client.listActiveRuns({ workspace_id: h.seed.workspace.id, quiet_since: '2000-01-01T00:00:00Z' })).runs).toEqual([]);
+    expect((await h.client.listActiveRuns({ workspace_id: await otherWorkspaceId(), quiet_since: future })).runs).toEqual([]);
   });
 });
 
@@ -324,3 +324,17 @@ async function otherWorkspaceTenant(): Promise<string> {
     .execute<Array<{ id: string }>>("SELECT t.id FROM tenants t JOIN workspaces w ON w.id = t.workspace_id WHERE w.slug = 'other'");
   return row!.id;
 }
+
+describe('ids in any letter case (issue #16)', () => {
+  it('the same dispatch with the tenant and workspace ids in upper case is the same run', async () => {
+    const base = { type: 'assignments.restore' as const, inputs: {}, initiator: { name: 'case' } };
+    const lower = await h.client.ensureRun({ ...base, workspace_id: h.seed.workspace.id, tenant_id: h.seed.tenants[1]!.id });
+    const upper = await h.client.ensureRun({
+      ...base,
+      workspace_id: h.seed.workspace.id.toUpperCase(),
+      tenant_id: h.seed.tenants[1]!.id.toUpperCase(),
+    });
+    expect(upper).toMatchObject({ disposition: lower.disposition === 'created' ? 'active' : lower.disposition, run: { id: lower.run.id } });
+    expect(upper.run.tenant_id).toBe(h.seed.tenants[1]!.id);
+  });
+});

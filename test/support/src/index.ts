@@ -6,6 +6,7 @@
 // root's devDependency, which Node finds by walking up; a copy installed
 // here could be a second instance whose hooks never run.
 
+export { insertBacklog } from './backlog.ts';
 export { createTestDatabase, withOrm } from './db.ts';
 export { testEnv } from './env.ts';
 export { useHousekeepingStack } from './housekeeping-harness.ts';
@@ -24,6 +25,7 @@ export { startTcpProxy } from './tcp-proxy.ts';
 export { sleep } from './time.ts';
 export { GRAPH_SECRET, useWorkerStack } from './worker-harness.ts';
 
+export type { BacklogOptions } from './backlog.ts';
 export type { TestDatabase } from './db.ts';
 export type { HousekeepingStack } from './housekeeping-harness.ts';
 export type { HarnessOptions, LedgerHarness } from './ledger-harness.ts';

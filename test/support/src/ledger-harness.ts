@@ -5,6 +5,7 @@ import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
 import { type LedgerService, startLedgerService } from '@ops/ledger-service/app';
 import { ledgerConfigSchema } from '@ops/ledger-service/config';
 import { type SeedReport, seedData } from '@ops/ledger-service/seed-data';
+import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase, withOrm } from './db.ts';
 import { testEnv } from './env.ts';
@@ -22,6 +23,8 @@ export interface LedgerHarness {
   clock: ReturnType<typeof shiftableClock>;
   logLines: string[];
   seed: SeedReport;
+  /** a query as the database owner (tests look at tables no service role may read, change grants and constraints) */
+  sql<T>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
 /**
@@ -54,6 +57,15 @@ export function useLedgerHarness(overrides: Record<string, string> = {}, options
       HTTP_PORT: '0',
       ...overrides,
     });
+    h.sql = async <T>(text: string, params: unknown[] = []) => {
+      const client = new pg.Client({ connectionString: h.db.url });
+      await client.connect();
+      try {
+        return (await client.query(text, params)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    };
     h.startService = () => startLedgerService({ config, logger, clock: h.clock });
     h.service = await h.startService();
     h.nc = await connectTestNats();

@@ -5,7 +5,6 @@ import type { EnsureRunRequestInputV1, RunV1 } from '@ops/contracts';
 import { DB_ROLES } from '@ops/db';
 import { type FakeGraph, startFakeGraph } from '@ops/fake-graph';
 import { type DispatchResult, dispatch } from '@ops/ledger-client';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { testEnv } from './env.ts';
 import { type HarnessOptions, type LedgerHarness, useLedgerHarness } from './ledger-harness.ts';
@@ -37,8 +36,6 @@ export interface WorkerStack extends LedgerHarness {
   waitCompleted(runId: string, timeoutMs?: number): Promise<RunV1>;
   getRun(runId: string): Promise<RunV1>;
   ledgerMessages(): Promise<string[]>;
-  /** a query as the database owner (tests look at tables no service role may read) */
-  sql<T>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
 export function useWorkerStack(options: HarnessOptions & { ledgerEnv?: Record<string, string> } = {}): WorkerStack {
@@ -99,15 +96,6 @@ export function useWorkerStack(options: HarnessOptions & { ledgerEnv?: Record<st
         initiator: { name: 'test' },
         ...extra,
       });
-    h.sql = async <T>(text: string, params: unknown[] = []) => {
-      const client = new pg.Client({ connectionString: h.db.url });
-      await client.connect();
-      try {
-        return (await client.query(text, params)).rows as T[];
-      } finally {
-        await client.end();
-      }
-    };
     h.getRun = (runId) => h.client.getRun({ workspace_id: h.seed.workspace.id, run_id: runId });
     h.waitCompleted = async (runId, timeoutMs = 30_000) => {
       await expect.poll(async () => (await h.getRun(runId)).status, { timeout: timeoutMs, interval: 100 }).toBe('completed');

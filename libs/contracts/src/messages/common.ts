@@ -3,7 +3,22 @@ import { FAILURE_CODE_LIST, FAILURE_LIMITS, type FailureCode } from '../failure-
 
 /** Shared building blocks of the message schemas. */
 
-export const uuidSchema = z.uuid();
+/**
+ * A UUID in any letter case, lower-cased: one id however a caller writes it,
+ * so an identity hash and a lease key never depend on the case (issue #16).
+ * Lower-case input — all ids this system writes — is unchanged.
+ */
+export const uuidSchema = z.uuid().transform((id) => id.toLowerCase());
+
+/**
+ * Free text that PostgreSQL can store: no NUL character (text and jsonb refuse
+ * it) and no unpaired UTF-16 surrogate (jsonb refuses its `\\ud800` escape).
+ * Refused here, at the edge, such text is a bad request or a dead letter with
+ * a reason — not a batch the database refuses on every redelivery.
+ */
+export function storableText(schema: z.ZodString): z.ZodType<string> {
+  return schema.refine((s) => !s.includes('\u0000') && s.isWellFormed(), 'must not contain NUL or unpaired surrogate characters');
+}
 /** the range PostgreSQL's timestamptz and every clock of ours can hold */
 const TIMESTAMP_RANGE = { min: Date.UTC(1970, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) } as const;
 
@@ -40,7 +55,7 @@ const failureCodeSchema = z.enum(FAILURE_CODE_LIST as [FailureCode, ...FailureCo
 const failureEntrySchema = z
   .object({
     code: failureCodeSchema,
-    message: z.string().min(1).max(FAILURE_LIMITS.maxMessageLength),
+    message: storableText(z.string().min(1).max(FAILURE_LIMITS.maxMessageLength)),
     count: z.number().int().min(1).max(1_000_000_000).default(1),
   })
   .strict();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { runTypeSchema } from '../catalog.ts';
-import { uuidSchema } from './common.ts';
+import { storableText, uuidSchema } from './common.ts';
 import { runV1 } from './run.v1.ts';
 
 /**
@@ -21,7 +21,7 @@ export const ensureRunRequestV1 = z
     initiator: z
       .object({
         /** who asked: a user's display name or a system component */
-        name: z.string().min(1).max(200),
+        name: storableText(z.string().min(1).max(200)),
         user_id: uuidSchema.optional(),
       })
       .strict(),

@@ -5,7 +5,8 @@ import { runV1 } from './run.v1.ts';
 
 /**
  * ops.ledger.api.list_runs (v1): newest first, workspace-scoped, keyset
- * pagination (`cursor` is opaque; pass back `next_cursor`).
+ * pagination (`cursor` is opaque; pass back `next_cursor`). A page holds at
+ * most `limit` runs and at most 90 % of the bus's max_payload.
  */
 export const listRunsRequestV1 = z
   .object({

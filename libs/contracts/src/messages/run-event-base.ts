@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoDateTime, uuidSchema } from './common.ts';
+import { isoDateTime, storableText, uuidSchema } from './common.ts';
 
 /**
  * Fields every ledger event (v1) carries. Events of one run are ordered by
@@ -18,7 +18,7 @@ export const runEventBase = {
   /** when the producer observed it */
   at: isoDateTime,
   /** producer id (worker instance) for operators; never used for decisions */
-  owner: z.string().min(1).max(200).optional(),
+  owner: storableText(z.string().min(1).max(200)).optional(),
 };
 
 /** Nats-Msg-Id of an event: unique per (run, attempt, seq), stable across re-publishes. */

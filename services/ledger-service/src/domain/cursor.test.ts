@@ -1,6 +1,6 @@
 import { OpsError } from '@ops/contracts';
 import { describe, expect, it } from 'vitest';
-import { type Cursor, decodeCursor, encodeCursor } from './cursor.ts';
+import { type Cursor, decodeActiveCursor, decodeCursor, encodeActiveCursor, encodeCursor } from './cursor.ts';
 
 const ID = '0d9f1c3e-5b7a-4c2d-8e6f-1a2b3c4d5e6f';
 const cursor: Cursor = { createdAt: '2026-03-01T12:34:56.789Z', id: ID };
@@ -57,12 +57,16 @@ describe('list_runs cursor', () => {
   });
 
   describe('the timestamp rule of every message applies to created_at', () => {
-    it('a timestamp with an offset is accepted and normalized to UTC', () => {
-      expect(decodeCursor(raw(['2026-03-01T14:34:56.789+02:00', ID])).createdAt).toBe('2026-03-01T12:34:56.789Z');
+    it('a timestamp with an offset is accepted as written (PostgreSQL reads the offset)', () => {
+      expect(decodeCursor(raw(['2026-03-01T14:34:56.789+02:00', ID])).createdAt).toBe('2026-03-01T14:34:56.789+02:00');
+    });
+
+    it("microseconds are kept: a cursor cut to milliseconds would hand a row back, or skip one (the ledger's page keys are PostgreSQL's)", () => {
+      expect(decodeCursor(raw(['2026-03-01T12:34:56.789123Z', ID])).createdAt).toBe('2026-03-01T12:34:56.789123Z');
     });
 
     it('the range ends are accepted: 1970-01-01 and 9999-12-31', () => {
-      expect(decodeCursor(raw(['1970-01-01T00:00:00Z', ID])).createdAt).toBe('1970-01-01T00:00:00.000Z');
+      expect(decodeCursor(raw(['1970-01-01T00:00:00Z', ID])).createdAt).toBe('1970-01-01T00:00:00Z');
       expect(decodeCursor(raw(['9999-12-31T23:59:59.999Z', ID])).createdAt).toBe('9999-12-31T23:59:59.999Z');
     });
 
@@ -75,5 +79,21 @@ describe('list_runs cursor', () => {
     ])('a created_at PostgreSQL would refuse or misread (%s) is a bad cursor, not an internal error', (_what, createdAt) => {
       expect(rejection(raw([createdAt, ID]))).toMatchObject({ code: 'bad_request' });
     });
+  });
+});
+
+describe('list_active_runs cursor', () => {
+  it('round-trips (rank, quiet-since with microseconds, id)', () => {
+    const c = { rank: 0 as const, quietSince: '2026-03-01T12:34:56.789123Z', id: ID };
+    expect(decodeActiveCursor(encodeActiveCursor(c))).toEqual(c);
+  });
+
+  it.each([
+    ['a rank other than 0 or 1', raw([2, '2026-03-01T12:34:56Z', ID])],
+    ['a list_runs cursor', encodeCursor(cursor)],
+    ['a quiet-since that is not a timestamp', raw([1, 'soon', ID])],
+    ['an id that is not a UUID', raw([1, '2026-03-01T12:34:56Z', 'x'])],
+  ])('rejects %s as bad_request', (_what, value) => {
+    expect(() => decodeActiveCursor(value)).toThrow(OpsError);
   });
 });

@@ -27,11 +27,12 @@ import {
 } from '@ops/contracts';
 import { pgErrorClass } from '@ops/db';
 import type { Logger } from '@ops/logging';
-import { createAdmission } from '../domain/admission.ts';
+import { createAdmission } from '@ops/nats';
 import type { Clock } from '../domain/clock.ts';
+import { fitByBytes } from '../domain/page-fit.ts';
 import type { LedgerMetrics } from '../metrics.ts';
 import { toRunView } from '../repositories/run-view.ts';
-import type { RunsRepository } from '../repositories/runs-repository.ts';
+import { cursorAfterActive, cursorAfterRun, type RunsRepository } from '../repositories/runs-repository.ts';
 import { pgTimestamp } from '../repositories/sql-values.ts';
 
 export interface LedgerApiDeps {
@@ -44,6 +45,8 @@ export interface LedgerApiDeps {
   readonly maxRequestBytes: number;
   /** requests handled at once / waiting; beyond both, refused as overloaded */
   readonly admission: { readonly maxInFlight: number; readonly maxQueued: number };
+  /** the largest reply it may send: 90 % of the connection's max_payload (pages are cut to fit) */
+  readonly maxReplyBytes: () => number;
   /** the event consumer has applied OPS_LEDGER up to now (asked only when a queued run may get its job again) */
   readonly eventsCaughtUp: () => Promise<boolean>;
 }
@@ -113,6 +116,10 @@ async function respond(
   }
 }
 
+/** a reply's envelope around its runs: `{"ok":true,"runs":[…],"next_cursor":"…"}`, cursor included, with room to spare */
+const REPLY_ENVELOPE_BYTES = 512;
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
 /** Database and unknown failures become typed errors; their text is never trusted. */
 function toOpsError(err: unknown): OpsError {
   if (isOpsError(err)) return err;
@@ -174,7 +181,7 @@ async function getRun(deps: LedgerApiDeps, data: Uint8Array): Promise<GetRunRepl
 
 async function listRuns(deps: LedgerApiDeps, data: Uint8Array): Promise<ListRunsReplyV1> {
   const req = decodeRequest(listRunsRequestV1, data, deps.maxRequestBytes);
-  const { rows, nextCursor } = await deps.repo.listRuns({
+  const { rows, hasMore } = await deps.repo.listRuns({
     workspaceId: req.workspace_id,
     tenantId: req.tenant_id,
     type: req.type,
@@ -184,7 +191,10 @@ async function listRuns(deps: LedgerApiDeps, data: Uint8Array): Promise<ListRuns
     limit: req.limit,
     cursor: req.cursor,
   });
-  return { ok: true, runs: rows.map(toRunView), next_cursor: nextCursor };
+  const views = rows.map(toRunView);
+  const fit = fitByBytes(views.map(jsonBytes), REPLY_ENVELOPE_BYTES, deps.maxReplyBytes());
+  const more = fit < rows.length || hasMore;
+  return { ok: true, runs: views.slice(0, fit), next_cursor: more ? cursorAfterRun(rows[fit - 1]!) : null };
 }
 
 async function recordDuplicate(deps: LedgerApiDeps, data: Uint8Array): Promise<RecordDuplicateReplyV1> {
@@ -203,9 +213,9 @@ async function listWorkspaces(deps: LedgerApiDeps, data: Uint8Array): Promise<Li
 
 async function listActiveRuns(deps: LedgerApiDeps, data: Uint8Array): Promise<ListActiveRunsReplyV1> {
   const req = decodeRequest(listActiveRunsRequestV1, data, deps.maxRequestBytes);
-  const rows = await deps.repo.listActiveRuns(req.workspace_id, req.quiet_since, req.limit);
-  return {
-    ok: true,
-    runs: rows.map((row) => ({ ...toRunView(row), last_event_at: pgTimestamp(row.last_event_at)?.toISOString() ?? null })),
-  };
+  const { rows, hasMore } = await deps.repo.listActiveRuns(req.workspace_id, req.quiet_since, req.limit, req.cursor);
+  const views = rows.map((row) => ({ ...toRunView(row), last_event_at: pgTimestamp(row.last_event_at)?.toISOString() ?? null }));
+  const fit = fitByBytes(views.map(jsonBytes), REPLY_ENVELOPE_BYTES, deps.maxReplyBytes());
+  const more = fit < rows.length || hasMore;
+  return { ok: true, runs: views.slice(0, fit), next_cursor: more ? cursorAfterActive(rows[fit - 1]!) : null };
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Disposition, type LedgerEventV1, OpsError, type RunType } from '@ops/contracts';
 import { applyEvent, type IgnoreReason, type RunState } from '../domain/apply-event.ts';
-import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
+import { decodeActiveCursor, decodeCursor, encodeActiveCursor, encodeCursor } from '../domain/cursor.ts';
 import type { RunRow } from './run-view.ts';
 import { pgBigint, pgTimestamp, uuidArray } from './sql-values.ts';
 
@@ -59,14 +59,40 @@ export type EventOutcome =
   | { readonly result: 'ignored'; readonly reason: IgnoreReason }
   | { readonly result: 'unknown_run' };
 
+/** running runs (0) before queued ones (1): a stuck running run is never starved by a queued backlog */
+const ACTIVE_RANK = "(CASE WHEN status = 'running' THEN 0 ELSE 1 END)";
+
+/**
+ * A page's sort timestamp as text with PostgreSQL's full (microsecond)
+ * precision: a cursor built from a JS Date would cut it to milliseconds and
+ * hand a row written by anything but the ledger (a restore, a migration)
+ * back on the next page.
+ */
+const pageAt = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS page_at`;
+
+/** A row of a paged listing: the run and its sort timestamp (`pageAt`). */
+export type PagedRow = RunRow & { readonly page_at: string };
+
+/** The keyset cursor after a row of list_runs. */
+export function cursorAfterRun(row: PagedRow): string {
+  return encodeCursor({ createdAt: row.page_at, id: row.id });
+}
+
+/** The keyset cursor after a row of list_active_runs. */
+export function cursorAfterActive(row: PagedRow): string {
+  return encodeActiveCursor({ rank: row.status === 'running' ? 0 : 1, quietSince: row.page_at, id: row.id });
+}
+
 export interface RunsRepository {
   ensureRun(cmd: EnsureCommand): Promise<EnsureResult>;
   getRun(workspaceId: string, runId: string): Promise<RunRow | null>;
   /** dedupe_hits + 1 on a run (a worker skipped a duplicate job of it) */
   recordDuplicate(workspaceId: string, runId: string, now: Date): Promise<RunRow | null>;
-  listRuns(query: ListQuery): Promise<{ rows: RunRow[]; nextCursor: string | null }>;
+  /** up to `limit` rows, newest first, and whether more follow (page them with `cursorAfterRun` of the last row used) */
+  listRuns(query: ListQuery): Promise<{ rows: PagedRow[]; hasMore: boolean }>;
   /** queued/running runs of a workspace with no sign of life since `quietSince`, oldest first */
-  listActiveRuns(workspaceId: string, quietSince: string, limit: number): Promise<RunRow[]>;
+  /** running runs first, then queued, each the longest quiet first; page with `cursorAfterActive` of the last row used */
+  listActiveRuns(workspaceId: string, quietSince: string, limit: number, cursor?: string): Promise<{ rows: PagedRow[]; hasMore: boolean }>;
   listWorkspaces(): Promise<Array<{ id: string; slug: string }>>;
   /** Applies a batch of events in ONE transaction; outcomes are index-aligned with the input. */
   applyEvents(events: readonly PendingEvent[], now: Date): Promise<EventOutcome[]>;
@@ -217,7 +243,7 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
     return row ?? null;
   }
 
-  async function listRuns(query: ListQuery): Promise<{ rows: RunRow[]; nextCursor: string | null }> {
+  async function listRuns(query: ListQuery): Promise<{ rows: PagedRow[]; hasMore: boolean }> {
     const where = ['workspace_id = ?'];
     const params: unknown[] = [query.workspaceId];
     const add = (clause: string, value: unknown) => {
@@ -235,27 +261,30 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
       params.push(c.createdAt, c.id);
     }
     params.push(query.limit + 1);
-    const rows = await exec(
-      `SELECT ${RUN_COLUMNS} FROM operation_runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
+    const rows = await exec<PagedRow[]>(
+      `SELECT ${RUN_COLUMNS}, ${pageAt('created_at')} FROM operation_runs
+        WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
       params,
     );
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    const nextCursor =
-      rows.length > query.limit && last
-        ? encodeCursor({ createdAt: (pgTimestamp(last.created_at) as Date).toISOString(), id: last.id })
-        : null;
-    return { rows: page, nextCursor };
+    return { rows: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
   }
 
-  async function listActiveRuns(workspaceId: string, quietSince: string, limit: number): Promise<RunRow[]> {
-    return exec(
-      `SELECT ${RUN_COLUMNS} FROM operation_runs
+  async function listActiveRuns(
+    workspaceId: string,
+    quietSince: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ rows: PagedRow[]; hasMore: boolean }> {
+    const after = cursor ? decodeActiveCursor(cursor) : null;
+    const rows = await exec<PagedRow[]>(
+      `SELECT ${RUN_COLUMNS}, ${pageAt('coalesce(last_event_at, created_at)')} FROM operation_runs
         WHERE workspace_id = ? AND status IN ('queued', 'running')
           AND coalesce(last_event_at, created_at) < ?::timestamptz
-        ORDER BY created_at, id LIMIT ?`,
-      [workspaceId, quietSince, limit],
+          ${after ? `AND (${ACTIVE_RANK}, coalesce(last_event_at, created_at), id) > (?, ?::timestamptz, ?::uuid)` : ''}
+        ORDER BY ${ACTIVE_RANK}, coalesce(last_event_at, created_at), id LIMIT ?`,
+      [workspaceId, quietSince, ...(after ? [after.rank, after.quietSince, after.id] : []), limit + 1],
     );
+    return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
   }
 
   async function listWorkspaces(): Promise<Array<{ id: string; slug: string }>> {

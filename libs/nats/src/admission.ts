@@ -1,7 +1,8 @@
 /**
- * Bounded admission of API requests: at most `maxInFlight` handlers run at
- * once (the database pool is the real limit; more in flight only holds
- * memory), at most `maxQueued` wait, the rest are refused at once.
+ * Bounded admission of a micro service's requests: at most `maxInFlight`
+ * handlers run at once, at most `maxQueued` wait, the rest are refused at
+ * once (the ledger API: the database pool is the real limit, more in flight
+ * only holds memory; housekeeping: on-demand reconciles).
  *
  * Why: a NATS micro service calls its handler for every request as it
  * arrives. Under an offered load above what PostgreSQL sustains (the
