@@ -1,5 +1,6 @@
-import type { JobV1, RunV1 } from '@ops/contracts';
+import type { RunV1 } from '@ops/contracts';
 import type { FakeGraph } from '@ops/fake-graph';
+import { jobFor } from '@ops/ledger-client';
 import type { WorkerStack } from '@ops/test-support';
 
 /**
@@ -8,17 +9,7 @@ import type { WorkerStack } from '@ops/test-support';
  * its stream sequence.
  */
 export async function publishJobCopy(h: WorkerStack, run: RunV1, tag: string): Promise<number> {
-  const inputs = run.context['inputs'];
-  const job: JobV1 = {
-    v: 1,
-    run_id: run.id,
-    workspace_id: run.workspace_id,
-    tenant_id: run.tenant_id,
-    type: run.type,
-    run_identity_hash: run.run_identity_hash,
-    inputs: (inputs ?? {}) as Record<string, unknown>,
-    dispatched_at: new Date().toISOString(),
-  };
+  const job = jobFor(run);
   const ack = await h.js.publish(h.names.jobSubject(run.type), JSON.stringify(job), { msgID: `${run.id}.copy.${tag}` });
   if (ack.duplicate) throw new Error('the copy was dropped as a duplicate');
   return ack.seq;

@@ -9,7 +9,7 @@ export interface DispatchResult {
 }
 
 /** The job message of a run (only whitelisted inputs, never secrets). */
-function jobFor(run: RunV1, now: Date = new Date()): JobV1 {
+export function jobFor(run: RunV1, now: Date = new Date()): JobV1 {
   const inputs = run.context['inputs'];
   return {
     v: 1,

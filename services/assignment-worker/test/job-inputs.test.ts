@@ -1,5 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { HEADERS } from '@ops/contracts';
+import { jobFor } from '@ops/ledger-client';
 import { useWorkerStack } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -33,16 +34,7 @@ describe('job inputs through the catalog', () => {
 
     const malformed = [{ policy_ids: 'every' }, { policy_ids: ['not-a-uuid'] }, { policy_ids: [], tenant_secret: 'x' }];
     for (const [i, inputs] of malformed.entries()) {
-      const job = {
-        v: 1,
-        run_id: run.id,
-        workspace_id: run.workspace_id,
-        tenant_id: run.tenant_id,
-        type: run.type,
-        run_identity_hash: run.run_identity_hash,
-        inputs,
-        dispatched_at: new Date().toISOString(),
-      };
+      const job = { ...jobFor(run), inputs };
       await h.js.publish(h.names.jobSubject('assignments.fetch'), JSON.stringify(job), { msgID: `malformed-inputs-${i}` });
     }
     await expect.poll(letters, { timeout: 15_000 }).toBe(before + malformed.length);
@@ -56,5 +48,28 @@ describe('job inputs through the catalog', () => {
     // nothing executed: no Graph call, the run is still queued at attempt 0
     expect(h.graph.probe().total_calls).toBe(callsBefore);
     expect(await h.getRun(run.id)).toMatchObject({ status: 'queued', attempt: 0 });
+  });
+
+  it("the run's recorded inputs execute, not the job's copy: a job naming other policies of the tenant still does one (issue #16)", async () => {
+    const tenant = h.seed.tenants[0]!;
+    const policies = (await h.sql<{ id: string }>('SELECT id FROM policies WHERE tenant_id = $1 ORDER BY id', [tenant.id])).map(
+      (p) => p.id,
+    );
+    expect(policies).toHaveLength(3);
+    const created = await h.client.ensureRun({
+      workspace_id: h.seed.workspace.id,
+      tenant_id: tenant.id,
+      type: 'assignments.fetch',
+      inputs: { policy_ids: [policies[0]] },
+      initiator: { name: 'test' },
+    });
+    const run = created.run;
+    // a job of this run (its id, its identity hash) whose inputs were widened to every policy
+    const job = { ...jobFor(run), inputs: { policy_ids: policies } };
+    await h.js.publish(h.names.jobSubject('assignments.fetch'), JSON.stringify(job), { msgID: run.id });
+    const done = await h.waitCompleted(run.id);
+    expect(done).toMatchObject({ outcome: 'succeeded', summary_counts: { total: 1, processed: 1, failed: 0 } });
+    const fetched = await h.sql<{ policy_id: string }>('SELECT policy_id FROM assignment_snapshots WHERE run_id = $1', [run.id]);
+    expect(fetched.map((r) => r.policy_id)).toEqual([policies[0]]);
   });
 });

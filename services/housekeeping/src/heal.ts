@@ -15,11 +15,14 @@ import { judgeRun, type RunLeaseState } from './domain/verdict.ts';
 export async function healRun(deps: ReconcileDeps, run: ActiveRunV1, log: Logger): Promise<'healed' | 'ok' | 'failed'> {
   if (!isRunType(run.type)) return 'ok';
   const key = leaseKey(run.type, run.run_identity_hash);
-  const read = await readLease(deps.kv, key);
-  const lease: RunLeaseState = read.status === 'absent' ? null : read.status === 'invalid' ? 'invalid' : read.value;
-  const unchangedForMs = read.status === 'absent' ? 0 : deps.observations.unchangedFor(key, read.revision);
-  const verdict = judgeRun(run, lease, unchangedForMs, deps.now(), deps.thresholds);
+  let action = 'judge';
+  // every step, the lease read included, fails this run only: the execution goes on with the next one
   try {
+    const read = await readLease(deps.kv, key);
+    const lease: RunLeaseState = read.status === 'absent' ? null : read.status === 'invalid' ? 'invalid' : read.value;
+    const unchangedForMs = read.status === 'absent' ? 0 : deps.observations.unchangedFor(key, read.revision);
+    const verdict = judgeRun(run, lease, unchangedForMs, deps.now(), deps.thresholds);
+    action = verdict.kind;
     switch (verdict.kind) {
       case 'ok':
         return 'ok';
@@ -55,7 +58,7 @@ export async function healRun(deps: ReconcileDeps, run: ActiveRunV1, log: Logger
     log.warn({ runId: run.id, runType: run.type, action: verdict.kind }, 'run healed');
     return 'healed';
   } catch (err) {
-    log.error({ err, runId: run.id, action: verdict.kind }, 'could not heal a run');
+    log.error({ err, runId: run.id, action }, 'could not heal a run');
     return 'failed';
   }
 }

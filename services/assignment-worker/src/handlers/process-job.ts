@@ -64,6 +64,14 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
     return deadLetterJob(deps, msg, 'run_mismatch', 'the job does not match its run in the ledger');
   }
   if (run.status === 'completed') return duplicate(deps, msg, job, 'already_completed', log);
+  // what executes is what the ledger recorded when it created the run: the job only carries a copy,
+  // and a copy that differs (hand-written, or from an older dispatcher) must not change the work
+  const recorded = parseRunInputs(job.type, run.context['inputs']);
+  if (!recorded.ok)
+    return deadLetterJob(deps, msg, 'run_mismatch', `the run's recorded inputs do not parse: ${recorded.issues.join('; ')}`);
+  if (JSON.stringify(recorded.value.fingerprint) !== JSON.stringify(inputs.value.fingerprint)) {
+    log.warn("the job's inputs differ from its run's recorded inputs; the recorded ones execute");
+  }
 
   const key = leaseKey(job.type, job.run_identity_hash);
   const acquired = await acquireLease(deps, { key, job, run, msg, release, log, inCooldown: (other) => inCooldown(deps, run, other) });
@@ -88,7 +96,7 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   deps.metrics.leases.inc({ event: acquired.takenFrom ? 'takeover' : 'acquired' });
   const attemptLog = log.child({ attempt: holder.attempt });
   attemptLog.debug('lease held; executing');
-  return executeAttempt(deps, { msg, job, policyIds: inputs.value.policyIds, attempt: holder.attempt, holder, release, log: attemptLog });
+  return executeAttempt(deps, { msg, job, policyIds: recorded.value.policyIds, attempt: holder.attempt, holder, release, log: attemptLog });
 }
 
 /**
