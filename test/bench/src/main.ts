@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { startNatsServer } from '@ops/test-support';
+import { startNatsServer, startPgServer } from '@ops/test-support';
 import { profileFiles, renderSummary, summarizeFile } from './profile.ts';
 import { aggregate, type OpenLoop, ratios, renderMarkdown, targets } from './render.ts';
 import { adminQuery, dropDb, log, prepareTemplate, REDIS_BINARY } from './stack.ts';
@@ -82,11 +82,17 @@ try {
 const RUNS = opts.quick ? 1_000 : 10_000;
 const REPS = opts.runs > 0 ? opts.runs : 3;
 const OPEN_LOOP = { rate: 500, seconds: opts.quick ? 4 : 10 };
-const adminUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-// the project's nats-server (2.10, as deployed) of the bench's own, unless NATS_URL names one:
-// the machine's may be older than the services accept, and a shared one mixes in other load
-const ownNats = process.env['NATS_URL'] ? undefined : await startNatsServer();
-const natsUrl = process.env['NATS_URL'] ?? ownNats!.url;
+// Both servers are the bench's own, so that their CPU and their counters are this bench's alone
+// (docs/performance.md): the project's nats-server (2.10, as deployed) with its monitoring port,
+// and a PostgreSQL cluster with the machine's durability settings plus pg_stat_statements.
+const ownNats = await startNatsServer();
+const ownPg = await startPgServer({
+  settings: { fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on', shared_preload_libraries: 'pg_stat_statements' },
+});
+const adminUrl = ownPg.url();
+await adminQuery(adminUrl, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+const natsUrl = ownNats.url;
+const errorsDir = await mkdtemp(join(tmpdir(), 'ops-bench-errors-'));
 const template = 'ops_bench_tpl';
 
 // enough policies for W1 and for the open-loop phase: one policy per identity
@@ -129,6 +135,8 @@ const tenancy = await prepareTemplate(adminUrl, template, tenants, perTenant);
 const ctx: BenchContext = {
   adminUrl,
   natsUrl,
+  servers: { natsMonitorUrl: ownNats.monitorUrl, natsPid: ownNats.pid()!, pgPid: ownPg.pid()! },
+  errorsDir,
   template,
   tenancy,
   logLevel: process.env['BENCH_LOG_LEVEL'] ?? 'info',
@@ -184,7 +192,9 @@ try {
   exitCode = 1;
 } finally {
   await dropDb(adminUrl, template).catch(() => undefined);
-  await ownNats?.stop();
+  await ownNats.stop();
+  await ownPg.stop();
+  await rm(errorsDir, { recursive: true, force: true });
 }
 
 m['loadavg_after'] = loadavg().map((l) => Math.round(l * 100) / 100);

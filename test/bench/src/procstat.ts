@@ -22,6 +22,12 @@ export function parseStatCpu(stat: string): number {
   return (utime + stime) / CLK_TCK;
 }
 
+/** CPU seconds of its children it has waited for (cutime + cstime, fields 16 and 17): backends that exited. */
+export function parseStatChildrenCpu(stat: string): number {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[13]) + Number(rest[14])) / CLK_TCK;
+}
+
 /** VmRSS / VmHWM of /proc/<pid>/status in MB. */
 export function parseStatusKb(status: string, key: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
@@ -39,18 +45,44 @@ export function sampleProcess(pid: number): ProcSample | null {
 }
 
 /**
+ * CPU seconds of a process tree (PostgreSQL: the postmaster and all its
+ * backends): its own, its reaped children's (cutime + cstime: backends that
+ * exited — a connection per run would otherwise be lost), and every live
+ * child's, with theirs. A backend alive at the start and reaped before the
+ * end moves from "live" to "reaped" without changing the sum.
+ */
+export function sampleTreeCpu(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    let cpu = parseStatCpu(stat) + parseStatChildrenCpu(stat);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    for (const child of children === '' ? [] : children.split(/\s+/)) cpu += sampleTreeCpu(Number(child)) ?? 0;
+    return cpu;
+  } catch {
+    return null; // gone
+  }
+}
+
+/**
  * Samples a set of named processes every `intervalMs` while a workload runs;
  * CPU is counted from `mark()` (the workload's start), peak RSS over the
  * process's whole life (VmHWM).
  */
 export class ProcWatch {
   readonly #pids = new Map<string, number>();
+  /** whole trees (CPU only): a server with worker processes */
+  readonly #trees = new Map<string, number>();
   readonly #startCpu = new Map<string, number>();
   readonly #last = new Map<string, ProcSample>();
   #timer: NodeJS.Timeout | undefined;
 
   add(name: string, pid: number): void {
     this.#pids.set(name, pid);
+  }
+
+  /** a process and all its children, CPU only (their RSS is mostly shared memory) */
+  addTree(name: string, pid: number): void {
+    this.#trees.set(name, pid);
   }
 
   start(intervalMs = 200): void {
@@ -69,6 +101,10 @@ export class ProcWatch {
       const s = sampleProcess(pid);
       if (s) this.#last.set(name, s);
     }
+    for (const [name, pid] of this.#trees) {
+      const cpuS = sampleTreeCpu(pid);
+      if (cpuS !== null) this.#last.set(name, { rssMb: Number.NaN, peakRssMb: Number.NaN, cpuS });
+    }
   }
 
   /** final figures; call before the processes exit */
@@ -78,7 +114,7 @@ export class ProcWatch {
     const peakRssMb: Record<string, number> = {};
     const cpuS: Record<string, number> = {};
     for (const [name, s] of this.#last) {
-      peakRssMb[name] = Math.round(s.peakRssMb * 10) / 10;
+      if (!this.#trees.has(name)) peakRssMb[name] = Math.round(s.peakRssMb * 10) / 10;
       cpuS[name] = Math.round((s.cpuS - (this.#startCpu.get(name) ?? 0)) * 100) / 100;
     }
     return { peakRssMb, cpuS };

@@ -1,3 +1,5 @@
+import { type CostPerRun, costOf, medianCost, mergeHistograms, renderCostTable, roleOf } from './cost.ts';
+import type { Exchanges, Histogram } from './exchanges.ts';
 import { median, round, type Spread, spread } from './stats.ts';
 import type { SystemName } from './workload.ts';
 
@@ -17,6 +19,8 @@ export interface ResultRow {
   peak_rss_mb: Record<string, number>;
   cpu_s: Record<string, number>;
   ledger_check?: { rows_completed_with_counters: number; dedupe_hits: number; expected_dedupe_hits: number; ok: boolean };
+  /** absent in documents saved before the bench measured them */
+  exchanges?: Exchanges;
 }
 
 export interface Aggregate {
@@ -36,6 +40,10 @@ export interface Aggregate {
   /** median over the runs, per process */
   cpu_s: Record<string, number>;
   ledger_ok: boolean | null;
+  /** per executed run, medians over the runs (cost.ts); null when not measured */
+  cost: CostPerRun | null;
+  /** the ledger's event batches of all the runs together (ops only) */
+  ledger_batches: Histogram | null;
 }
 
 export function aggregate(results: readonly ResultRow[]): Aggregate[] {
@@ -70,6 +78,8 @@ export function aggregate(results: readonly ResultRow[]): Aggregate[] {
       peak_rss_mb: peak,
       cpu_s: cpu,
       ledger_ok: first.ledger_check ? rows.every((r) => r.ledger_check?.ok === true) : null,
+      cost: medianCost(rows.map(costOf)),
+      ledger_batches: mergeHistograms(rows.map((r) => r.exchanges?.ledger_batch_sizes)),
     });
   }
   const order = (s: string) => ['ops', 'pg-boss', 'bullmq'].indexOf(s);
@@ -143,7 +153,9 @@ export function targets(
   const opsAggs = aggs.filter((a) => a.system === 'ops');
   if (opsAggs.length > 0) {
     const peaks: Record<string, number> = {};
-    for (const a of opsAggs) for (const [p, v] of Object.entries(a.peak_rss_mb)) if (p !== 'bench') peaks[p] = Math.max(peaks[p] ?? 0, v);
+    // our services only: not the servers, the fake Graph or the bench process
+    for (const a of opsAggs)
+      for (const [p, v] of Object.entries(a.peak_rss_mb)) if (roleOf(p) === 'services') peaks[p] = Math.max(peaks[p] ?? 0, v);
     out.push({
       name: 'each service peak RSS < 150 MB',
       met: Object.values(peaks).every((v) => v < 150),
@@ -190,6 +202,8 @@ export function renderMarkdown(doc: {
       `| ${a.system} | ${a.workload} | ${a.dispatches} / ${a.distinct_identities} | ${fmtSpread(a.dispatch_per_sec)} | ${fmtSpread(a.e2e_per_sec)} | ${fmtSpread(a.p50_ms)} | ${fmtSpread(a.p99_ms)} | ${a.executed.join(', ')} | ${rows} | ${fmtMap(a.peak_rss_mb, 0)} | ${fmtMap(a.cpu_s, 1)} |`,
     );
   }
+  const cost = renderCostTable(doc.aggregates);
+  if (cost.length > 0) lines.push('', ...cost);
   lines.push('', '**Ratios** (ops ÷ peer, medians; > 1 means ops is higher):', '');
   for (const [w, r] of Object.entries(doc.ratios))
     lines.push(

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { serviceNodeOptions } from '@ops/config';
@@ -9,7 +9,10 @@ import { createLedgerClient, dispatch } from '@ops/ledger-client';
 import { deleteTopology } from '@ops/nats';
 import { freePort, sleep } from '@ops/test-support';
 import { Queue } from 'bullmq';
+import { Redis as IORedis } from 'ioredis';
+import type pg from 'pg';
 import { PgBoss } from 'pg-boss';
+import { type Exchanges, type MeterTargets, startMeter } from './exchanges.ts';
 import { type PeerJob, SNAPSHOT_TABLE_SQL } from './peer-handler.ts';
 import { ProcWatch } from './procstat.ts';
 import {
@@ -18,6 +21,7 @@ import {
   createDbFromTemplate,
   dropDb,
   log,
+  ROOT,
   roleUrl,
   startChild,
   startRedis,
@@ -40,8 +44,14 @@ import {
 export const GRAPH_SECRET = 'bench-fake-graph-secret';
 
 export interface BenchContext {
+  /** the bench's own PostgreSQL cluster (superuser) */
   readonly adminUrl: string;
+  /** the bench's own nats-server */
   readonly natsUrl: string;
+  /** its monitoring endpoint, and the PIDs of both servers (CPU is counted for every system) */
+  readonly servers: { readonly natsMonitorUrl: string; readonly natsPid: number; readonly pgPid: number };
+  /** where processes started with count-errors.ts write their counts */
+  readonly errorsDir: string;
   readonly template: string;
   readonly tenancy: Tenancy;
   readonly logLevel: string;
@@ -65,6 +75,8 @@ export interface RunResult {
   ledger_rows: number | null;
   peak_rss_mb: Record<string, number>;
   cpu_s: Record<string, number>;
+  /** what the run exchanged, counted by the servers (exchanges.ts); totals over the workload */
+  exchanges: Exchanges;
   /** created jobs/runs (the rest were refused as duplicates) */
   created: number;
   /** ops only: every ledger row completed/succeeded with counters {1,1,0}; dedupe_hits sum */
@@ -78,12 +90,35 @@ export interface RunResult {
 
 // ------------------------------------------------------------------ helpers
 
-async function startFakeGraph(ctx: BenchContext, nodeFlags: string[]): Promise<{ child: Child; url: string }> {
+const COUNT_ERRORS = join(ROOT, 'test/bench/src/count-errors.ts');
+
+/** node flags and env of a process whose Error constructions the bench counts (count-errors.ts) */
+function counted(
+  ctx: BenchContext,
+  name: string,
+): { flags: string[]; env: Record<string, string>; counter: { name: string; file: string } } {
+  const file = join(ctx.errorsDir, `${name}.count`);
+  return { flags: ['--import', COUNT_ERRORS], env: { BENCH_ERRORS_FILE: file }, counter: { name, file } };
+}
+
+/** the counters a meter reads of these started processes */
+function errorCounters(procs: readonly Child[], counters: ReadonlyArray<{ name: string; file: string }>): MeterTargets['errorCounters'] {
+  return counters.flatMap((c) => {
+    const proc = procs.find((p) => p.name === c.name);
+    return proc ? [{ name: c.name, pid: proc.pid, file: c.file }] : [];
+  });
+}
+
+async function startFakeGraph(
+  ctx: BenchContext,
+  profileFlags: string[],
+): Promise<{ child: Child; url: string; counter: { name: string; file: string } }> {
   const port = await freePort();
+  const count = counted(ctx, 'fake-graph');
   const child = startChild({
     name: 'fake-graph',
     args: ['services/fake-graph/src/main.ts'],
-    nodeFlags,
+    nodeFlags: [...count.flags, ...profileFlags],
     env: {
       ...baseEnv(),
       NODE_OPTIONS: serviceNodeOptions(process.env['NODE_OPTIONS']),
@@ -91,11 +126,12 @@ async function startFakeGraph(ctx: BenchContext, nodeFlags: string[]): Promise<{
       FAKE_GRAPH_CLIENT_SECRET: GRAPH_SECRET,
       FAKE_GRAPH_LATENCY_MS: '0',
       LOG_LEVEL: ctx.logLevel,
+      ...count.env,
       ...ctx.serviceEnv,
     },
   });
   await waitReady(child, port);
-  return { child, url: `http://127.0.0.1:${port}` };
+  return { child, url: `http://127.0.0.1:${port}`, counter: count.counter };
 }
 
 /** Polls `open()` until it is 0; throws when it does not move for ctx.stallMs. */
@@ -113,6 +149,21 @@ async function waitDrained(ctx: BenchContext, what: string, open: () => Promise<
     }
     await sleep(100);
   }
+}
+
+/**
+ * The bench's own connection to a run's database, counting its queries: each
+ * is one statement and one commit the meter subtracts from the system's.
+ */
+async function withCountedClient<T>(url: string, fn: (query: pg.Client['query'], count: () => number) => Promise<T>): Promise<T> {
+  return withClient(url, async (c) => {
+    let n = 0;
+    const query = ((...args: Parameters<pg.Client['query']>) => {
+      n += 1;
+      return (c.query as (...a: unknown[]) => unknown)(...args);
+    }) as pg.Client['query'];
+    return fn(query, () => n);
+  });
 }
 
 function summarize(
@@ -162,13 +213,34 @@ function summarize(
   };
 }
 
+/**
+ * CPU of every process taking part, measured the same way for every system:
+ * its own processes, both servers of the bench (nats-server; PostgreSQL's
+ * postmaster with all its backends, reaped ones included) and the bench
+ * process itself (the producers).
+ */
+function watchProcs(ctx: BenchContext, procs: readonly Child[]): ProcWatch {
+  const watch = new ProcWatch();
+  for (const p of procs) watch.add(p.name, p.pid);
+  watch.add('nats-server', ctx.servers.natsPid);
+  watch.addTree('postgres', ctx.servers.pgPid);
+  watch.add('bench', process.pid);
+  watch.start();
+  return watch;
+}
+
 // ---------------------------------------------------------------------- ops
 
 interface OpsStack {
   readonly names: Names;
   readonly db: string;
   readonly procs: Child[];
-  stop(): Promise<void>;
+  readonly ledgerMetricsUrl: string;
+  readonly counters: ReadonlyArray<{ name: string; file: string }>;
+  /** the processes stop (the database stays, for the meter) */
+  stopProcesses(): Promise<void>;
+  /** topology and database removed */
+  cleanup(): Promise<void>;
 }
 
 /** The four services as separate processes (like `pnpm start`), a fresh database cloned from the template and a fresh NATS prefix. */
@@ -177,7 +249,7 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
   await createDbFromTemplate(ctx.adminUrl, db, ctx.template);
   const prefix = `bench${tag}`;
   const names = createNames(prefix);
-  const flags = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : []);
+  const profile = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : []);
   // the services' heap limits as `pnpm start` and the image set them; --service-env NODE_OPTIONS=… overrides
   const env0 = baseEnv();
   const common = {
@@ -188,47 +260,41 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
     LOG_LEVEL: ctx.logLevel,
     ...ctx.serviceEnv,
   };
+  const service = (name: string, script: string, env: Record<string, string>): Child => {
+    const count = counted(ctx, name);
+    counters.push(count.counter);
+    return startChild({ name, args: [script], nodeFlags: [...count.flags, ...profile(name)], env: { ...common, ...env, ...count.env } });
+  };
   // leftovers of an interrupted bench with the same prefix
   const nc0 = await connect({ servers: ctx.natsUrl });
   await deleteTopology(nc0, names).catch(() => undefined);
   await nc0.close();
   const procs: Child[] = [];
+  const counters: Array<{ name: string; file: string }> = [];
+  const ledgerPort = await freePort();
   try {
-    const graph = await startFakeGraph(ctx, flags('fake-graph'));
+    const graph = await startFakeGraph(ctx, profile('fake-graph'));
     procs.push(graph.child);
-    const ledgerPort = await freePort();
-    const ledger = startChild({
-      name: 'ledger-service',
-      args: ['services/ledger-service/src/main.ts'],
-      nodeFlags: flags('ledger-service'),
-      env: { ...common, DATABASE_URL: roleUrl(ctx.adminUrl, db, DB_ROLES.ledger), HTTP_PORT: String(ledgerPort) },
+    counters.push(graph.counter);
+    const ledger = service('ledger-service', 'services/ledger-service/src/main.ts', {
+      DATABASE_URL: roleUrl(ctx.adminUrl, db, DB_ROLES.ledger),
+      HTTP_PORT: String(ledgerPort),
     });
     procs.push(ledger);
     await waitReady(ledger, ledgerPort);
     const workerPort = await freePort();
-    const worker = startChild({
-      name: 'assignment-worker',
-      args: ['services/assignment-worker/src/main.ts'],
-      nodeFlags: flags('assignment-worker'),
-      env: {
-        ...common,
-        DATABASE_URL: roleUrl(ctx.adminUrl, db, DB_ROLES.worker),
-        HTTP_PORT: String(workerPort),
-        GRAPH_AUTHORITY_URL: graph.url,
-        GRAPH_BASE_URL: graph.url,
-        GRAPH_CLIENT_SECRET: GRAPH_SECRET,
-        // one worker process × 16 = the peers' 16 jobs at once
-        WORKER_CONCURRENCY: '16',
-      },
+    const worker = service('assignment-worker', 'services/assignment-worker/src/main.ts', {
+      DATABASE_URL: roleUrl(ctx.adminUrl, db, DB_ROLES.worker),
+      HTTP_PORT: String(workerPort),
+      GRAPH_AUTHORITY_URL: graph.url,
+      GRAPH_BASE_URL: graph.url,
+      GRAPH_CLIENT_SECRET: GRAPH_SECRET,
+      // one worker process × 16 = the peers' 16 jobs at once
+      WORKER_CONCURRENCY: '16',
     });
     procs.push(worker);
     const hkPort = await freePort();
-    const hk = startChild({
-      name: 'housekeeping',
-      args: ['services/housekeeping/src/main.ts'],
-      nodeFlags: flags('housekeeping'),
-      env: { ...common, HTTP_PORT: String(hkPort) },
-    });
+    const hk = service('housekeeping', 'services/housekeeping/src/main.ts', { HTTP_PORT: String(hkPort) });
     procs.push(hk);
     await waitReady(worker, workerPort);
     await waitReady(hk, hkPort);
@@ -240,8 +306,12 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
     names,
     db,
     procs,
-    async stop() {
+    ledgerMetricsUrl: `http://127.0.0.1:${ledgerPort}/metrics`,
+    counters,
+    async stopProcesses() {
       await Promise.all(procs.map((p) => p.stop()));
+    },
+    async cleanup() {
       const nc = await connect({ servers: ctx.natsUrl });
       await deleteTopology(nc, names).catch((err: unknown) => log(`could not delete the ${prefix} topology: ${String(err)}`));
       await nc.close();
@@ -269,32 +339,46 @@ async function opsProducers(ctx: BenchContext, names: Names, count: number) {
   return { send, close: () => Promise.all(conns.map((nc) => nc.close())) };
 }
 
-function watchProcs(procs: readonly Child[]): ProcWatch {
-  const watch = new ProcWatch();
-  for (const p of procs) watch.add(p.name, p.pid);
-  watch.add('bench', process.pid);
-  watch.start();
-  return watch;
-}
+/** one settled second after start: a backend reports its commits at most once a second while busy, and when it goes idle */
+const STATS_SETTLE_MS = 1_500;
 
 export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number, profileDir?: string): Promise<RunResult> {
   const stack = await startOpsStack(ctx, `${spec.name}r${run}`, profileDir);
-  const watch = watchProcs(stack.procs);
+  const watch = watchProcs(ctx, stack.procs);
   const runDb = withDatabase(ctx.adminUrl, stack.db);
+  const nc = await connect({ servers: ctx.natsUrl });
   try {
     const producers = await opsProducers(ctx, stack.names, spec.producers);
+    await sleep(STATS_SETTLE_MS);
+    const meter = await startMeter({
+      adminUrl: ctx.adminUrl,
+      db: stack.db,
+      nats: {
+        monitorUrl: ctx.servers.natsMonitorUrl,
+        jsm: await jetstreamManager(nc),
+        streams: {
+          jobs: stack.names.streams.jobs,
+          ledger: stack.names.streams.ledger,
+          dlq: stack.names.streams.dlq,
+          kv: `KV_${stack.names.kv.locks}`,
+        },
+      },
+      ledgerMetricsUrl: stack.ledgerMetricsUrl,
+      errorCounters: errorCounters(stack.procs, stack.counters),
+    });
     watch.mark();
     const disp = await runProducers(producerSequences(spec), producers.send);
     await producers.close();
-    return await withClient(runDb, async (c) => {
+    const { result, benchQueries } = await withCountedClient(runDb, async (query, count) => {
       await waitDrained(ctx, `ops ${spec.name}`, async () => {
-        const r = await c.query<{ open: string }>(
+        const r = await query<{ open: string }>(
           `SELECT count(*) AS open FROM operation_runs WHERE type = 'assignments.fetch' AND status IN ('queued','running')`,
         );
         return Number(r.rows[0]!.open);
       });
       const stats = watch.stop();
-      const rows = await c.query<{
+      await meter.live();
+      const rows = await query<{
         id: string;
         status: string;
         outcome: string;
@@ -309,9 +393,9 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
                 extract(epoch FROM completed_at) * 1000 AS done_ms
            FROM operation_runs WHERE type = 'assignments.fetch'`,
       );
-      const executed = await c.query<{ n: string }>('SELECT count(DISTINCT run_id) AS n FROM assignment_snapshots');
+      const executed = await query<{ n: string }>('SELECT count(DISTINCT run_id) AS n FROM assignment_snapshots');
       // housekeeping's own scheduled runs (ops.reconcile_adapter_runs, every 5 min) are not the workload's
-      const other = await c.query<{ type: string; n: string }>(
+      const other = await query<{ type: string; n: string }>(
         `SELECT type, count(*) AS n FROM operation_runs WHERE type <> 'assignments.fetch' GROUP BY type`,
       );
       if (other.rows.length > 0) log(`  (not counted: ${other.rows.map((o) => `${o.n} ${o.type}`).join(', ')})`);
@@ -326,23 +410,30 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
       const base = summarize('ops', spec, run, disp, completedAt);
       const expectedHits = disp.records.length - rows.rows.length;
       return {
-        ...base,
-        executed: Number(executed.rows[0]!.n),
-        ledger_rows: rows.rows.length,
-        retried_runs: rows.rows.filter((r) => r.attempt > 1).length,
-        peak_rss_mb: stats.peakRssMb,
-        cpu_s: stats.cpuS,
-        ledger_check: {
-          rows_completed_with_counters: okRows,
-          dedupe_hits: hits,
-          expected_dedupe_hits: expectedHits,
-          ok: okRows === rows.rows.length && rows.rows.length === spec.identities && hits === expectedHits,
+        result: {
+          ...base,
+          executed: Number(executed.rows[0]!.n),
+          ledger_rows: rows.rows.length,
+          retried_runs: rows.rows.filter((r) => r.attempt > 1).length,
+          peak_rss_mb: stats.peakRssMb,
+          cpu_s: stats.cpuS,
+          ledger_check: {
+            rows_completed_with_counters: okRows,
+            dedupe_hits: hits,
+            expected_dedupe_hits: expectedHits,
+            ok: okRows === rows.rows.length && rows.rows.length === spec.identities && hits === expectedHits,
+          },
         },
+        benchQueries: count(),
       };
     });
+    await stack.stopProcesses();
+    return { ...result, exchanges: await meter.finish(benchQueries) };
   } finally {
     watch.stop();
-    await stack.stop();
+    await nc.close();
+    await stack.stopProcesses();
+    await stack.cleanup();
   }
 }
 
@@ -377,20 +468,39 @@ export async function runOpenLoop(
       late_start_max_ms: round(r.lateStartMaxMs, 2),
     };
   } finally {
-    await stack.stop();
+    await stack.stopProcesses();
+    await stack.cleanup();
   }
 }
 
 // -------------------------------------------------------------------- peers
 
-async function startPeerWorker(peer: 'pg-boss' | 'bullmq', env: Record<string, string>): Promise<Child> {
+async function startPeerWorker(
+  ctx: BenchContext,
+  peer: 'pg-boss' | 'bullmq',
+  env: Record<string, string>,
+): Promise<{ child: Child; counter: { name: string; file: string } }> {
+  const count = counted(ctx, `${peer}-worker`);
   const child = startChild({
     name: `${peer}-worker`,
     args: ['test/bench/src/peer-worker.ts'],
-    env: { ...baseEnv(), ...env, BENCH_PEER: peer },
+    nodeFlags: count.flags,
+    env: { ...baseEnv(), ...env, ...count.env, BENCH_PEER: peer },
   });
   await child.waitFor(/peer-worker ready/, 60_000);
-  return child;
+  return { child, counter: count.counter };
+}
+
+/** The fake Graph and the peer's worker process, with the handler pointed at both; their Error counters. */
+async function startPeerProcesses(ctx: BenchContext, peer: 'pg-boss' | 'bullmq', env: Record<string, string>) {
+  const graph = await startFakeGraph(ctx, []);
+  const worker = await startPeerWorker(ctx, peer, { ...env, BENCH_GRAPH_URL: graph.url, BENCH_GRAPH_SECRET: GRAPH_SECRET }).catch(
+    async (err: unknown) => {
+      await graph.child.stop(5_000);
+      throw err;
+    },
+  );
+  return { procs: [graph.child, worker.child], counters: [graph.counter, worker.counter] };
 }
 
 export async function runPgBoss(ctx: BenchContext, spec: WorkloadSpec, run: number): Promise<RunResult> {
@@ -400,23 +510,19 @@ export async function runPgBoss(ctx: BenchContext, spec: WorkloadSpec, run: numb
   await withClient(url, (c) => c.query(SNAPSHOT_TABLE_SQL));
   const queue = `fetch_${spec.name}_${run}`;
   const procs: Child[] = [];
+  const counters: Array<{ name: string; file: string }> = [];
   const boss = new PgBoss({ connectionString: url, max: spec.producers, schedule: false, supervise: false });
   boss.on('error', (err: Error) => log(`pg-boss (producer): ${err.message}`));
   let watch: ProcWatch | undefined;
   try {
     await boss.start();
     await boss.createQueue(queue, { policy: 'standard', notify: true });
-    const graph = await startFakeGraph(ctx, []);
-    procs.push(graph.child);
-    procs.push(
-      await startPeerWorker('pg-boss', {
-        BENCH_QUEUE: queue,
-        BENCH_DATABASE_URL: url,
-        BENCH_GRAPH_URL: graph.url,
-        BENCH_GRAPH_SECRET: GRAPH_SECRET,
-      }),
-    );
-    watch = watchProcs(procs);
+    const peer = await startPeerProcesses(ctx, 'pg-boss', { BENCH_QUEUE: queue, BENCH_DATABASE_URL: url });
+    procs.push(...peer.procs);
+    counters.push(...peer.counters);
+    watch = watchProcs(ctx, procs);
+    await sleep(STATS_SETTLE_MS);
+    const meter = await startMeter({ adminUrl: ctx.adminUrl, db, errorCounters: errorCounters(procs, counters) });
     watch.mark();
     const disp = await runProducers(producerSequences(spec), async (_p, identity) => {
       const policy = ctx.tenancy.policies[identity]!;
@@ -424,29 +530,36 @@ export async function runPgBoss(ctx: BenchContext, spec: WorkloadSpec, run: numb
       const id = await boss.send(queue, data, { singletonKey: `fetch:${identity}`, singletonSeconds: 900 });
       return { id, created: id !== null };
     });
-    return await withClient(url, async (c) => {
+    const { result, benchQueries } = await withCountedClient(url, async (query, count) => {
       await waitDrained(ctx, `pg-boss ${spec.name}`, async () => {
-        const r = await c.query<{ open: string }>(
+        const r = await query<{ open: string }>(
           `SELECT count(*) AS open FROM pgboss.job WHERE name = $1 AND state IN ('created','retry','active')`,
           [queue],
         );
         return Number(r.rows[0]!.open);
       });
       const stats = watch!.stop();
-      const rows = await c.query<{ id: string; done_ms: number | null }>(
+      await meter.live();
+      const rows = await query<{ id: string; done_ms: number | null }>(
         `SELECT id, extract(epoch FROM completed_on) * 1000 AS done_ms FROM pgboss.job WHERE name = $1 AND state = 'completed'`,
         [queue],
       );
       const completedAt = new Map(rows.rows.map((r) => [r.id, Number(r.done_ms)] as const));
-      const executed = await c.query<{ n: string }>('SELECT count(DISTINCT job_id) AS n FROM bench_snapshots');
+      const executed = await query<{ n: string }>('SELECT count(DISTINCT job_id) AS n FROM bench_snapshots');
       return {
-        ...summarize('pg-boss', spec, run, disp, completedAt),
-        executed: Number(executed.rows[0]!.n),
-        ledger_rows: null,
-        peak_rss_mb: stats.peakRssMb,
-        cpu_s: stats.cpuS,
+        result: {
+          ...summarize('pg-boss', spec, run, disp, completedAt),
+          executed: Number(executed.rows[0]!.n),
+          ledger_rows: null,
+          peak_rss_mb: stats.peakRssMb,
+          cpu_s: stats.cpuS,
+        },
+        benchQueries: count(),
       };
     });
+    await Promise.all(procs.map((p) => p.stop()));
+    await boss.stop({ graceful: false }).catch(() => undefined);
+    return { ...result, exchanges: await meter.finish(benchQueries) };
   } finally {
     watch?.stop();
     await Promise.all(procs.map((p) => p.stop()));
@@ -464,22 +577,33 @@ export async function runBullmq(ctx: BenchContext, spec: WorkloadSpec, run: numb
   const queueName = `fetch_${spec.name}_${run}`;
   const connection = { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
   const queues = Array.from({ length: spec.producers }, () => new Queue<PeerJob>(queueName, { connection }));
+  // the bench's own Redis connection, for INFO / CONFIG RESETSTAT only
+  const admin = new IORedis(connection);
   const procs: Child[] = [redis.proc];
+  const counters: Array<{ name: string; file: string }> = [];
   let watch: ProcWatch | undefined;
   try {
     await Promise.all(queues.map((q) => q.waitUntilReady()));
-    const graph = await startFakeGraph(ctx, []);
-    procs.push(graph.child);
-    procs.push(
-      await startPeerWorker('bullmq', {
-        BENCH_QUEUE: queueName,
-        BENCH_DATABASE_URL: url,
-        BENCH_REDIS_PORT: String(redis.port),
-        BENCH_GRAPH_URL: graph.url,
-        BENCH_GRAPH_SECRET: GRAPH_SECRET,
-      }),
-    );
-    watch = watchProcs(procs);
+    const peer = await startPeerProcesses(ctx, 'bullmq', {
+      BENCH_QUEUE: queueName,
+      BENCH_DATABASE_URL: url,
+      BENCH_REDIS_PORT: String(redis.port),
+    });
+    procs.push(...peer.procs);
+    counters.push(...peer.counters);
+    watch = watchProcs(ctx, procs);
+    await sleep(STATS_SETTLE_MS);
+    const meter = await startMeter({
+      adminUrl: ctx.adminUrl,
+      db,
+      redis: {
+        info: () => admin.info('commandstats'),
+        resetStats: async () => {
+          await admin.config('RESETSTAT');
+        },
+      },
+      errorCounters: errorCounters(procs, counters),
+    });
     watch.mark();
     const seen = new Set<string>();
     const disp = await runProducers(producerSequences(spec), async (p, identity) => {
@@ -495,24 +619,39 @@ export async function runBullmq(ctx: BenchContext, spec: WorkloadSpec, run: numb
       return { id, created };
     });
     const q = queues[0]!;
+    // drained by the handler's snapshot rows (the bench's SQL is subtracted; polling Redis would add commands to the count)
+    const created = seen.size;
+    const benchQueries = await withCountedClient(url, async (query, count) => {
+      await waitDrained(ctx, `bullmq ${spec.name}`, async () => {
+        const r = await query<{ n: string }>('SELECT count(DISTINCT job_id) AS n FROM bench_snapshots');
+        return created - Number(r.rows[0]!.n);
+      });
+      return count();
+    });
+    // the last jobs are marked completed just after their snapshot row
     await waitDrained(ctx, `bullmq ${spec.name}`, async () => {
       const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
       return Object.values(c).reduce((a, b) => a + b, 0);
     });
     const stats = watch.stop();
+    await meter.live();
     const completed = await q.getJobs(['completed'], 0, -1);
     const completedAt = new Map<string, number>();
     for (const j of completed) if (j.id && j.finishedOn) completedAt.set(j.id, j.finishedOn);
     const executed = await withClient(url, (c) => c.query<{ n: string }>('SELECT count(DISTINCT job_id) AS n FROM bench_snapshots'));
+    await Promise.all(procs.filter((p) => p !== redis.proc).map((p) => p.stop()));
     return {
       ...summarize('bullmq', spec, run, disp, completedAt),
       executed: Number(executed.rows[0]!.n),
       ledger_rows: null,
       peak_rss_mb: stats.peakRssMb,
       cpu_s: stats.cpuS,
+      // the executed-count query above is the bench's too
+      exchanges: await meter.finish(benchQueries + 1),
     };
   } finally {
     watch?.stop();
+    admin.disconnect();
     await Promise.all(queues.map((qq) => qq.close().catch(() => undefined)));
     await Promise.all(procs.filter((p) => p !== redis.proc).map((p) => p.stop()));
     await redis.stop();

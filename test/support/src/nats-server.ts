@@ -17,6 +17,10 @@ export interface OwnNatsServer {
   readonly url: string;
   readonly port: number;
   readonly storeDir: string;
+  /** its HTTP monitoring endpoint (`/varz`, `/jsz`, …) */
+  readonly monitorUrl: string;
+  /** the server's PID (changes with every restart) */
+  pid(): number | undefined;
   /** the server's own log (stderr), e.g. permission violations */
   log(): string;
   /** SIGKILL, then start again on the same port and store (a crash) */
@@ -69,6 +73,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    monitorUrl: `http://127.0.0.1:${httpPort}`,
+    pid: () => child?.pid,
     log: () => log,
     async restart({ kill = true } = {}) {
       await exit(kill ? 'SIGKILL' : 'SIGTERM');

@@ -102,6 +102,10 @@ export async function startPgServer(options: PgServerOptions = {}): Promise<OwnP
     await waitReady(port, proc, () => log.slice(from));
   };
   const exit = (signal: NodeJS.Signals) => signalAndWait(child, signal);
+  // a process that ends without stop() (a crash, process.exit) must not leave its cluster running:
+  // SIGQUIT is the immediate shutdown, the postmaster takes its backends down with it
+  const killOnExit = () => child?.kill('SIGQUIT');
+  process.on('exit', killOnExit);
   await launch();
   const url = (name = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${name}`;
   return {
@@ -133,6 +137,7 @@ export async function startPgServer(options: PgServerOptions = {}): Promise<OwnP
     },
     async stop() {
       await exit('SIGINT');
+      process.off('exit', killOnExit);
       await rm(baseDir, { recursive: true, force: true });
     },
   };
