@@ -1,31 +1,28 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import { shouldFlush, startBatchConsumer } from './batch-consumer.ts';
+import { startBatchConsumer, waitBeforeFlush } from './batch-consumer.ts';
 
-describe('shouldFlush (after a message joined the batch)', () => {
-  const rule = { maxBatch: 3, pending: 5, stopping: false };
+describe('waitBeforeFlush (a non-empty batch)', () => {
+  const rule = { maxBatch: 3, stopping: false, msToDeadline: 20, lingerMs: 2 };
 
-  it('flushes a full batch, even with more messages pending', () => {
-    expect(shouldFlush({ ...rule, size: 3 })).toBe(true);
-    expect(shouldFlush({ ...rule, size: 4 })).toBe(true);
-  });
-
-  it('flushes as soon as the server has nothing more pending: a lone message is handled at once', () => {
-    expect(shouldFlush({ ...rule, size: 1, pending: 0 })).toBe(true);
+  it('flushes a full batch at once', () => {
+    expect(waitBeforeFlush({ ...rule, size: 3 })).toBe(0);
+    expect(waitBeforeFlush({ ...rule, size: 4 })).toBe(0);
   });
 
   it('flushes whatever it holds while stopping', () => {
-    expect(shouldFlush({ ...rule, size: 1, stopping: true })).toBe(true);
+    expect(waitBeforeFlush({ ...rule, size: 1, stopping: true })).toBe(0);
   });
 
-  it('keeps collecting while the batch is not full and more is pending (the maxWaitMs timer bounds the wait)', () => {
-    expect(shouldFlush({ ...rule, size: 1 })).toBe(false);
-    expect(shouldFlush({ ...rule, size: 2, pending: 1 })).toBe(false);
+  it('otherwise waits the linger for one more message, never past the deadline', () => {
+    expect(waitBeforeFlush({ ...rule, size: 1 })).toBe(2);
+    expect(waitBeforeFlush({ ...rule, size: 2, msToDeadline: 1 })).toBe(1);
+    expect(waitBeforeFlush({ ...rule, size: 2, msToDeadline: -5 })).toBe(0);
   });
 });
 
-/** A consumer whose messages the test pushes, each with the pending count the server would report. */
+/** A consumer whose messages the test pushes (into the client's buffer), each with the pending count the server would report. */
 function fakeConsumer() {
   const queue: JsMsg[] = [];
   let wake: (() => void) | undefined;
@@ -66,7 +63,35 @@ describe('startBatchConsumer', () => {
     await bc.stop();
   });
 
-  it('flushes a partial batch after maxWaitMs when more is pending but does not arrive', async () => {
+  it("a backlog in the client's buffer is one batch, though the server reports nothing pending for each message (issue #18)", async () => {
+    const { consumer, push } = fakeConsumer();
+    const batches: JsMsg[][] = [];
+    const bc = await startBatchConsumer(consumer, { maxBatch: 10, maxWaitMs: 60_000, logger }, async (b) => void batches.push(b));
+    // the consumer pulled ahead: the server has delivered everything, pending 0 on every message
+    push(0, 0, 0, 0, 0, 0);
+    await expect.poll(() => seqs(batches)).toEqual([[1, 2, 3, 4, 5, 6]]);
+    await bc.stop();
+  });
+
+  it('messages arriving faster than the linger keep a batch open until maxWaitMs', async () => {
+    const { consumer, push } = fakeConsumer();
+    const batches: JsMsg[][] = [];
+    const bc = await startBatchConsumer(
+      consumer,
+      { maxBatch: 1000, maxWaitMs: 60, lingerMs: 30, logger },
+      async (b) => void batches.push(b),
+    );
+    const started = Date.now();
+    const trickle = setInterval(() => push(0), 5);
+    await expect.poll(() => batches.length, { timeout: 2_000 }).toBeGreaterThan(0);
+    clearInterval(trickle);
+    // one batch of several messages, closed by the deadline (not by a gap of 30 ms)
+    expect(batches[0]!.length).toBeGreaterThan(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+    await bc.stop();
+  });
+
+  it('flushes a partial batch after the linger when nothing more arrives', async () => {
     const { consumer, push } = fakeConsumer();
     const batches: JsMsg[][] = [];
     const bc = await startBatchConsumer(consumer, { maxBatch: 10, maxWaitMs: 50, logger }, async (b) => void batches.push(b));

@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 interface BatchConsumerOptions {
   /** most messages handed to one handler call (one DB transaction) */
   readonly maxBatch: number;
-  /** flush a partial batch after this long even if more messages are pending */
+  /** flush a partial batch this long after its first message, however fast more arrive */
   readonly maxWaitMs: number;
+  /** flush once no further message arrived for this long (default 2 ms): the client's buffer is empty */
+  readonly lingerMs?: number;
   readonly logger: Logger;
   /** called after each batch (metrics); errors thrown by the handler never stop the loop */
   readonly onBatchError?: (err: unknown, batch: readonly JsMsg[]) => Promise<void> | void;
@@ -17,22 +19,36 @@ export interface BatchConsumer {
   readonly done: Promise<void>;
 }
 
+const DEFAULT_LINGER_MS = 2;
+
 /**
- * The flush rule, once a message has joined the batch: flush when the batch
- * is full, when the server has nothing more pending (so a lone message is
- * handled at once rather than after maxWaitMs), or when the consumer is
- * stopping. The other trigger — maxWaitMs after a batch's first message with
- * more still pending — is the timer in the pull loop.
+ * How long a non-empty batch waits for its next message before it is
+ * flushed: at most `lingerMs` (no message within it — the client's buffer is
+ * empty: whatever was delivered is in the batch) and never past the batch's
+ * deadline (maxWaitMs after its first message). Zero: flush now.
+ *
+ * Why not the server's `info.pending === 0`: the consumer pulls ahead, so
+ * the server reports nothing pending for every message while dozens wait in
+ * the client's buffer — batches of 1–3 (issue #18, measured by the bench).
  */
-export function shouldFlush(state: { size: number; maxBatch: number; pending: number; stopping: boolean }): boolean {
-  return state.size >= state.maxBatch || state.pending === 0 || state.stopping;
+export function waitBeforeFlush(state: {
+  size: number;
+  maxBatch: number;
+  stopping: boolean;
+  msToDeadline: number;
+  lingerMs: number;
+}): number {
+  if (state.size >= state.maxBatch || state.stopping) return 0;
+  return Math.max(0, Math.min(state.lingerMs, state.msToDeadline));
 }
 
 /**
  * Pulls from a durable consumer and hands messages over in batches: a batch
- * is flushed when it is full, when the server says nothing more is pending
- * (`info.pending === 0`, so a lone message is handled at once), or after
- * maxWaitMs. The handler owns ack/nak/term of every message it gets.
+ * is flushed when it is full, when no further message arrived within
+ * `lingerMs` (messages already in the client's buffer arrive at once, so a
+ * backlog makes full batches and a lone message waits only the linger), or
+ * maxWaitMs after its first message. The handler owns ack/nak/term of every
+ * message it gets.
  */
 export async function startBatchConsumer(
   consumer: Consumer,
@@ -58,13 +74,24 @@ export async function startBatchConsumer(
         await options.onBatchError?.(err, current);
       }
     };
+    const lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
     for (;;) {
       next ??= iterator.next();
       let result: IteratorResult<JsMsg> | 'timeout';
       if (batch.length === 0) {
         result = await next;
       } else {
-        const wait = Math.max(0, deadline - Date.now());
+        const wait = waitBeforeFlush({
+          size: batch.length,
+          maxBatch: options.maxBatch,
+          stopping,
+          msToDeadline: deadline - Date.now(),
+          lingerMs,
+        });
+        if (wait === 0) {
+          await flush();
+          continue;
+        }
         let timer: NodeJS.Timeout | undefined;
         result = await Promise.race([
           next,
@@ -83,7 +110,6 @@ export async function startBatchConsumer(
       const msg = result.value;
       if (batch.length === 0) deadline = Date.now() + options.maxWaitMs;
       batch.push(msg);
-      if (shouldFlush({ size: batch.length, maxBatch: options.maxBatch, pending: msg.info.pending, stopping })) await flush();
     }
     await flush();
   };

@@ -44,7 +44,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
   warnAboutLocksTtl(logger, config.LOCKS_TTL_SECONDS, shell.locksTtlMs ?? config.LOCKS_TTL_SECONDS * 1000);
   const metrics = createLedgerMetrics(registry);
   const jsm = await jetstreamManager(nc);
-  const repo = createRunsRepository(orm.em);
+  const repo = createRunsRepository(orm.em, { onReread: (rows) => metrics.eventRereads.inc(rows) });
 
   const api: Service = await startLedgerApi({
     nc,

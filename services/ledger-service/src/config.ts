@@ -8,7 +8,7 @@ export const ledgerConfigSchema = z.object({
   /** port of /healthz, /readyz, /metrics */
   HTTP_PORT: intKey(8081, 0, 65535).describe('HTTP port for /healthz, /readyz, /metrics (ledger-service)'),
   /** most ledger events applied in one transaction */
-  LEDGER_BATCH_MAX: intKey(256, 1, 5000).describe('most ledger events applied in one database transaction'),
+  LEDGER_BATCH_MAX: intKey(256, 1, 5000).describe('most ledger events applied in one batch (one read, one conditional write)'),
   /** flush a partial batch after this long */
   LEDGER_BATCH_WAIT_MS: intKey(20, 1, 5000).describe('longest wait before a partial event batch is applied (ms)'),
   /** larger events are dead-lettered as oversized */

@@ -42,13 +42,18 @@ export function createLedgerMetrics(registry: Registry) {
     }),
     batchSize: new Histogram({
       name: 'ops_ledger_event_batch_size',
-      help: 'events per applied batch (one transaction)',
+      help: 'events per applied batch (one read, one conditional write)',
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
+    eventRereads: new Counter({
+      name: 'ops_ledger_event_rereads_total',
+      help: 'rows an event batch read again because another writer changed them between its read and its conditional write',
       registers: [registry],
     }),
     batchFailures: new Counter({
       name: 'ops_ledger_event_batch_failures_total',
-      help: 'batches whose transaction failed (events nak-ed for redelivery)',
+      help: 'batches whose write failed (events nak-ed for redelivery, or applied one by one after a data error)',
       registers: [registry],
     }),
   };

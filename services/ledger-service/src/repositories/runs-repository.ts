@@ -59,6 +59,9 @@ export type EventOutcome =
   | { readonly result: 'ignored'; readonly reason: IgnoreReason }
   | { readonly result: 'unknown_run' };
 
+/** how often applyEvents reads again rows another writer changed under it before the batch is nak-ed */
+const APPLY_ROUNDS = 10;
+
 /** running runs (0) before queued ones (1): a stuck running run is never starved by a queued backlog */
 const ACTIVE_RANK = "(CASE WHEN status = 'running' THEN 0 ELSE 1 END)";
 
@@ -94,13 +97,18 @@ export interface RunsRepository {
   /** running runs first, then queued, each the longest quiet first; page with `cursorAfterActive` of the last row used */
   listActiveRuns(workspaceId: string, quietSince: string, limit: number, cursor?: string): Promise<{ rows: PagedRow[]; hasMore: boolean }>;
   listWorkspaces(): Promise<Array<{ id: string; slug: string }>>;
-  /** Applies a batch of events in ONE transaction; outcomes are index-aligned with the input. */
+  /** Applies a batch of events: one read, one conditional write (rows changed meanwhile are decided again); outcomes are index-aligned with the input. */
   applyEvents(events: readonly PendingEvent[], now: Date): Promise<EventOutcome[]>;
 }
 
 type Row = RunRow & Record<string, unknown>;
 
-export function createRunsRepository(em: EntityManager): RunsRepository {
+export interface RunsRepositoryOptions {
+  /** rows applyEvents had to read again because another writer changed them between its read and its write */
+  readonly onReread?: (rows: number) => void;
+}
+
+export function createRunsRepository(em: EntityManager, options: RunsRepositoryOptions = {}): RunsRepository {
   // outside a transaction every call gets its own fork (no global context);
   // inside one, the transaction's EntityManager itself (a fork would escape it)
   const exec = <T = Row[]>(sql: string, params: unknown[] = [], tx?: EntityManager) =>
@@ -291,46 +299,83 @@ export function createRunsRepository(em: EntityManager): RunsRepository {
     return exec<Array<{ id: string; slug: string }>>('SELECT id, slug FROM workspaces ORDER BY slug');
   }
 
+  /**
+   * A batch in two statements, no transaction (issue #18): read the rows,
+   * decide every event in the domain (`applyEvent`, in batch order), write
+   * every changed row with ONE conditional UPDATE — only where the row still
+   * is what was read (its last applied event, attempt, seq, status, heal
+   * flag). A row another writer changed meanwhile (another ledger replica) is
+   * read again and its events decided again; applying is idempotent, so a
+   * batch that fails half-way and is redelivered changes nothing twice.
+   */
   async function applyEvents(events: readonly PendingEvent[], now: Date): Promise<EventOutcome[]> {
-    const ids = [...new Set(events.map((e) => e.event.run_id))].sort();
-    return em.fork().transactional(async (tx) => {
-      // lock in id order: concurrent ledger replicas never deadlock
-      const rows = await exec(
-        `SELECT ${RUN_COLUMNS} FROM operation_runs WHERE id = ANY(?::uuid[]) ORDER BY id FOR UPDATE`,
-        [uuidArray(ids)],
-        tx,
-      );
-      const states = new Map<string, { workspaceId: string; state: RunState; dirty: boolean }>();
-      for (const row of rows) states.set(row.id, { workspaceId: row.workspace_id, state: toState(row), dirty: false });
-      const outcomes: EventOutcome[] = events.map(({ event, streamSeq }) => {
+    const outcomes: EventOutcome[] = new Array<EventOutcome>(events.length);
+    let open = events.map((_, i) => i);
+    for (let round = 0; open.length > 0; round += 1) {
+      if (round >= APPLY_ROUNDS) throw new Error(`ledger rows kept changing under ${open.length} events: batch retried later`);
+      const ids = [...new Set(open.map((i) => events[i]!.event.run_id))];
+      const rows = await exec(`SELECT ${RUN_COLUMNS} FROM operation_runs WHERE id = ANY(?::uuid[])`, [uuidArray(ids)]);
+      const states = new Map<string, { workspaceId: string; read: RunState; state: RunState; dirty: boolean }>();
+      for (const row of rows) {
+        const read = toState(row);
+        states.set(row.id, { workspaceId: row.workspace_id, read, state: read, dirty: false });
+      }
+      for (const i of open) {
+        const { event, streamSeq } = events[i]!;
         const entry = states.get(event.run_id);
         // another workspace's run is as unknown as a missing one (tenant isolation)
-        if (!entry || entry.workspaceId !== event.workspace_id) return { result: 'unknown_run' };
+        if (!entry || entry.workspaceId !== event.workspace_id) {
+          outcomes[i] = { result: 'unknown_run' };
+          continue;
+        }
         const result = applyEvent(entry.state, event, streamSeq, now);
-        if (!result.applied) return { result: 'ignored', reason: result.reason };
+        if (!result.applied) {
+          outcomes[i] = { result: 'ignored', reason: result.reason };
+          continue;
+        }
         entry.state = result.state;
         entry.dirty = true;
-        return { result: 'applied' };
-      });
-      const dirty = [...states.entries()].filter(([, e]) => e.dirty).map(([id, e]) => ({ id, ...e.state }));
-      if (dirty.length > 0) {
-        await exec(
-          `UPDATE operation_runs AS r SET
-             status = x.status, outcome = x.outcome, attempt = x.attempt, event_seq = x.event_seq,
-             summary_counts = x.summary_counts, failure_summary = x.failure_summary,
-             started_at = x.started_at, completed_at = x.completed_at, last_event_at = x.last_event_at,
-             last_event_stream_seq = x.last_event_stream_seq, closed_by_heal = x.closed_by_heal, updated_at = ?
-           FROM jsonb_to_recordset(?::jsonb) AS x(
-             id uuid, status text, outcome text, attempt integer, event_seq integer, summary_counts jsonb,
-             failure_summary jsonb, started_at timestamptz, completed_at timestamptz, last_event_at timestamptz,
-             last_event_stream_seq bigint, closed_by_heal boolean)
-           WHERE r.id = x.id`,
-          [now, JSON.stringify(dirty)],
-          tx,
-        );
+        outcomes[i] = { result: 'applied' };
       }
-      return outcomes;
-    });
+      const dirty = [...states.entries()].filter(([, e]) => e.dirty);
+      if (dirty.length === 0) break;
+      const written = await exec<Array<{ id: string }>>(
+        `UPDATE operation_runs AS r SET
+           status = x.status, outcome = x.outcome, attempt = x.attempt, event_seq = x.event_seq,
+           summary_counts = x.summary_counts, failure_summary = x.failure_summary,
+           started_at = x.started_at, completed_at = x.completed_at, last_event_at = x.last_event_at,
+           last_event_stream_seq = x.last_event_stream_seq, closed_by_heal = x.closed_by_heal, updated_at = ?
+         FROM jsonb_to_recordset(?::jsonb) AS x(
+           id uuid, status text, outcome text, attempt integer, event_seq integer, summary_counts jsonb,
+           failure_summary jsonb, started_at timestamptz, completed_at timestamptz, last_event_at timestamptz,
+           last_event_stream_seq bigint, closed_by_heal boolean,
+           read_status text, read_attempt integer, read_event_seq integer, read_stream_seq bigint, read_heal boolean)
+         WHERE r.id = x.id
+           AND r.status = x.read_status AND r.attempt = x.read_attempt AND r.event_seq = x.read_event_seq
+           AND r.last_event_stream_seq IS NOT DISTINCT FROM x.read_stream_seq AND r.closed_by_heal = x.read_heal
+         RETURNING r.id`,
+        [
+          now,
+          JSON.stringify(
+            dirty.map(([id, e]) => ({
+              id,
+              ...e.state,
+              read_status: e.read.status,
+              read_attempt: e.read.attempt,
+              read_event_seq: e.read.event_seq,
+              read_stream_seq: e.read.last_event_stream_seq,
+              read_heal: e.read.closed_by_heal,
+            })),
+          ),
+        ],
+      );
+      // the rows someone else wrote in between: their events are decided again on what is there now
+      const done = new Set(written.map((w) => w.id));
+      const lost = new Set(dirty.map(([id]) => id).filter((id) => !done.has(id)));
+      if (lost.size > 0) options.onReread?.(lost.size);
+      open = open.filter((i) => lost.has(events[i]!.event.run_id));
+    }
+    return outcomes;
   }
 
   return { ensureRun, getRun, recordDuplicate, listRuns, listActiveRuns, listWorkspaces, applyEvents };
