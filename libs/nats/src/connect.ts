@@ -44,6 +44,9 @@ export async function connectNats(options: ConnectOptions): Promise<NatsConnecti
     reconnectJitter: 250,
     pingInterval: 10_000,
     timeout: options.connectTimeoutMs ?? 5_000,
+    // no Error with a captured stack per request, publish and pull "just in case it times out"
+    // (issue #18: ~27 per run in the worker); a timeout still says what timed out
+    noAsyncTraces: true,
   });
   void watchStatus(nc, options.logger);
   return nc;

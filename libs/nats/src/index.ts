@@ -8,6 +8,7 @@ export { deadLetter } from './dead-letter.ts';
 export { createLease, deleteLease, readLease, updateLease } from './leases.ts';
 export { ledgerCaughtUp } from './ledger-progress.ts';
 export { assertSupportedNatsServer, isSupportedNatsServer } from './server-version.ts';
+export { startSlotConsumer } from './slot-consumer.ts';
 export { awaitTopology, deleteTopology, ensureDurableConsumer, ensureLocksBucket, ensureTopology, isNotFound } from './topology.ts';
 
 export type { BatchConsumer } from './batch-consumer.ts';

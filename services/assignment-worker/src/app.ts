@@ -4,7 +4,7 @@ import { nanos } from '@nats-io/nats-core';
 import { createHttpGraphClient, type GraphClient } from '@ops/graph';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { ensureDurableConsumer, ledgerCaughtUp, natsConnected } from '@ops/nats';
+import { ensureDurableConsumer, ledgerCaughtUp, natsConnected, natsCredentials } from '@ops/nats';
 import { type OpsHttpServer, openServiceShell } from '@ops/runtime';
 import type { WorkerConfig } from './config.ts';
 import { type JobsConsumer, startJobsConsumer } from './handlers/jobs-consumer.ts';
@@ -92,9 +92,11 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     ledgerCaughtUp: async () => (await ledgerCaughtUp(jsm, names, { timeoutMs: 0 })).caughtUp,
     now: () => new Date(),
   };
-  const consumer = await js.consumers.get(names.streams.jobs, names.consumers.assignmentWorker);
-  const jobs: JobsConsumer = startJobsConsumer(consumer, { concurrency: config.WORKER_CONCURRENCY, logger }, (msg, release) =>
-    processJob(deps, msg, release),
+  const jobs: JobsConsumer = startJobsConsumer(
+    nc,
+    { stream: names.streams.jobs, consumer: names.consumers.assignmentWorker, inboxPrefix: natsCredentials(config).inboxPrefix },
+    { concurrency: config.WORKER_CONCURRENCY, logger },
+    (msg, release) => processJob(deps, msg, release),
   );
   let intake = true;
   const http = await shell.listen(() => intake);

@@ -1,5 +1,7 @@
-import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from '@ops/logging';
+import { startSlotConsumer } from '@ops/nats';
 import { HAND_BACK_DELAY_MS, type JobResult, PULL_EXPIRES_MS } from '../work/deps.ts';
 
 export interface JobsConsumer {
@@ -9,64 +11,50 @@ export interface JobsConsumer {
 }
 
 /**
- * `concurrency` independent pull loops on the durable consumer, one message
- * each at a time: nothing sits in a client-side buffer with its ack-wait
- * clock running, and a stopped loop takes no new work.
+ * The durable jobs consumer through one long-lived pull subscription that
+ * asks for exactly as many jobs as there are free slots (`startSlotConsumer`):
+ * nothing sits in a client-side buffer with its ack-wait clock running, a
+ * stopped consumer takes no new work, and no subscription is made per job.
  */
 export function startJobsConsumer(
-  consumer: Consumer,
+  nc: NatsConnection,
+  target: { readonly stream: string; readonly consumer: string; readonly inboxPrefix?: string | undefined },
   options: { concurrency: number; logger: Logger; onResult?: (result: JobResult) => void },
   handle: (msg: JsMsg, release: AbortSignal) => Promise<JobResult>,
 ): JobsConsumer {
-  let stopping = false;
-  let inFlight = 0;
   const release = new AbortController();
-  const loop = async () => {
-    while (!stopping) {
-      let msg: JsMsg | null = null;
-      try {
-        msg = await consumer.next({ expires: PULL_EXPIRES_MS });
-      } catch (err) {
-        if (stopping) break;
-        options.logger.warn({ err }, 'pull failed; retrying');
-        await new Promise((r) => setTimeout(r, 1_000));
-        continue;
-      }
-      if (!msg) continue;
+  const slots = startSlotConsumer(
+    nc,
+    {
+      ...target,
+      slots: options.concurrency,
+      // a quarter of the slots per pull request under load; a lone free slot is asked for shortly after
+      refillAt: Math.max(1, Math.floor(options.concurrency / 4)),
+      expiresMs: PULL_EXPIRES_MS,
+      logger: options.logger,
+    },
+    async (msg) => {
       options.logger.debug({ subject: msg.subject, streamSeq: msg.info.streamSequence, deliveries: msg.info.deliveryCount }, 'job pulled');
-      if (stopping) {
-        // pulled while stopping: hand it back to another worker
-        msg.nak(HAND_BACK_DELAY_MS);
-        break;
-      }
-      inFlight += 1;
-      try {
-        // not `onResult?.(await handle(…))`: optional chaining would skip the call itself
-        const result = await handle(msg, release.signal);
-        options.onResult?.(result);
-      } catch (err) {
-        // processJob settles every message itself; this is a bug guard, never a crash
-        options.logger.error({ err }, 'job processing threw; message left for redelivery');
-      } finally {
-        inFlight -= 1;
-      }
-    }
-  };
-  const loops = Array.from({ length: options.concurrency }, () => loop());
-  const all = Promise.all(loops);
+      // not `onResult?.(await handle(…))`: optional chaining would skip the handling itself
+      const result = await handle(msg, release.signal);
+      options.onResult?.(result);
+    },
+    // pulled while stopping: hand it back to another worker
+    (msg) => msg.nak(HAND_BACK_DELAY_MS),
+  );
   return {
-    inFlight: () => inFlight,
+    inFlight: slots.busy,
     async stop(graceMs) {
-      stopping = true;
+      const stopped = slots.stop();
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, graceMs);
       });
-      await Promise.race([all, graceOver]);
+      await Promise.race([stopped, graceOver]);
       clearTimeout(timer);
       // past the grace period: in-flight attempts release their lease and nak
       release.abort();
-      await all;
+      await stopped;
     },
   };
 }

@@ -211,7 +211,12 @@ async function handBack(deps: WorkerDeps, input: AttemptInput, delayMs: number, 
   return result;
 }
 
-/** After the completed event is stored: lease → cooldown marker, then ack (ack only after the PubAck). */
+/**
+ * After the completed event is stored: lease → cooldown marker, then ack
+ * (only after the PubAck). A plain ack, not `ackAck()`: should it be lost,
+ * the redelivery finds the run completed and is acked as a duplicate —
+ * waiting for the server's confirmation buys nothing but a round trip.
+ */
 async function finish(deps: WorkerDeps, msg: JsMsg, holder: LeaseHolder, log: Logger): Promise<void> {
   try {
     await holder.complete(deps.now());
@@ -220,5 +225,5 @@ async function finish(deps: WorkerDeps, msg: JsMsg, holder: LeaseHolder, log: Lo
     holder.dispose('completed; marker not written');
     log.warn({ err }, 'could not mark the lease completed');
   }
-  if (deps.connected()) await msg.ackAck().catch(() => settle(deps, () => msg.ack()));
+  settle(deps, () => msg.ack());
 }
