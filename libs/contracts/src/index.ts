@@ -31,7 +31,7 @@ export type { Disposition, EnsureRunReplyV1, EnsureRunRequestInputV1 } from './m
 export type { GetRunReplyV1, GetRunRequestV1 } from './messages/get-run.v1.ts';
 export type { HousekeepingRunReplyV1 } from './messages/housekeeping-run.v1.ts';
 export type { JobV1 } from './messages/job.v1.ts';
-export type { LeaseV1, RunLeaseV1, WorkspaceLeaseV1 } from './messages/lease.v1.ts';
+export type { LeaseResult, LeaseV1, RunLeaseV1, WorkspaceLeaseV1 } from './messages/lease.v1.ts';
 export type { LedgerEventV1 } from './messages/ledger-event.v1.ts';
 export type { ActiveRunV1, ListActiveRunsReplyV1, ListActiveRunsRequestInputV1 } from './messages/list-active-runs.v1.ts';
 export type { ListRunsReplyV1, ListRunsRequestInputV1 } from './messages/list-runs.v1.ts';

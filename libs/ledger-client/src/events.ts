@@ -4,8 +4,10 @@ import {
   FAILURE_CODES,
   type FailureCode,
   type FailureEntry,
+  type LeaseResult,
   type LedgerEventV1,
   type Names,
+  type RunLeaseV1,
   type RunV1,
   runEventMsgId,
   type SummaryCounts,
@@ -22,7 +24,10 @@ import {
 interface AttemptEvents {
   started(): Promise<void>;
   progress(counts: SummaryCounts): Promise<void>;
-  completed(outcome: TerminalOutcome, counts: SummaryCounts, failures: FailureEntry[]): Promise<void>;
+  /** the completed event this attempt will publish, without publishing it (the worker writes it into its completion marker first) */
+  completion(outcome: TerminalOutcome, counts: SummaryCounts, failures: FailureEntry[], startedAt: Date): LeaseResult;
+  /** publishes a completion made by `completion()` */
+  completed(result: LeaseResult): Promise<void>;
 }
 
 export function attemptEvents(
@@ -51,8 +56,51 @@ export function attemptEvents(
   return {
     started: () => publish({ ...base(), kind: 'started', seq: 0 }),
     progress: (counts) => publish({ ...base(), kind: 'progress', seq: ++seq, counts }),
-    completed: (outcome, counts, failures) => publish({ ...base(), kind: 'completed', seq: ++seq, outcome, counts, failures }),
+    completion: (outcome, counts, failures, startedAt) => ({
+      outcome,
+      counts: { ...counts },
+      failures: failures.map((f) => ({ ...f })),
+      seq: ++seq,
+      at: now().toISOString(),
+      started_at: startedAt.toISOString(),
+    }),
+    completed: (result) => publish(completedEvent(run, result)),
   };
+}
+
+/** The completed event a completion marker records (the same bytes, the same Nats-Msg-Id, whoever publishes it). */
+function completedEvent(run: { runId: string; workspaceId: string; attempt: number; owner: string }, result: LeaseResult): LedgerEventV1 {
+  return {
+    v: 1,
+    kind: 'completed',
+    run_id: run.runId,
+    workspace_id: run.workspaceId,
+    attempt: run.attempt,
+    owner: run.owner,
+    seq: result.seq,
+    at: result.at,
+    outcome: result.outcome,
+    counts: result.counts,
+    failures: result.failures,
+    started_at: result.started_at,
+  };
+}
+
+/**
+ * Publishes again the completed event a worker's completion marker records
+ * (the lease `completed`, with its `result`): its executor wrote the marker
+ * and may have died before the event was stored. The same Nats-Msg-Id as the
+ * original: if it was stored, JetStream drops this one (`duplicate`).
+ */
+export async function publishMarkedCompletion(
+  js: JetStreamClient,
+  names: Names,
+  workspaceId: string,
+  marker: Pick<RunLeaseV1, 'run_id' | 'attempt' | 'owner'> & { result: LeaseResult },
+): Promise<{ duplicate: boolean }> {
+  const event = completedEvent({ runId: marker.run_id, workspaceId, attempt: marker.attempt, owner: marker.owner }, marker.result);
+  const ack = await js.publish(names.ledgerEventSubject('completed'), encodeJson(event), { msgID: runEventMsgId(event) });
+  return { duplicate: ack.duplicate };
 }
 
 /**

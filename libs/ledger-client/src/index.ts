@@ -3,7 +3,7 @@
 
 export { createLedgerClient } from './client.ts';
 export { dispatch, isJobPublishError, jobFor, publishJob } from './dispatch.ts';
-export { attemptEvents, isDuplicateEventError, publishClosure } from './events.ts';
+export { attemptEvents, isDuplicateEventError, publishClosure, publishMarkedCompletion } from './events.ts';
 export { requestService } from './request.ts';
 
 export type { LedgerClient } from './client.ts';

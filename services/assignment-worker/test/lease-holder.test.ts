@@ -68,10 +68,20 @@ describe('LeaseHolder', () => {
     const heartbeat = holder.renew(new Date());
     expect(holder.busy).toBe(true);
     // the attempt finishes while the heartbeat is still in flight
-    await Promise.all([heartbeat, holder.renew(new Date()), holder.complete(new Date())]);
+    const result = {
+      outcome: 'succeeded' as const,
+      counts: { total: 1, processed: 1, failed: 0 },
+      failures: [],
+      seq: 1,
+      at: new Date().toISOString(),
+      started_at: new Date().toISOString(),
+    };
+    await Promise.all([heartbeat, holder.renew(new Date()), holder.complete(new Date(), result)]);
     expect(holder.busy).toBe(false);
+    expect(holder.completed).toBe(true);
     const entry = await leases.read(key);
-    expect(entry?.value).toMatchObject({ state: 'completed', attempt: 2 });
+    // the marker records the completion it precedes
+    expect(entry?.value).toMatchObject({ state: 'completed', attempt: 2, result });
     // done: the holder acts no more
     expect(() => holder.assertHeld()).toThrow(/completed/);
   });

@@ -1,5 +1,5 @@
 import { type ActiveRunV1, FAILURE_CODES, type FailureCode, isRunType, type LeaseV1, leaseKey, type RunLeaseV1 } from '@ops/contracts';
-import { publishClosure, publishJob } from '@ops/ledger-client';
+import { publishClosure, publishJob, publishMarkedCompletion } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import { createLease, type LeaseRead, readLease, updateLease } from '@ops/nats';
 import type { ReconcileDeps } from './deps.ts';
@@ -44,6 +44,13 @@ export async function healRun(deps: ReconcileDeps, run: ActiveRunV1, log: Logger
           deps.now(),
           attempt,
         );
+        deps.observations.forget(key);
+        break;
+      }
+      case 'finish': {
+        const { duplicate } = await publishMarkedCompletion(deps.js, deps.names, run.workspace_id, verdict.marker);
+        // stored already: its executor published it, the ledger has not applied it yet
+        if (duplicate) return 'ok';
         deps.observations.forget(key);
         break;
       }

@@ -77,6 +77,7 @@ export async function reconcileWorkspace(
     const events = attemptEvents(deps.js, deps.names, { runId: run.id, workspaceId, attempt, owner: deps.owner }, deps.now, () =>
       holder.assertHeld(),
     );
+    const startedAt = deps.now();
     await events.started();
 
     const counts: SummaryCounts = { total: 0, processed: 0, failed: 0 };
@@ -110,14 +111,16 @@ export async function reconcileWorkspace(
         }
         cursor = page.next_cursor;
       }
-      await events.completed('succeeded', counts, []);
+      await events.completed(events.completion('succeeded', counts, [], startedAt));
     } catch (err) {
       holder.assertHeld();
       // FR-008: a stable code and an operator-readable message, sanitized and bounded
       outcome = 'failed';
       log.error({ err }, 'reconcile failed');
       const message = sanitizeMessage(`${FAILURE_CODES['ops.reconcile_adapter_runs.failed']}: ${(err as Error)?.message ?? String(err)}`);
-      await events.completed('failed', counts, [{ code: 'ops.reconcile_adapter_runs.failed', message, count: 1 }]);
+      await events.completed(
+        events.completion('failed', counts, [{ code: 'ops.reconcile_adapter_runs.failed', message, count: 1 }], startedAt),
+      );
     }
     await holder
       .write({ state: 'completed', heartbeat_at: deps.now().toISOString() })

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { runTypeSchema } from '../catalog.ts';
-import { uuidSchema } from './common.ts';
+import { failureSummarySchema, isoDateTime, summaryCountsSchema, TERMINAL_OUTCOMES, uuidSchema } from './common.ts';
 
 /**
  * The values of the ops_locks KV bucket (v1), under `leaseKey(type, hash)`.
@@ -42,8 +42,26 @@ export const runLeaseV1 = z.strictObject({
   completed_at: instant.optional(),
   /** state retrying: the back-off after which the nak-ed job comes back */
   retry_after_ms: z.number().int().min(0).max(3_600_000).optional(),
+  /**
+   * state completed, written by the worker BEFORE its completed event (issue
+   * #18): the marker is the last fence, and this is what the event says — a
+   * redelivery, or housekeeping, that finds the marker while the run is not
+   * completed publishes the event again from it (same Nats-Msg-Id).
+   */
+  result: z
+    .strictObject({
+      outcome: z.enum(TERMINAL_OUTCOMES),
+      counts: summaryCountsSchema,
+      failures: failureSummarySchema,
+      /** the completed event's seq in its attempt */
+      seq: z.number().int().min(0),
+      at: isoDateTime,
+      started_at: isoDateTime,
+    })
+    .optional(),
 });
 export type RunLeaseV1 = z.infer<typeof runLeaseV1>;
+export type LeaseResult = NonNullable<RunLeaseV1['result']>;
 
 export const workspaceLeaseV1 = z.strictObject({
   kind: z.literal('workspace'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { failureSummarySchema, summaryCountsSchema, TERMINAL_OUTCOMES } from './common.ts';
+import { failureSummarySchema, isoDateTime, summaryCountsSchema, TERMINAL_OUTCOMES } from './common.ts';
 import { runEventBase } from './run-event-base.ts';
 
 /**
@@ -14,6 +14,8 @@ export const runCompletedV1 = z
     outcome: z.enum(TERMINAL_OUTCOMES),
     counts: summaryCountsSchema,
     failures: failureSummarySchema.default([]),
+    /** when this attempt started: its started event is published only if it was still running at its first heartbeat */
+    started_at: isoDateTime.optional(),
     /** housekeeping's closure of a run nobody was seen finishing: a real completion always replaces it, it never replaces one */
     heal: z.literal(true).optional(),
   })

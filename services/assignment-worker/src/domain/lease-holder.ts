@@ -1,4 +1,4 @@
-import type { RunLeaseV1 } from '@ops/contracts';
+import type { LeaseResult, RunLeaseV1 } from '@ops/contracts';
 import { LeaseLostError, type Leases } from './leases.ts';
 
 export interface HolderTiming {
@@ -26,6 +26,7 @@ export class LeaseHolder {
   /** monotonic ms when the last successful write was sent */
   #lastSentOk: number;
   #lostReason: string | null = null;
+  #completed = false;
   readonly #abort = new AbortController();
   #fenceTimer: NodeJS.Timeout | undefined;
   /** CAS writes run one after another (see #serial) */
@@ -83,10 +84,22 @@ export class LeaseHolder {
     await this.#write({ ...this.#value, heartbeat_at: now.toISOString() });
   }
 
-  /** the cooldown marker: completed, written at our revision (restarts the bucket TTL); the holder is done */
-  async complete(now: Date): Promise<void> {
-    await this.#write({ ...this.#value, state: 'completed', heartbeat_at: now.toISOString(), completed_at: now.toISOString() });
+  /**
+   * The completion marker: `completed` with what the completed event will say,
+   * written at our revision (restarts the bucket TTL) BEFORE that event is
+   * published — the last fence before the irreversible publish, and the
+   * record a redelivery or housekeeping publishes the event again from. It is
+   * also the identity's cooldown marker. The holder is done.
+   */
+  async complete(now: Date, result: LeaseResult): Promise<void> {
+    await this.#write({ ...this.#value, state: 'completed', heartbeat_at: now.toISOString(), completed_at: now.toISOString(), result });
+    this.#completed = true;
     this.#lose('completed');
+  }
+
+  /** its completion marker is written: the completed event it records may (and must) be published */
+  get completed(): boolean {
+    return this.#completed;
   }
 
   /**

@@ -7,12 +7,14 @@ import {
   isOpsError,
   type JobV1,
   jobV1,
+  type LeaseResult,
   leaseKey,
   parseRunInputs,
+  type RunLeaseV1,
   type RunV1,
   sanitizeMessage,
 } from '@ops/contracts';
-import { attemptEvents, isDuplicateEventError } from '@ops/ledger-client';
+import { attemptEvents, isDuplicateEventError, publishMarkedCompletion } from '@ops/ledger-client';
 import { deadLetter } from '@ops/nats';
 import { acquireLease } from '../work/acquire-lease.ts';
 import { HAND_BACK_DELAY_MS, type JobResult, settle, type WorkerDeps } from '../work/deps.ts';
@@ -77,6 +79,8 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   const acquired = await acquireLease(deps, { key, job, run, msg, release, log, inCooldown: (other) => inCooldown(deps, run, other) });
   switch (acquired.kind) {
     case 'already_completed':
+      // its executor wrote the marker and may have died before the completed event was stored
+      if (acquired.marker.result) return publishFromMarker(deps, msg, job, { ...acquired.marker, result: acquired.marker.result }, log);
       return duplicate(deps, msg, job, 'already_completed', log);
     case 'duplicate':
       return duplicate(deps, msg, job, 'already_running', log);
@@ -170,6 +174,32 @@ async function duplicate(deps: WorkerDeps, msg: JsMsg, job: JobV1, reason: Dupli
   return 'duplicate';
 }
 
+/**
+ * This run's completion marker is written but the ledger has not completed
+ * the run: the completed event the marker records is published again (the
+ * same Nats-Msg-Id: JetStream drops it if it was stored), then the job is
+ * acked. Nothing executes again.
+ */
+async function publishFromMarker(
+  deps: WorkerDeps,
+  msg: JsMsg,
+  job: JobV1,
+  marker: RunLeaseV1 & { result: LeaseResult },
+  log: WorkerDeps['logger'],
+): Promise<JobResult> {
+  try {
+    const { duplicate: stored } = await publishMarkedCompletion(deps.js, deps.names, job.workspace_id, marker);
+    deps.metrics.duplicates.inc({ reason: stored ? 'already_completed' : 'completion_republished' });
+    log.info({ attempt: marker.attempt, alreadyStored: stored }, 'completion published from the marker');
+  } catch (err) {
+    log.warn({ err }, 'could not publish the completion from the marker; job retried later');
+    settle(deps, () => msg.nak(LEDGER_RETRY_FIRST_MS * 4));
+    return 'retry';
+  }
+  settle(deps, () => msg.ack());
+  return 'duplicate';
+}
+
 async function skipForCooldown(deps: WorkerDeps, msg: JsMsg, job: JobV1, attempt: number, log: WorkerDeps['logger']): Promise<JobResult> {
   // the identity completed less than the cooldown ago (FR-005): this run ends without executing
   const events = attemptEvents(
@@ -179,9 +209,10 @@ async function skipForCooldown(deps: WorkerDeps, msg: JsMsg, job: JobV1, attempt
     deps.now,
   );
   try {
-    await events.completed('cancelled', { total: 0, processed: 0, failed: 0 }, [
-      { code: 'run.skipped_cooldown', message: 'skipped: the same job identity completed less than the cooldown ago', count: 1 },
-    ]);
+    const skipped = [
+      { code: 'run.skipped_cooldown' as const, message: 'skipped: the same job identity completed less than the cooldown ago', count: 1 },
+    ];
+    await events.completed(events.completion('cancelled', { total: 0, processed: 0, failed: 0 }, skipped, deps.now()));
   } catch (err) {
     // another delivery of this run skipped it already (the same event is stored): nothing left to do
     if (!isDuplicateEventError(err)) throw err;

@@ -9,7 +9,8 @@ import { settle, type WorkerDeps } from './deps.ts';
 
 export type Acquired =
   | { readonly kind: 'held'; readonly holder: LeaseHolder; readonly takenFrom: string | null }
-  | { readonly kind: 'already_completed' }
+  /** this run's completion marker: with its `result`, the completed event it records may never have been stored */
+  | { readonly kind: 'already_completed'; readonly marker: RunLeaseV1 }
   | { readonly kind: 'duplicate' }
   | { readonly kind: 'cooldown' }
   | { readonly kind: 'wait'; readonly retryInMs: number }
@@ -52,6 +53,15 @@ export async function acquireLease(
     stream_seq: msg.info.streamSequence,
   });
   let liveness: Liveness = 'unobserved';
+  // a run never executed before (the first delivery of its first job): create without reading first —
+  // one KV exchange on the common path; a key that exists makes the create fail and the loop looks
+  if (run.attempt === 0) {
+    const value = running(nextAttempt(null, run.attempt));
+    const sent = monotonic();
+    const revision = await deps.leases.tryCreate(key, value);
+    if (revision !== null)
+      return { kind: 'held', holder: new LeaseHolder(deps.leases, key, value, revision, timing, sent), takenFrom: null };
+  }
   for (let round = 0; round < 4; round += 1) {
     const entry = await deps.leases.read(key);
     if (!entry) {
@@ -86,6 +96,7 @@ export async function acquireLease(
       // ledger created this run after the cooldown — it runs, the old marker gives way
       decision = { kind: 'take' };
     }
+    if (decision.kind === 'already_completed') return { kind: 'already_completed', marker: entry.value as RunLeaseV1 };
     if (decision.kind !== 'take') return decision;
     // an attempt of this run's own: another run's marker counts nothing for it
     const value = running(nextAttempt(entry.value?.run_id === job.run_id ? entry.value : null, run.attempt));

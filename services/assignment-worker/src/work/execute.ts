@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { FAILURE_CODES, type FailureCode, type JobV1, sanitizeMessage } from '@ops/contracts';
+import { FAILURE_CODES, type FailureCode, type JobV1, type LeaseResult, sanitizeMessage } from '@ops/contracts';
 import { isGraphError } from '@ops/graph';
 import { attemptEvents, isDuplicateEventError } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
@@ -43,9 +43,12 @@ export interface AttemptInput {
 }
 
 /**
- * Executes one attempt under a held lease: started → per-item work with
- * progress → completed, then the lease becomes the cooldown marker and only
- * then is the job acked (docs/architecture.md, data flow steps 4–6). Counters are
+ * Executes one attempt under a held lease: per-item work with progress, then
+ * the completion marker (the lease `completed` with what the completed event
+ * says: the last fence), then the completed event, and only then the ack
+ * (docs/architecture.md, data flow steps 4–6). `started` is published only by
+ * an attempt still running at its first heartbeat (or before its first
+ * progress event); `completed` says when the attempt started. Counters are
  * this attempt's own (a new Tally), so the final attempt wins (FR-003).
  *
  * Fenced throughout (docs/architecture.md, "Fencing"): the holder's signal
@@ -57,7 +60,8 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
   const { msg, job, attempt, holder, log } = input;
   /** throws unless this holder may still act: lease held (fence included), connection up */
   const fence = () => {
-    holder.assertHeld();
+    // once the completion marker is written, the event it records is this attempt's to publish
+    if (!holder.completed) holder.assertHeld();
     if (!deps.connected()) throw new DisconnectedError('the NATS connection is down');
   };
   const events = attemptEvents(
@@ -67,13 +71,23 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
     deps.now,
     fence,
   );
+  const startedAt = deps.now();
+  // a short run publishes no started event: its completion says when it started
+  let started: Promise<void> | null = null;
+  const ensureStarted = () => {
+    started ??= events.started();
+    return started;
+  };
   const stopTimer = deps.metrics.jobDuration.startTimer({ type: job.type });
   const heartbeat = setInterval(() => {
     // the previous renewal is still in flight: skip this tick (see LeaseHolder#write)
     if (holder.busy || holder.lost || !deps.connected()) return;
     holder
       .renew(deps.now())
-      .then(() => settle(deps, () => msg.working()))
+      .then(() => {
+        settle(deps, () => msg.working());
+        return ensureStarted();
+      })
       .catch((err: unknown) => {
         if (err instanceof LeaseLostError) log.warn('lease lost during heartbeat; stopping');
         else log.warn({ err }, 'lease renewal failed');
@@ -83,7 +97,6 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
   let tally = new Tally(0);
   try {
     fence();
-    await events.started();
     const selection = await resolveSelection(deps.em, {
       workspace_id: job.workspace_id,
       tenant_id: job.tenant_id as string,
@@ -126,17 +139,20 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
         }
       }
       const done = i + 1;
-      if (done < selection.policies.length && done % deps.settings.progressEvery === 0) await events.progress(tally.counts());
+      if (done < selection.policies.length && done % deps.settings.progressEvery === 0) {
+        await ensureStarted();
+        await events.progress(tally.counts());
+      }
     }
-    // fence once more right before the irrevocable publish
-    await holder.renew(deps.now());
-    await events.completed(tally.outcome(), tally.counts(), tally.failures());
-    await finish(deps, msg, holder, log);
+    // a started event on its way goes first (the ledger would ignore it after the completion anyway)
+    await (started as Promise<void> | null)?.catch(() => undefined);
+    const result = await complete(deps, input, events, events.completion(tally.outcome(), tally.counts(), tally.failures(), startedAt));
+    if (result !== 'completed') return result;
     deps.metrics.jobs.inc({ type: job.type, result: tally.outcome() });
     log.info({ counts: tally.counts(), outcome: tally.outcome() }, 'run completed');
     return 'completed';
   } catch (err) {
-    return await settleFailure(deps, input, events, tally, err);
+    return await settleFailure(deps, input, events, tally, err, { startedAt, ensureStarted });
   } finally {
     clearInterval(heartbeat);
     stopTimer();
@@ -149,8 +165,9 @@ async function settleFailure(
   events: ReturnType<typeof attemptEvents>,
   tally: Tally,
   err: unknown,
+  attemptStart: { readonly startedAt: Date; readonly ensureStarted: () => Promise<void> },
 ): Promise<JobResult> {
-  const { msg, job, attempt, holder, log } = input;
+  const { job, attempt, holder, log } = input;
   if (err instanceof LeaseLostError || err instanceof DisconnectedError || isDuplicateEventError(err) || holder.lost) {
     // a zombie, or cut off: someone else may own the run now — publish nothing, leave the message to them
     holder.dispose('attempt abandoned');
@@ -167,6 +184,9 @@ async function settleFailure(
   const failure = err instanceof TransientRunError ? err : new TransientRunError('run.internal', FAILURE_CODES['run.internal'], err);
   if (attempt < deps.settings.maxAttempts) {
     const delay = Math.min(1_000 * 2 ** (attempt - 1), 30_000) + Math.floor(Math.random() * 250);
+    // the ledger learns this attempt happened (a short one published nothing yet): once the lease
+    // expires, the ledger's attempt is the floor the next one starts above — attempts only grow
+    await attemptStart.ensureStarted().catch((startErr: unknown) => log.warn({ err: startErr }, 'could not publish the started event'));
     return handBack(deps, input, delay, 'retry', () => {
       deps.metrics.jobs.inc({ type: job.type, result: 'retry' });
       log.warn({ err: failure.cause ?? failure, code: failure.code, retryInMs: delay }, 'attempt failed transiently; retrying');
@@ -174,19 +194,8 @@ async function settleFailure(
   }
   // out of attempts: the run ends failed with this (final) attempt's counters (each item counted once)
   tally.failRun(failure.code, sanitizeMessage(failure.message, { secrets: deps.secrets }), deps.secrets);
-  try {
-    await holder.renew(deps.now());
-    await events.completed('failed', tally.counts(), tally.failures());
-    await finish(deps, msg, holder, log);
-  } catch (publishErr) {
-    holder.dispose('final failure not published');
-    if (publishErr instanceof LeaseLostError || publishErr instanceof DisconnectedError || isDuplicateEventError(publishErr)) {
-      return 'lease_lost';
-    }
-    log.error({ err: publishErr }, 'could not publish the final failure; job redelivered');
-    settle(deps, () => msg.nak(5_000));
-    return 'retry';
-  }
+  const result = await complete(deps, input, events, events.completion('failed', tally.counts(), tally.failures(), attemptStart.startedAt));
+  if (result !== 'completed') return result;
   deps.metrics.jobs.inc({ type: job.type, result: 'failed' });
   log.error({ code: failure.code, counts: tally.counts() }, 'run failed after its last attempt');
   return 'completed';
@@ -211,19 +220,50 @@ async function handBack(deps: WorkerDeps, input: AttemptInput, delayMs: number, 
   return result;
 }
 
+/** a completed event not stored after its marker was written: the job comes back this soon and publishes it from the marker */
+const MARKED_RETRY_MS = 1_000;
+
 /**
- * After the completed event is stored: lease → cooldown marker, then ack
- * (only after the PubAck). A plain ack, not `ackAck()`: should it be lost,
- * the redelivery finds the run completed and is acked as a duplicate —
- * waiting for the server's confirmation buys nothing but a round trip.
+ * Ends the attempt: the completion marker (a CAS write at the holder's
+ * revision — the last fence: refused, the attempt publishes nothing), then
+ * the completed event it records, then the ack (only after the PubAck). A
+ * plain ack, not `ackAck()`: should it be lost, the redelivery finds the run
+ * completed and is acked as a duplicate. Should the event not be stored, the
+ * job comes back and its redelivery publishes the event from the marker.
  */
-async function finish(deps: WorkerDeps, msg: JsMsg, holder: LeaseHolder, log: Logger): Promise<void> {
+async function complete(
+  deps: WorkerDeps,
+  input: AttemptInput,
+  events: ReturnType<typeof attemptEvents>,
+  result: LeaseResult,
+): Promise<JobResult> {
+  const { msg, holder, log } = input;
   try {
-    await holder.complete(deps.now());
+    await holder.complete(deps.now(), result);
   } catch (err) {
-    // the completed event is stored; the run is done even if the marker could not be written
-    holder.dispose('completed; marker not written');
-    log.warn({ err }, 'could not mark the lease completed');
+    holder.dispose('completion marker not written');
+    if (err instanceof LeaseLostError || !deps.connected()) {
+      deps.metrics.leases.inc({ event: 'lost' });
+      log.warn(
+        { why: err instanceof Error ? err.message : String(err) },
+        'lease lost before the completion; attempt abandoned without publishing',
+      );
+      return 'lease_lost';
+    }
+    log.error({ err }, 'could not write the completion marker; job retried');
+    settle(deps, () => msg.nak(MARKED_RETRY_MS));
+    return 'retry';
+  }
+  try {
+    await events.completed(result);
+  } catch (err) {
+    // stored already: another publisher of this marker (housekeeping) was first — the run is done
+    if (!isDuplicateEventError(err)) {
+      log.warn({ err }, 'completion marker written, completed event not stored: the redelivery publishes it from the marker');
+      settle(deps, () => msg.nak(MARKED_RETRY_MS));
+      return 'retry';
+    }
   }
   settle(deps, () => msg.ack());
+  return 'completed';
 }

@@ -62,6 +62,31 @@ describe('judgeRun', () => {
     // an unreadable lease is never taken for a dead worker (the TTL removes it; the next tick decides)
     expect(judgeRun(run({}), 'invalid', 10 * 3_600_000, now, t).kind).toBe('ok');
   });
+  it('a completion marker with its result is finished from the marker once the run is quiet past the grace (issue #18)', () => {
+    const result = {
+      outcome: 'succeeded' as const,
+      counts: { total: 1, processed: 1, failed: 0 },
+      failures: [],
+      seq: 1,
+      at: ago(200),
+      started_at: ago(201),
+    };
+    const marker = { ...live('completed'), result };
+    expect(judgeRun(run({}), marker, 0, now, t)).toEqual({ kind: 'finish', marker });
+    // a queued run too: a short attempt published no started event
+    expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(200) }), marker, 0, now, t).kind).toBe('finish');
+    // not before the grace: the worker publishes it right after the marker
+    expect(judgeRun(run({ last_event_at: ago(10) }), marker, 0, now, t).kind).toBe('ok');
+  });
+
+  it('a queued run whose lease is its own is executing: never republished, judged like a running run (issue #18)', () => {
+    const queued = run({ status: 'queued', last_event_at: null, created_at: ago(3_600) });
+    expect(judgeRun(queued, live(), 1_000, now, t).kind).toBe('ok');
+    expect(judgeRun(queued, live(), (300 + 121) * 1000, now, t).kind).toBe('stale');
+    // another run's lease is not its own: the job is republished as before
+    expect(judgeRun(queued, lease('5c7f9c1e-2a3b-4c5d-8e9f-0a1b2c3d4e5f', 1), 0, now, t).kind).toBe('republish');
+  });
+
   it('republishes an old queued job, declares it lost when its inputs cannot be rebuilt', () => {
     expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(301) }), null, 0, now, t).kind).toBe('republish');
     expect(judgeRun(run({ status: 'queued', last_event_at: null, created_at: ago(299) }), null, 0, now, t).kind).toBe('ok');

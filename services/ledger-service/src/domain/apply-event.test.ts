@@ -112,6 +112,17 @@ describe('applyEvent', () => {
     expect(state.completed_at).toEqual(new Date(at(1004)));
   });
 
+  it('a completion that says when its attempt started (no started event: a short run) sets started_at from it, clamped', () => {
+    const event = ledgerEventV1.parse({ ...completed(1, 1, { total: 1, processed: 1, failed: 0 }), started_at: at(1000) });
+    const state = applied(applyEvent(QUEUED, event, 1, NOW));
+    expect(state.started_at).toEqual(new Date(at(1000)));
+    expect(state.completed_at).toEqual(new Date(at(1001)));
+    // a start the writer's fast clock put in the future of the ledger's clock is clamped too
+    const future = new Date(NOW.getTime() + 60_000).toISOString();
+    const clamped = applied(applyEvent(QUEUED, ledgerEventV1.parse({ ...event, started_at: future }), 1, NOW));
+    expect(clamped.started_at).toEqual(NOW);
+  });
+
   it('ignores a duplicate of the last applied event', () => {
     const { state } = run([started(1), progress(1, 1, { total: 2, processed: 1, failed: 0 })]);
     expect(applyEvent(state, progress(1, 1, { total: 2, processed: 1, failed: 0 }), 9, NOW)).toEqual({

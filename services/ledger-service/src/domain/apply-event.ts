@@ -80,7 +80,8 @@ export function applyEvent(state: RunState, event: LedgerEventV1, streamSeq: num
 
 function complete(state: RunState, event: Extract<LedgerEventV1, { kind: 'completed' }>, streamSeq: number, now: Date): RunState {
   const at = clamp(event.at, now);
-  const startedAt = state.started_at ?? at;
+  // a short attempt publishes no started event: its completion says when it started
+  const startedAt = state.started_at ?? (event.started_at ? clamp(event.started_at, now) : at);
   // never in the future of the ledger's clock, never before the start
   const completedAt = new Date(Math.max(startedAt.getTime(), at.getTime()));
   return {

@@ -1,0 +1,121 @@
+import { Kvm } from '@nats-io/kv';
+import { type LedgerEventV1, leaseKey, type RunLeaseV1, type RunV1 } from '@ops/contracts';
+import { jobFor } from '@ops/ledger-client';
+import { createLease, readLease } from '@ops/nats';
+import { useWorkerStack } from '@ops/test-support';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The lean run path (issue #18): a run that ends before its first heartbeat
+ * publishes one event — `completed`, saying when it started — and writes its
+ * lease twice: when taken, and the completion marker, which records what the
+ * completed event says and is written BEFORE it (the last fence). A worker
+ * that dies between the marker and the event leaves the marker: the job's
+ * redelivery publishes the event from it and executes nothing again.
+ */
+const h = useWorkerStack({ tenants: 2, policiesPerTenant: 3 });
+beforeAll(async () => {
+  await h.startWorker({
+    WORKER_HEARTBEAT_MS: '300',
+    WORKER_LEASE_FENCE_MS: '1500',
+    WORKER_LEASE_STALE_MS: '3000',
+    WORKER_LEASE_RENEW_TIMEOUT_MS: '500',
+  });
+});
+
+/** the run's events in OPS_LEDGER, in stream order (lines: `<subject> <headers JSON> <data>`) */
+async function eventsOf(run: RunV1): Promise<LedgerEventV1[]> {
+  const eventPrefix = h.names.ledgerEventSubject('started').replace(/started$/, '');
+  return (await h.ledgerMessages())
+    .map((line) => line.split(' '))
+    .filter(([subject]) => subject!.startsWith(eventPrefix))
+    .map((parts) => JSON.parse(parts.slice(2).join(' ')) as LedgerEventV1)
+    .filter((e) => e.run_id === run.id);
+}
+
+describe('the lean run path', () => {
+  it('a short run publishes only its completed event, which says when it started; its lease ends as the completion marker', async () => {
+    const [p0] = await h.policies(0);
+    const { run } = await h.dispatch('assignments.fetch', 0, [p0!.id]);
+    const done = await h.waitCompleted(run.id);
+    expect(done).toMatchObject({ outcome: 'succeeded', attempt: 1, summary_counts: { total: 1, processed: 1, failed: 0 } });
+    const events = await eventsOf(run);
+    expect(events.map((e) => e.kind)).toEqual(['completed']);
+    const completed = events[0] as Extract<LedgerEventV1, { kind: 'completed' }>;
+    expect(completed.started_at).toBeDefined();
+    expect(done.started_at).toBe(completed.started_at);
+    // the marker records exactly what the event said
+    const kv = await new Kvm(h.nc).open(h.names.kv.locks);
+    const lease = await readLease(kv, leaseKey('assignments.fetch', run.run_identity_hash));
+    expect(lease.status).toBe('present');
+    const marker = (lease as { value: RunLeaseV1 }).value;
+    expect(marker).toMatchObject({ state: 'completed', attempt: 1, run_id: run.id });
+    expect(marker.result).toEqual({
+      outcome: completed.outcome,
+      counts: completed.counts,
+      failures: completed.failures,
+      seq: completed.seq,
+      at: completed.at,
+      started_at: completed.started_at,
+    });
+  });
+
+  it('a run still running at its first heartbeat publishes started', async () => {
+    const [p1] = await h.policies(1);
+    h.graph.setFaults({ latencyMs: 800 });
+    try {
+      const { run } = await h.dispatch('assignments.fetch', 1, [p1!.id]);
+      await h.waitCompleted(run.id);
+      expect((await eventsOf(run)).map((e) => e.kind)).toEqual(['started', 'completed']);
+    } finally {
+      h.graph.setFaults({});
+    }
+  });
+
+  it("a marker whose completed event was never stored: the job's redelivery publishes it from the marker and executes nothing", async () => {
+    const [, p1] = await h.policies(0);
+    // the run exists and is queued; its executor "died" right after writing the marker
+    const created = await h.client.ensureRun({
+      workspace_id: h.seed.workspace.id,
+      tenant_id: h.seed.tenants[0]!.id,
+      type: 'assignments.fetch',
+      inputs: { policy_ids: [p1!.id] },
+      initiator: { name: 'test' },
+    });
+    const run = created.run;
+    const at = new Date().toISOString();
+    const marker: RunLeaseV1 = {
+      kind: 'run',
+      run_id: run.id,
+      owner: 'died-after-the-marker',
+      attempt: 1,
+      state: 'completed',
+      heartbeat_at: at,
+      stream_seq: 1,
+      completed_at: at,
+      result: {
+        outcome: 'partially_succeeded',
+        counts: { total: 1, processed: 0, failed: 1 },
+        failures: [{ code: 'graph.not_found', message: 'policy gone', count: 1 }],
+        seq: 1,
+        at,
+        started_at: at,
+      },
+    };
+    const kv = await new Kvm(h.nc).open(h.names.kv.locks);
+    expect(await createLease(kv, leaseKey('assignments.fetch', run.run_identity_hash), marker)).not.toBeNull();
+    const callsBefore = h.graph.probe().total_calls;
+
+    await h.js.publish(h.names.jobSubject('assignments.fetch'), JSON.stringify(jobFor(run)), { msgID: run.id });
+    const done = await h.waitCompleted(run.id);
+    // the marker's completion, not a new execution's
+    expect(done).toMatchObject({
+      outcome: 'partially_succeeded',
+      attempt: 1,
+      summary_counts: { total: 1, processed: 0, failed: 1 },
+      failure_summary: [{ code: 'graph.not_found', message: 'policy gone', count: 1 }],
+    });
+    expect(h.graph.probe().total_calls).toBe(callsBefore);
+    expect((await eventsOf(run)).map((e) => `${e.kind} ${e.attempt}.${e.seq} ${e.owner}`)).toEqual(['completed 1.1 died-after-the-marker']);
+  });
+});
