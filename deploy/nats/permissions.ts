@@ -73,12 +73,14 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
         ...[streams.jobs, streams.ledger, streams.dlq, `KV_${kv.locks}`].flatMap(ownStream),
         ...durableConsumer(streams.ledger, consumers.ledgerEvents),
         names.dlqSubject('ledger'),
+        // the only publisher of jobs (issue #18): it publishes a run's job once the row is committed
+        assignmentJobs,
       ],
       subscribe: [`${names.ledgerApiGroup}.>`, ...microService(services.ledger), ...inbox('ledger')],
       allowResponses: true,
       denied: {
         publish: [
-          names.jobSubject('assignments.fetch'),
+          names.jobSubject('ops.reconcile_adapter_runs'),
           `$KV.${kv.locks}.x`,
           `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,
           `${API}.STREAM.DELETE.${streams.ledger}`,
@@ -126,16 +128,18 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
         ...ledgerProgress(streams.ledger, consumers.ledgerEvents),
         ...kvRead(kv.locks),
         ...kvWrite(kv.locks),
-        // re-dispatch of queued assignment runs whose job was lost (never other types)
-        assignmentJobs,
         names.ledgerEventsWildcard,
-        ...(['ensure_run', 'get_run', 'list_workspaces', 'list_active_runs'] as const).map((e) => names.ledgerApiSubject(e)),
+        // re-dispatch of a queued run whose job was lost: the ledger publishes it (republish_job)
+        ...(['ensure_run', 'get_run', 'list_workspaces', 'list_active_runs', 'republish_job'] as const).map((e) =>
+          names.ledgerApiSubject(e),
+        ),
         names.dlqSubject('housekeeping'),
       ],
       subscribe: [names.housekeepingRunSubject, ...microService(services.housekeeping), ...inbox('housekeeping')],
       allowResponses: true,
       denied: {
         publish: [
+          names.jobSubject('assignments.fetch'),
           names.jobSubject('ops.reconcile_adapter_runs'),
           names.ledgerApiSubject('record_duplicate'),
           `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,
@@ -160,15 +164,15 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
         ...kvRead(kv.locks),
         ...kvList(kv.locks),
         '$SRV.>',
-        // dispatch: ensure_run then publish the job; housekeeping run on demand
+        // dispatch (ensure_run: the ledger publishes the job); housekeeping run on demand
         `${names.ledgerApiGroup}.>`,
-        assignmentJobs,
         names.housekeepingRunSubject,
       ],
       subscribe: [...inbox('opsctl')],
       allowResponses: false,
       denied: {
         publish: [
+          names.jobSubject('assignments.fetch'),
           names.ledgerEventSubject('completed'),
           `$KV.${kv.locks}.x`,
           `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,

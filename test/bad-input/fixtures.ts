@@ -1,5 +1,5 @@
 import { type LedgerEventV1, type RunV1, runEventMsgId } from '@ops/contracts';
-import { type HousekeepingStack, sleep } from '@ops/test-support';
+import { type HousekeepingStack, insertRun, sleep } from '@ops/test-support';
 import { expect } from 'vitest';
 
 // The storm's legitimate runs, created before it (through a real dispatch and through events the test publishes).
@@ -66,16 +66,9 @@ export async function createFixtures(h: HousekeepingStack): Promise<Fixtures> {
   );
   expect(r1).toMatchObject({ outcome: 'succeeded', attempt: 1, summary_counts: { total: 3, processed: 3, failed: 0 } });
 
-  const ensure = async (tenant: string, type: 'assignments.fetch' | 'assignments.restore', policyIds: string[], workspace = ws) =>
-    (
-      await h.client.ensureRun({
-        workspace_id: workspace,
-        tenant_id: tenant,
-        type,
-        inputs: { policy_ids: policyIds },
-        initiator: { name: 'bad-input-test' },
-      })
-    ).run;
+  // runs without a job (the ledger publishes one for a dispatch): the events below are all that happens to them
+  const ensure = (tenant: string, type: 'assignments.fetch' | 'assignments.restore', policyIds: string[], workspaceId = ws) =>
+    insertRun(h, { tenant, type, policyIds, workspaceId });
   // r3: completed at attempt 2 (attempt 1 started, then attempt 2 completed)
   const r3q = await ensure(tenant1, 'assignments.fetch', [policies1[0]!]);
   const base3 = { v: 1 as const, run_id: r3q.id, workspace_id: ws, owner: 'bad-input-test' };

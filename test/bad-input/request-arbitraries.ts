@@ -115,6 +115,7 @@ export function apiArb(fx: Fixtures, endpoint: LedgerApiEndpoint): fc.Arbitrary<
       return fc.oneof({ weight: 3, arbitrary: semantic }, { weight: 3, arbitrary: s }, { weight: 2, arbitrary: damaged(base) });
     }
     case 'get_run':
+    case 'republish_job':
     case 'record_duplicate': {
       const extra = endpoint === 'record_duplicate' ? { reason: 'already_completed' } : {};
       const base = fc.tuple(uuid4, uuid4).map(([w, r]) => ({ workspace_id: w, run_id: r, ...extra }) as Record<string, unknown>);

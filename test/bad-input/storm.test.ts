@@ -55,7 +55,9 @@ afterAll(() => kit.writeFigures());
 describe('bad input: a seeded storm of hostile messages', () => {
   it(`ops.ledger.events.*: ${COUNTS.events} events, each dead-lettered with its reason or acked and ignored`, async () => {
     const sent: Array<{ seq: number; m: Hostile }> = [];
-    const metric = async () => (await h.service.registry.getSingleMetric('ops_ledger_events_total')!.get()).values;
+    // copies: prom-client hands out its live value objects, which later increments mutate
+    const metric = async () =>
+      (await h.service.registry.getSingleMetric('ops_ledger_events_total')!.get()).values.map((v) => ({ ...v, labels: { ...v.labels } }));
     const before = await metric();
     await storm('ledger-events', 1, eventArb(fx), COUNTS.events, 250, async (chunk) => {
       const acks = await Promise.all(

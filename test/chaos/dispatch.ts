@@ -30,7 +30,7 @@ export async function dispatchAll(stack: ChaosStack, ratePerSecond = DISPATCH_RA
     const deadline = Date.now() + 180_000;
     for (;;) {
       try {
-        const result = await dispatch(stack.ledgerClient, stack.js, stack.names, {
+        const result = await dispatch(stack.ledgerClient, {
           workspace_id: stack.workspaceId,
           tenant_id: t.tenantId,
           type: 'assignments.fetch',

@@ -1,6 +1,6 @@
 import type { RunV1 } from '@ops/contracts';
+import { jobFor } from '@ops/contracts';
 import type { FakeGraph } from '@ops/fake-graph';
-import { jobFor } from '@ops/ledger-client';
 import type { WorkerStack } from '@ops/test-support';
 
 /**

@@ -24,6 +24,7 @@ export const LEDGER_API_ENDPOINTS = [
   'record_duplicate',
   'list_workspaces',
   'list_active_runs',
+  'republish_job',
 ] as const;
 export type LedgerApiEndpoint = (typeof LEDGER_API_ENDPOINTS)[number];
 
@@ -103,4 +104,6 @@ export const HEADERS = {
   dlqOriginSeq: 'Ops-Dlq-Origin-Seq',
   dlqTruncated: 'Ops-Dlq-Truncated',
   dlqReceivedAt: 'Ops-Dlq-Received-At',
+  /** on a job: how many times the ledger published this run's job, this one included (1: the original) */
+  jobGeneration: 'Ops-Job-Generation',
 } as const;

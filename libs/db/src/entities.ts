@@ -78,6 +78,8 @@ export const OperationRun = defineEntity({
     updated_at: p.datetime(),
     /** completed by housekeeping's closure, not by its executor: a real completion replaces it */
     closed_by_heal: p.boolean(),
+    /** job messages the ledger published for the run (1: the original is stored; 0: not, or unknown) */
+    job_generation: p.integer(),
   },
 });
 

@@ -17,7 +17,10 @@ import {
   listWorkspacesReplyV1,
   type Names,
   type RecordDuplicateRequestV1,
+  type RepublishJobReplyV1,
+  type RepublishJobRequestV1,
   recordDuplicateReplyV1,
+  republishJobReplyV1,
 } from '@ops/contracts';
 import type { z } from 'zod';
 import { requestService } from './request.ts';
@@ -32,6 +35,8 @@ export interface LedgerClient {
   listWorkspaces(): Promise<ListWorkspacesReplyV1['workspaces']>;
   /** queued/running runs quiet since an instant (housekeeping), a page at a time: running first */
   listActiveRuns(request: ListActiveRunsRequestInputV1): Promise<ListActiveRunsReplyV1>;
+  /** asks the ledger to publish a queued run's job again (housekeeping) */
+  republishJob(request: RepublishJobRequestV1): Promise<RepublishJobReplyV1>;
 }
 
 export function createLedgerClient(nc: NatsConnection, names: Names, options: { timeoutMs?: number } = {}): LedgerClient {
@@ -51,5 +56,6 @@ export function createLedgerClient(nc: NatsConnection, names: Names, options: { 
     recordDuplicate: async (request) => (await call('record_duplicate', request, recordDuplicateReplyV1)).run,
     listWorkspaces: async () => (await call('list_workspaces', {}, listWorkspacesReplyV1)).workspaces,
     listActiveRuns: (request) => call('list_active_runs', request, listActiveRunsReplyV1),
+    republishJob: (request) => call('republish_job', request, republishJobReplyV1),
   };
 }

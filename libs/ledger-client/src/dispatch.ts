@@ -1,81 +1,42 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
-import { type EnsureRunReplyV1, type EnsureRunRequestInputV1, encodeJson, type JobV1, type Names, type RunV1 } from '@ops/contracts';
+import type { EnsureRunReplyV1, EnsureRunRequestInputV1, RunV1 } from '@ops/contracts';
 import type { LedgerClient } from './client.ts';
 
 export interface DispatchResult {
   readonly run: RunV1;
   readonly disposition: EnsureRunReplyV1['disposition'];
+  /** the ledger stored the run's job while answering (see ensureRunReplyV1) */
   readonly published: boolean;
 }
 
-/** The job message of a run (only whitelisted inputs, never secrets). */
-export function jobFor(run: RunV1, now: Date = new Date()): JobV1 {
-  const inputs = run.context['inputs'];
-  return {
-    v: 1,
-    run_id: run.id,
-    workspace_id: run.workspace_id,
-    tenant_id: run.tenant_id,
-    type: run.type,
-    run_identity_hash: run.run_identity_hash,
-    inputs: inputs && typeof inputs === 'object' && !Array.isArray(inputs) ? (inputs as Record<string, unknown>) : {},
-    dispatched_at: now.toISOString(),
-  };
-}
-
 /**
- * Publishes a run's job to OPS_JOBS with Nats-Msg-Id = run id: inside the
- * stream's 15-minute duplicate window a second publish of the same run is
- * dropped by JetStream (`duplicate: true`). Resolves after the PubAck.
- */
-export async function publishJob(js: JetStreamClient, names: Names, run: RunV1): Promise<{ duplicate: boolean; seq: number }> {
-  const ack = await js.publish(names.jobSubject(run.type), encodeJson(jobFor(run)), { msgID: run.id });
-  return { duplicate: ack.duplicate, seq: ack.seq };
-}
-
-/**
- * The ledger created the run but its job could not be published (JetStream
- * unavailable, timeout): the run exists and is `queued`. `run` says which;
- * the cause is the publish error. Housekeeping re-publishes queued runs.
+ * The ledger created the run but could not store its job (JetStream
+ * unavailable, timeout): the run exists and is `queued`. `run` says which.
+ * A retried dispatch makes the ledger publish it; so does housekeeping.
  */
 export class JobPublishError extends Error {
   override readonly name = 'JobPublishError';
   readonly run: RunV1;
-  readonly subject: string;
-  constructor(run: RunV1, subject: string, cause: unknown) {
-    super(`run ${run.id} was created but publishing its job to ${subject} failed`, { cause });
+  constructor(run: RunV1) {
+    super(`run ${run.id} was created but the ledger could not store its job`);
     this.run = run;
-    this.subject = subject;
   }
 }
 
 export function isJobPublishError(err: unknown): err is JobPublishError {
-  return err instanceof Error && err.name === 'JobPublishError' && 'run' in err && 'subject' in err;
+  return err instanceof Error && err.name === 'JobPublishError' && 'run' in err;
 }
 
 /**
- * Dispatch (docs/architecture.md, data flow 1–2): ensure_run, then publish the job
- * when the ledger created the run — or when the ledger says the active run is
- * still queued and its job should be published again (`republish`: a retried
- * dispatch whose first publish failed; JetStream drops a second copy inside
- * the duplicate window). A running or cooling-down identity publishes nothing
- * and returns the canonical run. A failed ensure_run throws
- * its OpsError; a failed publish after a created run throws JobPublishError.
+ * Dispatch (docs/architecture.md, data flow 1–2): ONE request, ensure_run.
+ * The ledger publishes the job itself once the run is committed (issue #18)
+ * and answers after JetStream stored it — or, for an active run still queued
+ * whose job was never stored, publishes it now (a retried dispatch). A
+ * running or cooling-down identity publishes nothing and returns the
+ * canonical run. A failed ensure_run throws its OpsError; a created run
+ * whose job could not be stored throws JobPublishError.
  */
-export async function dispatch(
-  ledger: LedgerClient,
-  js: JetStreamClient,
-  names: Names,
-  request: EnsureRunRequestInputV1,
-): Promise<DispatchResult> {
+export async function dispatch(ledger: LedgerClient, request: EnsureRunRequestInputV1): Promise<DispatchResult> {
   const reply = await ledger.ensureRun(request);
-  // active but still queued: a dispatch retried after its publish failed — publish again (same Nats-Msg-Id)
-  const publish = reply.disposition === 'created' || reply.republish;
-  if (!publish) return { run: reply.run, disposition: reply.disposition, published: false };
-  try {
-    await publishJob(js, names, reply.run);
-  } catch (err) {
-    throw new JobPublishError(reply.run, names.jobSubject(reply.run.type), err);
-  }
-  return { run: reply.run, disposition: reply.disposition, published: true };
+  if (reply.disposition === 'created' && !reply.published) throw new JobPublishError(reply.run);
+  return { run: reply.run, disposition: reply.disposition, published: reply.published };
 }

@@ -2,7 +2,7 @@
 // A name not listed here is internal to the package.
 
 export { createLedgerClient } from './client.ts';
-export { dispatch, isJobPublishError, jobFor, publishJob } from './dispatch.ts';
+export { dispatch, isJobPublishError } from './dispatch.ts';
 export { attemptEvents, isDuplicateEventError, publishClosure, publishMarkedCompletion } from './events.ts';
 export { requestService } from './request.ts';
 

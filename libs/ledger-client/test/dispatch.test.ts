@@ -1,21 +1,38 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { HEADERS } from '@ops/contracts';
 import { ensureTopology } from '@ops/nats';
 import { useLedgerHarness } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 import { dispatch, isJobPublishError } from '../src/dispatch.ts';
 
 /**
- * A retried dispatch re-publishes (issue #15, scenario 5): ensure_run created
- * the run but the job never reached OPS_JOBS (the publish failed, or the
- * caller timed out). Retried, the dispatch used to answer `active` and publish
- * nothing — the job waited for housekeeping (minutes). Now the ledger says the
- * run is still queued and the caller publishes it again, same Nats-Msg-Id.
+ * Dispatch is one request (issue #18): the ledger publishes the job of the
+ * run it created, and answers once JetStream stored it. When it could not
+ * store it (JetStream down), the run exists, queued, and the caller is told
+ * (JobPublishError); a retried dispatch makes the ledger publish it then —
+ * once: a further retry finds it stored and publishes nothing (issue #15's
+ * scenario, now without the caller publishing anything).
  */
 const h = useLedgerHarness();
 
-describe('dispatch() retried after its publish failed', () => {
-  it('the retry publishes the still-queued run again: the job reaches OPS_JOBS, once', async () => {
-    const js = jetstream(h.nc);
+describe('dispatch()', () => {
+  it("the ledger stores the created run's job, generation 1, before it answers", async () => {
+    const jsm = await jetstreamManager(h.nc);
+    const result = await dispatch(h.client, {
+      workspace_id: h.seed.workspace.id,
+      tenant_id: h.seed.tenants[1]!.id,
+      type: 'assignments.fetch',
+      inputs: { policy_ids: [] },
+      initiator: { name: 'test' },
+    });
+    expect(result).toMatchObject({ disposition: 'created', published: true });
+    const job = await jsm.streams.getMessage(h.names.streams.jobs, { last_by_subj: h.names.jobSubject('assignments.fetch') });
+    expect(job?.json<{ run_id: string }>().run_id).toBe(result.run.id);
+    expect(job?.header.get(HEADERS.jobGeneration)).toBe('1');
+    expect(job?.header.get(HEADERS.msgId)).toBe(result.run.id);
+  });
+
+  it('a job the ledger could not store is stored on the retried dispatch, once', async () => {
     const jsm = await jetstreamManager(h.nc);
     const request = {
       workspace_id: h.seed.workspace.id,
@@ -24,22 +41,21 @@ describe('dispatch() retried after its publish failed', () => {
       inputs: { policy_ids: [] },
       initiator: { name: 'test' },
     };
-    // OPS_JOBS is gone: ensure_run creates the run, its publish fails
+    // OPS_JOBS is gone: the ledger creates the run, its publish fails
     await jsm.streams.delete(h.names.streams.jobs);
-    const first = await dispatch(h.client, js, h.names, request).catch((err: unknown) => err);
+    const first = await dispatch(h.client, request).catch((err: unknown) => err);
     expect(isJobPublishError(first)).toBe(true);
     const runId = (first as { run: { id: string } }).run.id;
 
     await ensureTopology(h.nc, h.names, { replicas: 1, locksTtlMs: 60_000 });
-    const retried = await dispatch(h.client, js, h.names, request);
+    const retried = await dispatch(h.client, request);
     expect(retried).toMatchObject({ disposition: 'active', published: true, run: { id: runId, status: 'queued' } });
-    const info = await jsm.streams.info(h.names.streams.jobs, { subjects_filter: '>' });
-    expect(info.state.messages).toBe(1);
+    expect((await jsm.streams.info(h.names.streams.jobs)).state.messages).toBe(1);
     const job = await jsm.streams.getMessage(h.names.streams.jobs, { last_by_subj: h.names.jobSubject('assignments.fetch') });
     expect(job?.json<{ run_id: string }>().run_id).toBe(runId);
 
-    // retried once more: JetStream drops the copy inside the duplicate window
-    expect(await dispatch(h.client, js, h.names, request)).toMatchObject({ disposition: 'active', published: true });
+    // retried once more: the job is stored, nothing is published
+    expect(await dispatch(h.client, request)).toMatchObject({ disposition: 'active', published: false });
     expect((await jsm.streams.info(h.names.streams.jobs)).state.messages).toBe(1);
   });
 });

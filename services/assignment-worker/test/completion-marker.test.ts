@@ -1,8 +1,7 @@
 import { Kvm } from '@nats-io/kv';
 import { type LedgerEventV1, leaseKey, type RunLeaseV1, type RunV1 } from '@ops/contracts';
-import { jobFor } from '@ops/ledger-client';
 import { createLease, readLease } from '@ops/nats';
-import { useWorkerStack } from '@ops/test-support';
+import { insertRun, publishJobByHand, useWorkerStack } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -33,11 +32,20 @@ async function eventsOf(run: RunV1): Promise<LedgerEventV1[]> {
     .filter((e) => e.run_id === run.id);
 }
 
+/** get_run requests the ledger answered so far (its own counter) */
+async function getRunCalls(): Promise<number> {
+  const text = await h.service.registry.metrics();
+  return Number(/^ops_ledger_api_requests_total\{endpoint="get_run",result="ok"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 describe('the lean run path', () => {
   it('a short run publishes only its completed event, which says when it started; its lease ends as the completion marker', async () => {
     const [p0] = await h.policies(0);
+    const getRunsBefore = await getRunCalls();
     const { run } = await h.dispatch('assignments.fetch', 0, [p0!.id]);
     const done = await h.waitCompleted(run.id);
+    // the ledger published the job from the committed row and it was delivered once: no get_run
+    expect(await getRunCalls()).toBe(getRunsBefore);
     expect(done).toMatchObject({ outcome: 'succeeded', attempt: 1, summary_counts: { total: 1, processed: 1, failed: 0 } });
     const events = await eventsOf(run);
     expect(events.map((e) => e.kind)).toEqual(['completed']);
@@ -75,14 +83,7 @@ describe('the lean run path', () => {
   it("a marker whose completed event was never stored: the job's redelivery publishes it from the marker and executes nothing", async () => {
     const [, p1] = await h.policies(0);
     // the run exists and is queued; its executor "died" right after writing the marker
-    const created = await h.client.ensureRun({
-      workspace_id: h.seed.workspace.id,
-      tenant_id: h.seed.tenants[0]!.id,
-      type: 'assignments.fetch',
-      inputs: { policy_ids: [p1!.id] },
-      initiator: { name: 'test' },
-    });
-    const run = created.run;
+    const run = await insertRun(h, { policyIds: [p1!.id] });
     const at = new Date().toISOString();
     const marker: RunLeaseV1 = {
       kind: 'run',
@@ -106,7 +107,8 @@ describe('the lean run path', () => {
     expect(await createLease(kv, leaseKey('assignments.fetch', run.run_identity_hash), marker)).not.toBeNull();
     const callsBefore = h.graph.probe().total_calls;
 
-    await h.js.publish(h.names.jobSubject('assignments.fetch'), JSON.stringify(jobFor(run)), { msgID: run.id });
+    // a redelivery (not a fresh job): the worker reads the run, finds the marker
+    await publishJobByHand(h.js, h.names.jobSubject('assignments.fetch'), run);
     const done = await h.waitCompleted(run.id);
     // the marker's completion, not a new execution's
     expect(done).toMatchObject({

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { publishJob } from '@ops/ledger-client';
-import { sleep, useWorkerStack } from '@ops/test-support';
+import { publishJobByHand, sleep, useWorkerStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -115,7 +114,7 @@ describe('one execution per identity', () => {
     );
     const rogue = await h.getRun(rogueId);
     const calls = h.graph.probe().total_calls;
-    await publishJob(h.js, h.names, rogue);
+    await publishJobByHand(h.js, h.names.jobSubject(rogue.type), rogue);
     const skipped = await h.waitCompleted(rogueId);
     expect(skipped).toMatchObject({
       outcome: 'cancelled',

@@ -1,7 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { HEADERS } from '@ops/contracts';
-import { jobFor } from '@ops/ledger-client';
-import { useWorkerStack } from '@ops/test-support';
+import { HEADERS, jobFor } from '@ops/contracts';
+import { insertRun, useWorkerStack } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -17,16 +16,8 @@ beforeAll(async () => {
 
 describe('job inputs through the catalog', () => {
   it('a job of a real run whose inputs its type refuses is dead-lettered schema_invalid and never executed', async () => {
-    // a real queued run (ensure_run only: its own job is never published)
-    const created = await h.client.ensureRun({
-      workspace_id: h.seed.workspace.id,
-      tenant_id: h.seed.tenants[0]!.id,
-      type: 'assignments.fetch',
-      inputs: { policy_ids: [] },
-      initiator: { name: 'test' },
-    });
-    expect(created.disposition).toBe('created');
-    const run = created.run;
+    // a real queued run whose own job was never stored
+    const run = await insertRun(h);
     const jsm = await jetstreamManager(h.nc);
     const letters = async () => (await jsm.streams.info(h.names.streams.dlq)).state.messages;
     const before = await letters();
@@ -56,14 +47,7 @@ describe('job inputs through the catalog', () => {
       (p) => p.id,
     );
     expect(policies).toHaveLength(3);
-    const created = await h.client.ensureRun({
-      workspace_id: h.seed.workspace.id,
-      tenant_id: tenant.id,
-      type: 'assignments.fetch',
-      inputs: { policy_ids: [policies[0]] },
-      initiator: { name: 'test' },
-    });
-    const run = created.run;
+    const run = await insertRun(h, { policyIds: [policies[0]!] });
     // a job of this run (its id, its identity hash) whose inputs were widened to every policy
     const job = { ...jobFor(run), inputs: { policy_ids: policies } };
     await h.js.publish(h.names.jobSubject('assignments.fetch'), JSON.stringify(job), { msgID: run.id });

@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { encodeJson, errorReplyBody, OpsError } from '@ops/contracts';
-import { sleep, useWorkerStack } from '@ops/test-support';
+import { insertRun, publishJobByHand, sleep, useWorkerStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -13,9 +13,34 @@ import { describe, expect, it } from 'vitest';
 const h = useWorkerStack({ tenants: 1, policiesPerTenant: 2 });
 
 describe('ledger-service outage while a job is held', () => {
+  it("a fresh job (the ledger's own, first delivery) needs no ledger at all: it runs during the outage, its events wait in OPS_LEDGER", async () => {
+    // its own identity (policy 1): the other tests' runs use policy 0 and every policy
+    const [, p1] = await h.policies(0);
+    const { run } = await h.dispatch('assignments.fetch', 0, [p1!.id]);
+    await h.service.stopIntake();
+    await h.service.close();
+    const worker = await h.startWorker();
+    const jsm = await jetstreamManager(h.nc);
+    // executed and acked while the ledger is down: its completion is stored, not applied
+    await expect
+      .poll(
+        async () =>
+          (await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker)).num_pending +
+          (await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker)).num_ack_pending,
+        { timeout: 20_000 },
+      )
+      .toBe(0);
+    expect((await jsm.consumers.info(h.names.streams.ledger, h.names.consumers.ledgerEvents)).num_pending).toBeGreaterThan(0);
+    h.service = await h.startService();
+    expect(await h.waitCompleted(run.id, 30_000)).toMatchObject({ outcome: 'succeeded', attempt: 1 });
+    await worker.stopIntake();
+  }, 60_000);
+
   it('spends no delivery: the run completes as attempt 1 after the ledger returns', async () => {
-    // the run exists and its job is in OPS_JOBS; no worker has seen it yet
-    const { run } = await h.dispatch('assignments.fetch', 0);
+    // the run exists and a job of it is in OPS_JOBS — not the ledger's fresh one (that one needs no get_run):
+    // one the worker must read the run for; no worker has seen it yet
+    const run = await insertRun(h);
+    await publishJobByHand(h.js, h.names.jobSubject('assignments.fetch'), run);
     await h.service.stopIntake();
     await h.service.close();
     const worker = await h.startWorker({ WORKER_MAX_DELIVER: '2' });
@@ -36,7 +61,8 @@ describe('ledger-service outage while a job is held', () => {
   }, 60_000);
 
   it('an error the ledger answers (internal) is not waited out in place: the job is handed back and runs on a later delivery', async () => {
-    const { run } = await h.dispatch('assignments.fetch', 0, [(await h.policies(0))[0]!.id]);
+    const run = await insertRun(h, { policyIds: [(await h.policies(0))[0]!.id] });
+    await publishJobByHand(h.js, h.names.jobSubject('assignments.fetch'), run);
     await h.service.stopIntake();
     await h.service.close();
     // a responder that answers get_run with an internal error, twice

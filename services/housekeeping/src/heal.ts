@@ -1,5 +1,5 @@
 import { type ActiveRunV1, FAILURE_CODES, type FailureCode, isRunType, type LeaseV1, leaseKey, type RunLeaseV1 } from '@ops/contracts';
-import { publishClosure, publishJob, publishMarkedCompletion } from '@ops/ledger-client';
+import { publishClosure, publishMarkedCompletion } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import { createLease, type LeaseRead, readLease, updateLease } from '@ops/nats';
 import type { ReconcileDeps } from './deps.ts';
@@ -55,9 +55,10 @@ export async function healRun(deps: ReconcileDeps, run: ActiveRunV1, log: Logger
         break;
       }
       case 'republish': {
-        const ack = await publishJob(deps.js, deps.names, run);
-        // still in the stream (inside the duplicate window): nothing was lost
-        if (ack.duplicate) return 'ok';
+        // the ledger publishes it (the only publisher of jobs), as the next generation
+        const { result } = await deps.ledger.republishJob({ workspace_id: run.workspace_id, run_id: run.id });
+        // still in the stream (inside the duplicate window): nothing was lost; no longer queued: nothing to do
+        if (result !== 'published') return 'ok';
         break;
       }
     }

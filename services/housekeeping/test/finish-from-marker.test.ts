@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { leaseKey, type RunLeaseV1 } from '@ops/contracts';
 import { createLease } from '@ops/nats';
-import { sleep, useHousekeepingStack } from '@ops/test-support';
+import { insertRun, sleep, useHousekeepingStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -17,15 +17,8 @@ const h = useHousekeepingStack({ tenants: 1, policiesPerTenant: 2 });
 describe('a completion marker without its event', () => {
   it('housekeeping publishes the completion the marker records once the run is quiet past the grace', async () => {
     const [p0] = await h.policies(0);
-    const run = (
-      await h.client.ensureRun({
-        workspace_id: h.seed.workspace.id,
-        tenant_id: h.seed.tenants[0]!.id,
-        type: 'assignments.fetch',
-        inputs: { policy_ids: [p0!.id] },
-        initiator: { name: 'test' },
-      })
-    ).run;
+    // queued, its job gone (consumed by the worker that then died)
+    const run = await insertRun(h, { policyIds: [p0!.id] });
     const at = new Date().toISOString();
     const marker: RunLeaseV1 = {
       kind: 'run',

@@ -1,7 +1,7 @@
 import { Kvm } from '@nats-io/kv';
 import { leaseKey, OpsError, type RunV1 } from '@ops/contracts';
 import { readLease } from '@ops/nats';
-import { sleep, useHousekeepingStack } from '@ops/test-support';
+import { insertRun, sleep, useHousekeepingStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -116,21 +116,15 @@ describe('ops.reconcile_adapter_runs', () => {
     expect((await h.getRun(run.id)).outcome).toBe('failed');
   });
 
-  it('a run whose job publish was lost is published again by the reconcile and completed by a worker', async () => {
-    const ensured = await h.client.ensureRun({
-      workspace_id: h.seed.workspace.id,
-      tenant_id: h.seed.tenants[1]!.id,
-      type: 'assignments.restore',
-      inputs: {},
-      initiator: { name: 'a dispatcher that crashed before publishing' },
-    });
-    expect(ensured.disposition).toBe('created');
+  it('a run whose job was lost is published again by the ledger on the reconcile and completed by a worker', async () => {
+    // the ledger created it, its job was never stored (or was lost)
+    const run = await insertRun(h, { type: 'assignments.restore', tenant: 1 });
     await sleep(1_200);
     const reply = await trigger();
     const reconcile = await h.waitCompleted(reply.run_id!);
     expect(reconcile.outcome).toBe('succeeded');
     expect(reconcile.summary_counts['processed']).toBeGreaterThanOrEqual(1);
-    const done = await h.waitCompleted(ensured.run.id);
+    const done = await h.waitCompleted(run.id);
     expect(done.status).toBe('completed');
     expect(done.attempt).toBe(1);
     expect((await reconcileRuns()).every((r) => r.tenant_id === null)).toBe(true);

@@ -1,4 +1,4 @@
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Service } from '@nats-io/services';
 import { LONGEST_COOLDOWN_SECONDS, sanitizeMessage } from '@ops/contracts';
 import type { Orm } from '@ops/db';
@@ -8,9 +8,16 @@ import { type OpsHttpServer, openServiceShell, type Registry } from '@ops/runtim
 import type { LedgerConfig } from './config.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
 import { startLedgerApi } from './handlers/api.ts';
+import { createEnsureBatcher } from './handlers/ensure-batcher.ts';
+import { publishRunJob } from './handlers/jobs.ts';
 import { startLedgerEventsConsumer } from './handlers/ledger-events.ts';
 import { createLedgerMetrics } from './metrics.ts';
+import { type RunRow, toRunView } from './repositories/run-view.ts';
 import { createRunsRepository } from './repositories/runs-repository.ts';
+
+/** ensure_run's group commit: at most this many requests per statement, this many statements at once */
+const ENSURE_BATCH_MAX = 64;
+const ENSURE_BATCHES_AT_ONCE = 2;
 
 export interface LedgerService {
   readonly nc: NatsConnection;
@@ -45,6 +52,19 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
   const metrics = createLedgerMetrics(registry);
   const jsm = await jetstreamManager(nc);
   const repo = createRunsRepository(orm.em, { onReread: (rows) => metrics.eventRereads.inc(rows) });
+  const js = jetstream(nc);
+  const publishJob = (row: RunRow, generation: number) => publishRunJob(js, names, toRunView(row), generation);
+  const ensurer = createEnsureBatcher({
+    repo,
+    now: () => clock.now(),
+    publishJob,
+    // an instant look, no waiting: a caller retrying a dispatch should not be held
+    eventsCaughtUp: async () => (await ledgerCaughtUp(jsm, names, { timeoutMs: 0 })).caughtUp,
+    logger,
+    maxBatch: ENSURE_BATCH_MAX,
+    maxConcurrent: ENSURE_BATCHES_AT_ONCE,
+    onBatch: (size) => metrics.ensureBatchSize.observe(size),
+  });
 
   const api: Service = await startLedgerApi({
     nc,
@@ -57,8 +77,8 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     admission: { maxInFlight: config.LEDGER_API_MAX_IN_FLIGHT, maxQueued: config.LEDGER_API_MAX_QUEUED },
     // replies stay well inside what the server accepts (its max_payload, 1 MiB by default)
     maxReplyBytes: () => Math.floor(0.9 * (nc.info?.max_payload ?? 1024 * 1024)),
-    // an instant look, no waiting: a caller retrying a dispatch should not be held
-    eventsCaughtUp: async () => (await ledgerCaughtUp(jsm, names, { timeoutMs: 0 })).caughtUp,
+    ensurer,
+    publishJob,
   });
   const events: BatchConsumer = await startLedgerEventsConsumer({
     nc,

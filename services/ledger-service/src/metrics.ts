@@ -40,6 +40,12 @@ export function createLedgerMetrics(registry: Registry) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    ensureBatchSize: new Histogram({
+      name: 'ops_ledger_ensure_batch_size',
+      help: 'ensure_run requests per statement (group commit)',
+      buckets: [1, 2, 5, 10, 25, 50, 64],
+      registers: [registry],
+    }),
     batchSize: new Histogram({
       name: 'ops_ledger_event_batch_size',
       help: 'events per applied batch (one read, one conditional write)',

@@ -58,7 +58,7 @@ describe('ledger-service process', () => {
       }>();
       expect(info.name).toBe(names.services.ledger);
       expect(info.endpoints.map((e) => e.subject).sort()).toEqual(
-        ['ensure_run', 'get_run', 'list_active_runs', 'list_runs', 'list_workspaces', 'record_duplicate'].map(
+        ['ensure_run', 'get_run', 'list_active_runs', 'list_runs', 'list_workspaces', 'record_duplicate', 'republish_job'].map(
           (e) => `${names.prefix}.ops.ledger.api.${e}`,
         ),
       );

@@ -45,6 +45,7 @@ describe('seed job', () => {
       '003-assignment-snapshots',
       '004-snapshot-attempt',
       '005-closed-by-heal',
+      '006-job-generation',
     ]);
     const afterFresh = await counts(db.url);
 

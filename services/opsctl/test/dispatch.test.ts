@@ -1,5 +1,6 @@
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { HEADERS, jobV1 } from '@ops/contracts';
+import { ensureTopology } from '@ops/nats';
 import { cliEnv, opsctl, opsctlJson, useLedgerHarness } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchJson } from '../src/commands/dispatch.ts';
@@ -25,7 +26,7 @@ async function jobsOn(subject: string): Promise<number> {
 
 describe('opsctl dispatch', () => {
   it(
-    'created → the job is published with Nats-Msg-Id = run id; the same dispatch again is active, still queued: published again, dropped by JetStream as the duplicate it is',
+    'created → the ledger stored the job with Nats-Msg-Id = run id; the same dispatch again is active, its job already stored: nothing published',
     async () => {
       const policies = (await policiesOf(h, tenant())).slice(0, 2);
       const args = [
@@ -56,8 +57,8 @@ describe('opsctl dispatch', () => {
       expect(await jobsOn(subject)).toBe(1);
 
       const again = await opsctlJson<DispatchJson>(args, env);
-      expect(again).toEqual({ run_id: first.run_id, disposition: 'active', run_identity_hash: first.run_identity_hash, published: true });
-      // the same Nats-Msg-Id inside the duplicate window: still one job in the stream
+      expect(again).toEqual({ run_id: first.run_id, disposition: 'active', run_identity_hash: first.run_identity_hash, published: false });
+      // still the one job in the stream
       expect(await jobsOn(subject)).toBe(1);
       expect((await jsm.streams.getMessage(h.names.streams.jobs, { last_by_subj: subject }))?.seq).toBe(msg!.seq);
       const run = await h.client.getRun({ workspace_id: workspace(), run_id: first.run_id });
@@ -67,7 +68,7 @@ describe('opsctl dispatch', () => {
   );
 
   it(
-    'the table form says what happened: created/published, then active and still queued/published again',
+    'the table form says what happened: created/published, then active and already queued/not published',
     async () => {
       const args = ['dispatch', 'assignments.restore', '--workspace', workspace(), '--tenant', tenant(1), '--initiator', 'alice'];
       const created = await opsctl(args, env);
@@ -77,7 +78,7 @@ describe('opsctl dispatch', () => {
       expect(id).toMatch(UUID_V4);
       const active = await opsctl(args, env);
       expect(active.code).toBe(0);
-      expect(active.stdout).toBe(`active: run ${id} is still queued — its job published again (JetStream drops a duplicate)\n`);
+      expect(active.stdout).toBe(`active: run ${id} is already queued — not published\n`);
       expect((await h.client.getRun({ workspace_id: workspace(), run_id: id! })).initiator_name).toBe('alice');
     },
     TIMEOUT,
@@ -208,18 +209,26 @@ describe('opsctl dispatch — bad arguments (exit 2) and handled errors (exit 1)
 
   // last in the file: it removes the jobs stream
   it(
-    'the ledger created the run but the job cannot be published → exit 1 naming the run and what to do; the run exists, queued',
+    'the ledger created the run but could not store its job → exit 1 naming the run and what to do; the retried dispatch stores it',
     async () => {
       await jsm.streams.delete(h.names.streams.jobs);
-      const r = await opsctl(['dispatch', 'assignments.fetch', '--workspace', workspace(), '--tenant', tenant(1), '--json'], env);
+      const args = ['dispatch', 'assignments.fetch', '--workspace', workspace(), '--tenant', tenant(1), '--json'];
+      const r = await opsctl(args, env);
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
-      const runId = new RegExp(
-        `^opsctl: run ([0-9a-f-]{36}) was created but publishing its job to ${h.names.jobSubject('assignments.fetch').replaceAll('.', '\\.')} failed: .+ — housekeeping re-publishes queued runs`,
-      ).exec(r.stderr)?.[1];
+      const runId =
+        /^opsctl: run ([0-9a-f-]{36}) was created but the ledger could not store its job — retry the dispatch once JetStream is back, or housekeeping re-publishes queued runs\n$/.exec(
+          r.stderr,
+        )?.[1];
       expect(runId, r.stderr).toBeDefined();
-      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(await h.client.getRun({ workspace_id: workspace(), run_id: runId! })).toMatchObject({ status: 'queued' });
+
+      await ensureTopology(h.nc, h.names, { replicas: 1, locksTtlMs: 60_000 });
+      const retried = await opsctlJson<DispatchJson>(args, env);
+      expect(retried).toMatchObject({ run_id: runId, disposition: 'active', published: true });
+      expect(await jobsOn(h.names.jobSubject('assignments.fetch'))).toBe(1);
+      const text = await opsctl(args.slice(0, -1), env);
+      expect(text.stdout).toBe(`active: run ${runId} is already queued — not published\n`);
     },
     TIMEOUT,
   );

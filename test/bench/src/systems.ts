@@ -327,7 +327,7 @@ async function opsProducers(ctx: BenchContext, names: Names, count: number) {
   const send = async (p: number, identity: number) => {
     const policy = ctx.tenancy.policies[identity]!;
     const c = clients[p]!;
-    const r = await dispatch(c.ledger, c.js, names, {
+    const r = await dispatch(c.ledger, {
       workspace_id: ctx.tenancy.workspaceId,
       tenant_id: policy.tenantId,
       type: 'assignments.fetch',

@@ -88,7 +88,7 @@ export function useWorkerStack(options: HarnessOptions & { ledgerEnv?: Record<st
           h.seed.tenants[tenant]!.id,
         ]);
     h.dispatch = (type, tenant = 0, policyIds = [], extra = {}) =>
-      dispatch(h.client, h.js, h.names, {
+      dispatch(h.client, {
         workspace_id: h.seed.workspace.id,
         tenant_id: h.seed.tenants[tenant]!.id,
         type,

@@ -30,7 +30,7 @@ export const ensureRunRequestV1 = z
 export type EnsureRunRequestInputV1 = z.input<typeof ensureRunRequestV1>;
 
 /**
- * created: a new run was queued — the caller publishes its job.
+ * created: a new run was queued — the ledger published its job.
  * active: a queued/running run of the identity exists — this is it.
  * cooldown: the identity completed less than the catalog's cooldown ago.
  */
@@ -42,11 +42,12 @@ export const ensureRunReplyV1 = z.object({
   disposition: z.enum(DISPOSITIONS),
   run: runV1,
   /**
-   * active and still queued, with the ledger caught up with OPS_LEDGER (so no
-   * completion of it is stored unapplied): the caller publishes its job again,
-   * with the same Nats-Msg-Id — a retried dispatch whose first publish failed,
-   * or whose reply was lost, is not left for housekeeping to find.
+   * the ledger stored the run's job in OPS_JOBS while answering (issue #18):
+   * for a created run; or for an active, still queued run whose job was never
+   * stored (the ledger's publish had failed — a retried dispatch publishes it).
+   * false for a created run means its job could not be stored: the run waits,
+   * queued, for a retried dispatch or housekeeping.
    */
-  republish: z.boolean().default(false),
+  published: z.boolean(),
 });
 export type EnsureRunReplyV1 = z.infer<typeof ensureRunReplyV1>;

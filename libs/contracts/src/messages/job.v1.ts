@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { runTypeSchema } from '../catalog.ts';
 import { isoDateTime, uuidSchema } from './common.ts';
+import type { RunV1 } from './run.v1.ts';
 
 /**
- * ops.jobs.<type> (v1): published once per created run, with Nats-Msg-Id =
- * run id so JetStream drops a re-publish inside the 15-minute duplicate
- * window. Carries only the whitelisted fingerprint inputs — never secrets.
+ * ops.jobs.<type> (v1): published by the ledger alone (issue #18), once per
+ * created run, with Nats-Msg-Id = run id so JetStream drops a re-publish
+ * inside the 15-minute duplicate window, and the `Ops-Job-Generation` header.
+ * Carries only the whitelisted fingerprint inputs — never secrets.
  */
 export const jobV1 = z
   .object({
@@ -20,3 +22,18 @@ export const jobV1 = z
   })
   .strict();
 export type JobV1 = z.infer<typeof jobV1>;
+
+/** The job message of a run, built from the ledger's record of it (its recorded inputs). */
+export function jobFor(run: RunV1, now: Date = new Date()): JobV1 {
+  const inputs = run.context['inputs'];
+  return {
+    v: 1,
+    run_id: run.id,
+    workspace_id: run.workspace_id,
+    tenant_id: run.tenant_id,
+    type: run.type,
+    run_identity_hash: run.run_identity_hash,
+    inputs: inputs && typeof inputs === 'object' && !Array.isArray(inputs) ? (inputs as Record<string, unknown>) : {},
+    dispatched_at: now.toISOString(),
+  };
+}

@@ -4,6 +4,7 @@ import { Migration002Roles } from './002-roles.ts';
 import { Migration003AssignmentSnapshots } from './003-assignment-snapshots.ts';
 import { Migration004SnapshotAttempt } from './004-snapshot-attempt.ts';
 import { Migration005ClosedByHeal } from './005-closed-by-heal.ts';
+import { Migration006JobGeneration } from './006-job-generation.ts';
 
 /** Every migration, in order. Explicit (no folder scan): works the same from sources and in images. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '003-assignment-snapshots', class: Migration003AssignmentSnapshots },
   { name: '004-snapshot-attempt', class: Migration004SnapshotAttempt },
   { name: '005-closed-by-heal', class: Migration005ClosedByHeal },
+  { name: '006-job-generation', class: Migration006JobGeneration },
 ];

@@ -4,6 +4,7 @@ import {
   catalogEntry,
   type DuplicateReason,
   decodeMessage,
+  HEADERS,
   isOpsError,
   type JobV1,
   jobV1,
@@ -51,7 +52,10 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   });
   log.debug('job received');
 
-  const run = await readRun(deps, msg, job, release, log);
+  // the ledger published this job from the committed row, and this is its first delivery: the run
+  // is what the job says — queued, never executed — so no get_run (issue #18); any other job asks
+  const fresh = Number(msg.headers?.get(HEADERS.jobGeneration) ?? 0) === 1 && msg.info.deliveryCount === 1;
+  const run = fresh ? runOfFreshJob(job) : await readRun(deps, msg, job, release, log);
   if (run === 'not_found') return deadLetterJob(deps, msg, 'unknown_run', "no such run in the job's workspace");
   if (run === 'released') {
     settle(deps, () => msg.nak(HAND_BACK_DELAY_MS));
@@ -76,7 +80,15 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
   }
 
   const key = leaseKey(job.type, job.run_identity_hash);
-  const acquired = await acquireLease(deps, { key, job, run, msg, release, log, inCooldown: (other) => inCooldown(deps, run, other) });
+  const acquired = await acquireLease(deps, {
+    key,
+    job,
+    run,
+    msg,
+    release,
+    log,
+    inCooldown: (other) => inCooldown(deps, run, other, fresh),
+  });
   switch (acquired.kind) {
     case 'already_completed':
       // its executor wrote the marker and may have died before the completed event was stored
@@ -110,15 +122,45 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
  * marker itself (its TTL restarted at the worker's write, a little after the
  * ledger's completed_at) is only the hint to ask.
  */
-async function inCooldown(deps: WorkerDeps, run: RunV1, markerRunId: string): Promise<boolean> {
+async function inCooldown(deps: WorkerDeps, run: RunV1, markerRunId: string, fresh: boolean): Promise<boolean> {
   try {
     const other = await deps.ledger.getRun({ workspace_id: run.workspace_id, run_id: markerRunId });
     if (other.completed_at === null) return true;
-    return Date.parse(other.completed_at) + catalogEntry(run.type).cooldownSeconds * 1000 > Date.parse(run.created_at);
+    // a fresh job's run was not read: its creation time is the ledger's to tell
+    const createdAt = fresh ? (await deps.ledger.getRun({ workspace_id: run.workspace_id, run_id: run.id })).created_at : run.created_at;
+    return Date.parse(other.completed_at) + catalogEntry(run.type).cooldownSeconds * 1000 > Date.parse(createdAt);
   } catch {
     // not known to the ledger (yet), or no answer: the marker stands
     return true;
   }
+}
+
+/**
+ * The run of a job the ledger published from its committed row, delivered for
+ * the first time (generation 1, delivery 1): queued, attempt 0, its recorded
+ * inputs those of the job (the ledger built it from them). Only what the
+ * worker reads of a run is meaningful here.
+ */
+function runOfFreshJob(job: JobV1): RunV1 {
+  return {
+    id: job.run_id,
+    workspace_id: job.workspace_id,
+    tenant_id: job.tenant_id,
+    type: job.type,
+    status: 'queued',
+    outcome: 'pending',
+    run_identity_hash: job.run_identity_hash,
+    summary_counts: {},
+    failure_summary: [],
+    context: { inputs: job.inputs },
+    attempt: 0,
+    dedupe_hits: 0,
+    initiator_name: 'ledger',
+    started_at: null,
+    completed_at: null,
+    created_at: job.dispatched_at,
+    updated_at: job.dispatched_at,
+  };
 }
 
 /**

@@ -23,7 +23,9 @@ import {
   type Names,
   OpsError,
   type RecordDuplicateReplyV1,
+  type RepublishJobReplyV1,
   recordDuplicateRequestV1,
+  republishJobRequestV1,
 } from '@ops/contracts';
 import { pgErrorClass } from '@ops/db';
 import type { Logger } from '@ops/logging';
@@ -31,9 +33,10 @@ import { createAdmission } from '@ops/nats';
 import type { Clock } from '../domain/clock.ts';
 import { fitByBytes } from '../domain/page-fit.ts';
 import type { LedgerMetrics } from '../metrics.ts';
-import { toRunView } from '../repositories/run-view.ts';
+import { type RunRow, toRunView } from '../repositories/run-view.ts';
 import { cursorAfterActive, cursorAfterRun, type RunsRepository } from '../repositories/runs-repository.ts';
 import { pgTimestamp } from '../repositories/sql-values.ts';
+import type { EnsureBatcher } from './ensure-batcher.ts';
 
 export interface LedgerApiDeps {
   readonly nc: NatsConnection;
@@ -47,8 +50,10 @@ export interface LedgerApiDeps {
   readonly admission: { readonly maxInFlight: number; readonly maxQueued: number };
   /** the largest reply it may send: 90 % of the connection's max_payload (pages are cut to fit) */
   readonly maxReplyBytes: () => number;
-  /** the event consumer has applied OPS_LEDGER up to now (asked only when a queued run may get its job again) */
-  readonly eventsCaughtUp: () => Promise<boolean>;
+  /** ensure_run's group commit (it publishes the jobs it owes) */
+  readonly ensurer: EnsureBatcher;
+  /** publishes a run's job (the ledger is the only publisher of jobs) */
+  readonly publishJob: (run: RunRow, generation: number) => Promise<'published' | 'duplicate'>;
 }
 
 /**
@@ -60,7 +65,7 @@ export async function startLedgerApi(deps: LedgerApiDeps): Promise<Service> {
   const service = await new Svcm(deps.nc).add({
     name: deps.names.services.ledger,
     version: '1.0.0',
-    description: 'operations ledger: ensure_run, get_run, list_runs, record_duplicate, list_workspaces, list_active_runs',
+    description: 'operations ledger: ensure_run, get_run, list_runs, record_duplicate, list_workspaces, list_active_runs, republish_job',
   });
   const group = service.addGroup(deps.names.ledgerApiGroup);
   const admission = createAdmission(deps.admission);
@@ -71,6 +76,7 @@ export async function startLedgerApi(deps: LedgerApiDeps): Promise<Service> {
     record_duplicate: (data) => recordDuplicate(deps, data),
     list_workspaces: (data) => listWorkspaces(deps, data),
     list_active_runs: (data) => listActiveRuns(deps, data),
+    republish_job: (data) => republishJob(deps, data),
   };
   for (const [endpoint, handle] of Object.entries(endpoints) as Array<[LedgerApiEndpoint, (d: Uint8Array) => Promise<unknown>]>) {
     group.addEndpoint(endpoint, {
@@ -146,7 +152,7 @@ async function ensureRun(deps: LedgerApiDeps, data: Uint8Array): Promise<EnsureR
     inputs: req.inputs,
     runId: req.run_id,
   });
-  const result = await deps.repo.ensureRun({
+  const result = await deps.ensurer.ensure({
     id: req.run_id ?? randomUUID(),
     workspaceId: req.workspace_id,
     tenantId: req.tenant_id,
@@ -158,7 +164,6 @@ async function ensureRun(deps: LedgerApiDeps, data: Uint8Array): Promise<EnsureR
     cooldownSeconds: entry.cooldownSeconds,
     explicitRunId: req.run_id !== undefined,
     policyIds: identity.policyIds,
-    now: deps.clock.now(),
   });
   deps.metrics.dispositions.inc({ type: req.type, disposition: result.disposition });
   if (result.disposition !== 'created') {
@@ -168,8 +173,19 @@ async function ensureRun(deps: LedgerApiDeps, data: Uint8Array): Promise<EnsureR
       'duplicate dispatch deduplicated',
     );
   }
-  const republish = result.disposition === 'active' && result.row.status === 'queued' && (await deps.eventsCaughtUp());
-  return { ok: true, disposition: result.disposition, run: toRunView(result.row), republish };
+  return { ok: true, disposition: result.disposition, run: toRunView(result.row), published: result.published };
+}
+
+/** housekeeping's re-publish of a queued run whose job seems lost: the next generation, published by the ledger */
+async function republishJob(deps: LedgerApiDeps, data: Uint8Array): Promise<RepublishJobReplyV1> {
+  const req = decodeRequest(republishJobRequestV1, data, deps.maxRequestBytes);
+  const row = await deps.repo.nextJobGeneration(req.workspace_id, req.run_id, deps.clock.now());
+  if (!row) {
+    // another workspace's run is as unknown as a missing one
+    if (!(await deps.repo.getRun(req.workspace_id, req.run_id))) throw new OpsError('not_found', 'run not found in this workspace');
+    return { ok: true, result: 'not_queued', generation: 0 };
+  }
+  return { ok: true, result: await deps.publishJob(row, row.job_generation), generation: row.job_generation };
 }
 
 async function getRun(deps: LedgerApiDeps, data: Uint8Array): Promise<GetRunReplyV1> {

@@ -25,6 +25,8 @@ export interface RunRow {
   created_at: Date | string;
   updated_at: Date | string;
   closed_by_heal: boolean;
+  /** job messages the ledger published (0: none stored, or unknown) — not part of the public run view */
+  job_generation: number;
 }
 
 function iso(value: Date | string | null): string | null {

@@ -1,7 +1,10 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { type Disposition, type LedgerEventV1, OpsError, type RunType } from '@ops/contracts';
+import type { EntityManager, PostgreSqlConnection } from '@mikro-orm/postgresql';
+import type { LedgerEventV1, OpsError } from '@ops/contracts';
+import type { Pool } from 'pg';
 import { applyEvent, type IgnoreReason, type RunState } from '../domain/apply-event.ts';
 import { decodeActiveCursor, decodeCursor, encodeActiveCursor, encodeCursor } from '../domain/cursor.ts';
+import { RUN_COLUMNS } from '../sql/run-columns.ts';
+import { type EnsureCommand, type EnsureResult, ensureRuns } from './ensure-runs.ts';
 import type { RunRow } from './run-view.ts';
 import { pgBigint, pgTimestamp, uuidArray } from './sql-values.ts';
 
@@ -12,31 +15,6 @@ import { pgBigint, pgTimestamp, uuidArray } from './sql-values.ts';
  * SQL because the guarantees live in them: ON CONFLICT against the partial
  * unique indexes, row locks in id order, one UPDATE per event batch.
  */
-
-const RUN_COLUMNS = `id, workspace_id, tenant_id, user_id, initiator_name, type, status, outcome, run_identity_hash,
-  summary_counts, failure_summary, context, attempt, event_seq, dedupe_hits, last_event_stream_seq,
-  last_event_at, started_at, completed_at, created_at, updated_at, closed_by_heal`;
-
-export interface EnsureCommand {
-  readonly id: string;
-  readonly workspaceId: string;
-  readonly tenantId: string | null;
-  readonly type: RunType;
-  readonly identityHash: string;
-  readonly context: Record<string, unknown>;
-  readonly initiatorName: string;
-  readonly userId: string | null;
-  readonly cooldownSeconds: number;
-  /** the caller brought its own run id (identity = run) */
-  readonly explicitRunId: boolean;
-  readonly policyIds: readonly string[];
-  readonly now: Date;
-}
-
-export interface EnsureResult {
-  readonly disposition: Disposition;
-  readonly row: RunRow;
-}
 
 export interface ListQuery {
   readonly workspaceId: string;
@@ -87,7 +65,12 @@ export function cursorAfterActive(row: PagedRow): string {
 }
 
 export interface RunsRepository {
-  ensureRun(cmd: EnsureCommand): Promise<EnsureResult>;
+  /** ensure_run for a batch of requests: index-aligned outcomes, an OpsError for a request refused alone (ensure-runs.ts) */
+  ensureRuns(commands: readonly EnsureCommand[], now: Date): Promise<Array<EnsureResult | OpsError>>;
+  /** the generation of the run's job the ledger stored (0: none stored) */
+  setJobGeneration(runId: string, generation: number): Promise<void>;
+  /** a queued run's next job generation (housekeeping's re-publish), or null when it is not queued (or not in the workspace) */
+  nextJobGeneration(workspaceId: string, runId: string, now: Date): Promise<RunRow | null>;
   getRun(workspaceId: string, runId: string): Promise<RunRow | null>;
   /** dedupe_hits + 1 on a run (a worker skipped a duplicate job of it) */
   recordDuplicate(workspaceId: string, runId: string, now: Date): Promise<RunRow | null>;
@@ -113,130 +96,12 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
   // inside one, the transaction's EntityManager itself (a fork would escape it)
   const exec = <T = Row[]>(sql: string, params: unknown[] = [], tx?: EntityManager) =>
     (tx ?? em.fork()).execute(sql, params as unknown[]) as Promise<T>;
-
-  /**
-   * ensure_run in ONE statement (one round trip per dispatch): the scope
-   * check, then — only if the scope is valid — the active UPDATE, the
-   * cooldown UPDATE if nothing is active, the INSERT if neither matched.
-   * Each data-modifying CTE sees the others' RETURNING rows, so at most one
-   * of them changes a row. A conflicting concurrent insert leaves all three
-   * empty (ON CONFLICT DO NOTHING against the partial unique index): we look
-   * again, and three rounds settle any race.
-   *
-   * All the CTEs read ONE snapshot. When the active run completes while this
-   * statement waits for its row lock, the active UPDATE re-checks the new
-   * row version and skips it, but the snapshot still shows the run active
-   * and no completion — the INSERT would then start a second run inside the
-   * cooldown. `seen_active` (the snapshot's view) stops the cooldown check
-   * and the INSERT in that case; the next round's fresh snapshot sees the
-   * completion and answers `cooldown` (test: "a run completing while
-   * ensure_run waits for its row lock").
-   */
-  async function ensureRun(cmd: EnsureCommand): Promise<EnsureResult> {
-    // the identity predicate that hits the matching partial unique index
-    const scope = cmd.tenantId === null ? 'tenant_id IS NULL AND workspace_id = ?' : 'tenant_id = ? AND workspace_id = ?';
-    const scopeParams = cmd.tenantId === null ? [cmd.workspaceId] : [cmd.tenantId, cmd.workspaceId];
-    const since = new Date(cmd.now.getTime() - cmd.cooldownSeconds * 1000);
-    const sql = `
-      WITH checked AS (
-        SELECT
-          EXISTS (SELECT 1 FROM workspaces WHERE id = ?) AS workspace_ok,
-          (?::uuid IS NULL OR EXISTS (SELECT 1 FROM tenants WHERE id = ? AND workspace_id = ?)) AS tenant_ok,
-          (SELECT count(*) FROM policies WHERE tenant_id = ? AND workspace_id = ? AND id = ANY(?::uuid[])) AS policies_found
-      ),
-      ok AS (SELECT 1 FROM checked WHERE workspace_ok AND tenant_ok AND policies_found = ?),
-      seen_active AS (
-        SELECT 1 FROM operation_runs WHERE ${scope} AND run_identity_hash = ? AND status IN ('queued', 'running')
-      ),
-      active AS (
-        UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ?
-         WHERE EXISTS (SELECT 1 FROM ok) AND ${scope} AND run_identity_hash = ? AND status IN ('queued', 'running')
-         RETURNING ${RUN_COLUMNS}
-      ),
-      recent AS (
-        UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ?
-         WHERE ?::boolean AND NOT EXISTS (SELECT 1 FROM seen_active)
-           AND id = (SELECT id FROM operation_runs
-                      WHERE EXISTS (SELECT 1 FROM ok)
-                        AND workspace_id = ? AND run_identity_hash = ? AND status = 'completed' AND completed_at > ?
-                        AND outcome <> 'cancelled'
-                      ORDER BY completed_at DESC LIMIT 1)
-         RETURNING ${RUN_COLUMNS}
-      ),
-      created AS (
-        INSERT INTO operation_runs (id, workspace_id, tenant_id, user_id, initiator_name, type, status, outcome,
-                                    run_identity_hash, context, created_at, updated_at)
-        SELECT ?::uuid, ?::uuid, ?::uuid, ?::uuid, ?, ?, 'queued', 'pending', ?, ?::jsonb, ?::timestamptz, ?::timestamptz
-         WHERE EXISTS (SELECT 1 FROM ok) AND NOT EXISTS (SELECT 1 FROM seen_active) AND NOT EXISTS (SELECT 1 FROM recent)
-        ON CONFLICT DO NOTHING
-        RETURNING ${RUN_COLUMNS}
-      ),
-      settled AS (
-        SELECT 'active' AS disposition, * FROM active
-        UNION ALL SELECT 'cooldown', * FROM recent
-        UNION ALL SELECT 'created', * FROM created
-      )
-      SELECT checked.workspace_ok AS scope_workspace_ok, checked.tenant_ok AS scope_tenant_ok,
-             checked.policies_found AS scope_policies_found, settled.*
-        FROM checked LEFT JOIN settled ON true`;
-    const params = [
-      cmd.workspaceId,
-      cmd.tenantId,
-      cmd.tenantId,
-      cmd.workspaceId,
-      cmd.tenantId,
-      cmd.workspaceId,
-      uuidArray(cmd.policyIds),
-      cmd.policyIds.length,
-      ...scopeParams,
-      cmd.identityHash,
-      cmd.now,
-      ...scopeParams,
-      cmd.identityHash,
-      cmd.now,
-      cmd.cooldownSeconds > 0,
-      cmd.workspaceId,
-      cmd.identityHash,
-      since,
-      cmd.id,
-      cmd.workspaceId,
-      cmd.tenantId,
-      cmd.userId,
-      cmd.initiatorName,
-      cmd.type,
-      cmd.identityHash,
-      JSON.stringify(cmd.context),
-      cmd.now,
-      cmd.now,
-    ];
-    for (let round = 0; round < 3; round += 1) {
-      const [result] = await exec<
-        Array<
-          Row & { scope_workspace_ok: boolean; scope_tenant_ok: boolean; scope_policies_found: string; disposition: Disposition | null }
-        >
-      >(sql, params);
-      if (!result?.scope_workspace_ok) throw new OpsError('not_found', 'workspace not found');
-      if (!result.scope_tenant_ok) throw new OpsError('not_found', 'tenant not found in this workspace');
-      if (Number(result.scope_policies_found) !== cmd.policyIds.length) {
-        throw new OpsError('not_found', 'one or more policies not found for this tenant', {
-          issues: ['inputs.policy_ids: unknown policy'],
-        });
-      }
-      if (result.disposition) {
-        const { scope_workspace_ok: _w, scope_tenant_ok: _t, scope_policies_found: _p, disposition, ...row } = result;
-        return { disposition, row: row as Row };
-      }
-      if (cmd.explicitRunId) {
-        // the caller's run id exists but is neither active nor cooling down
-        const existing = await getRun(cmd.workspaceId, cmd.id);
-        if (existing?.status === 'completed') {
-          throw new OpsError('conflict', 'this run already completed; dispatch without a run id to start a new run');
-        }
-        if (!existing) throw new OpsError('conflict', 'run id already in use');
-      }
-    }
-    throw new OpsError('conflict', 'could not settle the run for this identity; retry');
-  }
+  // the pg pool under MikroORM: prepared statements (sql/statement.ts) run on it
+  let pool: Promise<Pool> | undefined;
+  const nativePool = () => {
+    pool ??= (em.getConnection() as PostgreSqlConnection).getNativeClient();
+    return pool;
+  };
 
   async function getRun(workspaceId: string, runId: string): Promise<RunRow | null> {
     const [row] = await exec(`SELECT ${RUN_COLUMNS} FROM operation_runs WHERE id = ? AND workspace_id = ?`, [runId, workspaceId]);
@@ -378,7 +243,30 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
     return outcomes;
   }
 
-  return { ensureRun, getRun, recordDuplicate, listRuns, listActiveRuns, listWorkspaces, applyEvents };
+  async function setJobGeneration(runId: string, generation: number): Promise<void> {
+    await exec('UPDATE operation_runs SET job_generation = ? WHERE id = ?', [generation, runId]);
+  }
+
+  async function nextJobGeneration(workspaceId: string, runId: string, now: Date): Promise<RunRow | null> {
+    const [row] = await exec(
+      `UPDATE operation_runs SET job_generation = job_generation + 1, updated_at = ?
+        WHERE id = ? AND workspace_id = ? AND status = 'queued' AND tenant_id IS NOT NULL RETURNING ${RUN_COLUMNS}`,
+      [now, runId, workspaceId],
+    );
+    return row ?? null;
+  }
+
+  return {
+    ensureRuns: async (commands, now) => ensureRuns(await nativePool(), commands, now, getRun),
+    setJobGeneration,
+    nextJobGeneration,
+    getRun,
+    recordDuplicate,
+    listRuns,
+    listActiveRuns,
+    listWorkspaces,
+    applyEvents,
+  };
 }
 
 function toState(row: RunRow): RunState {

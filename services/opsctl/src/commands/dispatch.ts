@@ -1,4 +1,4 @@
-import { CATALOG, DISPATCHABLE_TYPES, type Disposition, isRunType, type RunType, type RunV1, sanitizeMessage } from '@ops/contracts';
+import { CATALOG, DISPATCHABLE_TYPES, type Disposition, isRunType, type RunType, type RunV1 } from '@ops/contracts';
 import { type DispatchResult, dispatch as dispatchJob, isJobPublishError } from '@ops/ledger-client';
 import { z } from 'zod';
 import { uuidArg } from '../args.ts';
@@ -55,13 +55,13 @@ const schema = z
 
 export const dispatch = defineCommand({
   path: ['dispatch'],
-  summary: 'ensure a run through the ledger and publish its job when it is new',
+  summary: 'ensure a run through the ledger, which stores its job when it is new',
   usage: `opsctl dispatch <type> --workspace <uuid> [--tenant <uuid>] [--policy <id> …] [--run-id <uuid>] [--initiator <name>] [--json]`,
   help: [
     `<type>: ${VALID}. --tenant is required for tenant-scoped types; --policy (repeatable) takes`,
     'policy ids from `opsctl tenants list` (none = every policy of the tenant).',
-    'The job is published when the ledger created the run, and again (same Nats-Msg-Id) when the run is',
-    'still queued — a retried dispatch; a running run or a run in its cooldown is reported, not published.',
+    'The ledger stores the job (Nats-Msg-Id = run id) when it created the run, or when a retried dispatch',
+    'finds the run queued without one; a queued, running or cooling-down run is reported, not published.',
   ].join('\n'),
   options: {
     workspace: { type: 'string' },
@@ -81,16 +81,16 @@ export const dispatch = defineCommand({
 export type DispatchArgs = z.output<typeof schema>;
 
 /**
- * `dispatch()` of @ops/ledger-client — the one dispatch path: ensure_run, then
- * publish the job only when the ledger created the run. Shared with
+ * `dispatch()` of @ops/ledger-client — the one dispatch path: ensure_run; the
+ * ledger publishes the job when it created the run. Shared with
  * `opsctl demo`, so the tour dispatches exactly as operators do.
  */
 export async function dispatchRun(ctx: Context, args: DispatchArgs): Promise<{ json: DispatchJson; text: string; run: RunV1 }> {
-  const { names, js, ledger } = await ctx.nats();
+  const { ledger } = await ctx.nats();
   const tenantScoped = CATALOG[args.type].scope === 'tenant';
   let result: DispatchResult;
   try {
-    result = await dispatchJob(ledger, js, names, {
+    result = await dispatchJob(ledger, {
       workspace_id: args.workspace,
       tenant_id: args.tenant ?? null,
       type: args.type,
@@ -100,11 +100,9 @@ export async function dispatchRun(ctx: Context, args: DispatchArgs): Promise<{ j
     });
   } catch (err) {
     if (!isJobPublishError(err)) throw err;
-    throw new CliError(
-      1,
-      `${err.message}: ${sanitizeMessage(err.cause, { maxLength: 200 })} — housekeeping re-publishes queued runs, or retry once JetStream is back`,
-      { cause: err },
-    );
+    throw new CliError(1, `${err.message} — retry the dispatch once JetStream is back, or housekeeping re-publishes queued runs`, {
+      cause: err,
+    });
   }
   const { run, disposition, published } = result;
   const json: DispatchJson = { run_id: run.id, disposition, run_identity_hash: run.run_identity_hash, published };
@@ -117,7 +115,7 @@ function describe(disposition: Disposition, run: RunV1, published: boolean): str
       return `created run ${run.id} (published job)`;
     case 'active':
       return published
-        ? `active: run ${run.id} is still queued — its job published again (JetStream drops a duplicate)`
+        ? `active: run ${run.id} was queued without a stored job — the ledger stored it now`
         : `active: run ${run.id} is already ${run.status} — not published`;
     case 'cooldown': {
       const cooldown = CATALOG[run.type].cooldownSeconds;
