@@ -4,7 +4,7 @@ import { nanos } from '@nats-io/nats-core';
 import { createHttpGraphClient, type GraphClient } from '@ops/graph';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { ensureDurableConsumer, ledgerCaughtUp, natsConnected, natsCredentials } from '@ops/nats';
+import { ensureDurableConsumer, ledgerCaughtUp, natsConnected, natsCredentials, withLeanRequests } from '@ops/nats';
 import { type OpsHttpServer, openServiceShell } from '@ops/runtime';
 import type { WorkerConfig } from './config.ts';
 import { type JobsConsumer, startJobsConsumer } from './handlers/jobs-consumer.ts';
@@ -54,8 +54,10 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     max_ack_pending: 10_000,
     description: 'assignment-worker: executes assignments.fetch and assignments.restore',
   });
-  const js = jetstream(nc);
-  const kv = await new Kvm(nc).open(names.kv.locks);
+  // the hot path's requests (lease writes, events, get_run) without nats.js's Error per request
+  const lean = withLeanRequests(nc);
+  const js = jetstream(lean);
+  const kv = await new Kvm(lean).open(names.kv.locks);
   const graph =
     options.graph ??
     createHttpGraphClient({
@@ -72,7 +74,7 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     js,
     names,
     leases: createLeases(kv),
-    ledger: createLedgerClient(nc, names),
+    ledger: createLedgerClient(lean, names),
     graph,
     em: orm.em,
     snapshots: createSnapshots(orm.em),

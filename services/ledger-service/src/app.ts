@@ -3,7 +3,7 @@ import type { Service } from '@nats-io/services';
 import { LONGEST_COOLDOWN_SECONDS, sanitizeMessage } from '@ops/contracts';
 import type { Orm } from '@ops/db';
 import type { Logger } from '@ops/logging';
-import { type BatchConsumer, ledgerCaughtUp, type NatsConnection } from '@ops/nats';
+import { type BatchConsumer, ledgerCaughtUp, type NatsConnection, withLeanRequests } from '@ops/nats';
 import { type OpsHttpServer, openServiceShell, type Registry } from '@ops/runtime';
 import type { LedgerConfig } from './config.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
@@ -52,7 +52,8 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
   const metrics = createLedgerMetrics(registry);
   const jsm = await jetstreamManager(nc);
   const repo = createRunsRepository(orm.em, { onReread: (rows) => metrics.eventRereads.inc(rows) });
-  const js = jetstream(nc);
+  // job publishes without nats.js's Error per request
+  const js = jetstream(withLeanRequests(nc));
   const publishJob = (row: RunRow, generation: number) => publishRunJob(js, names, toRunView(row), generation);
   const ensurer = createEnsureBatcher({
     repo,
