@@ -1,6 +1,9 @@
 import type { LeaseResult, RunLeaseV1 } from '@ops/contracts';
 import { LeaseLostError, type Leases } from './leases.ts';
 
+/** what aborts a holder's leftovers once its execution ended normally: built once */
+const HOLDER_DONE = new LeaseLostError('the lease holder is done: its execution ended');
+
 export interface HolderTiming {
   /** the holder stops this long after the last renewal that succeeded was SENT (fence + renewTimeout < stale) */
   readonly fenceMs: number;
@@ -94,7 +97,7 @@ export class LeaseHolder {
   async complete(now: Date, result: LeaseResult): Promise<void> {
     await this.#write({ ...this.#value, state: 'completed', heartbeat_at: now.toISOString(), completed_at: now.toISOString(), result });
     this.#completed = true;
-    this.#lose('completed');
+    this.#end('completed');
   }
 
   /** its completion marker is written: the completed event it records may (and must) be published */
@@ -109,12 +112,12 @@ export class LeaseHolder {
    */
   async retry(now: Date, retryAfterMs: number): Promise<void> {
     await this.#write({ ...this.#value, state: 'retrying', heartbeat_at: now.toISOString(), retry_after_ms: retryAfterMs });
-    this.#lose('given back for a retry');
+    this.#end('given back for a retry');
   }
 
   /** stop the fence timer without a write (the execution ended on its own terms) */
   dispose(reason: string): void {
-    this.#lose(reason);
+    this.#end(reason);
   }
 
   #write(value: RunLeaseV1): Promise<void> {
@@ -155,11 +158,16 @@ export class LeaseHolder {
     this.#fenceTimer = setTimeout(() => this.#lose('fence expired'), Math.max(0, left));
   }
 
-  #lose(reason: string): void {
+  #lose(reason: string, abortReason?: LeaseLostError): void {
     if (this.#lostReason !== null) return;
     this.#lostReason = reason;
     clearTimeout(this.#fenceTimer);
-    this.#abort.abort(new LeaseLostError(`lease ${this.key} lost (${reason})`));
+    this.#abort.abort(abortReason ?? new LeaseLostError(`lease ${this.key} lost (${reason})`));
+  }
+
+  /** the execution ended on its own terms: stop as when lost, with a shared reason (no Error built per run, issue #18) */
+  #end(reason: string): void {
+    this.#lose(reason, HOLDER_DONE);
   }
 
   /**
