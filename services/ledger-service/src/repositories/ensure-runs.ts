@@ -30,14 +30,6 @@ type Outcome = EnsureResult | OpsError;
 /** a race lost (a concurrent insert of the identity, a completion while waiting for a lock) is settled within this many rounds */
 const ROUNDS = 3;
 
-interface Settled extends Record<string, unknown> {
-  req_n: number;
-  workspace_ok: boolean;
-  tenant_ok: boolean;
-  policies_ok: boolean;
-  disposition: Disposition | null;
-}
-
 /**
  * ensure_run for a batch of commands (group commit, issue #18): ONE statement
  * per round for the whole batch (sql/ensure-runs.ts). Commands for one
@@ -129,7 +121,7 @@ async function ensureGroups(
         hits: members.length,
       };
     });
-    const results = await execute<Settled, 'rows' | 'now'>(pool, ENSURE_RUNS, { rows: JSON.stringify(rows), now: now.toISOString() });
+    const results = await execute(pool, ENSURE_RUNS, { rows: JSON.stringify(rows), now: now.toISOString() });
     const again: number[][] = [];
     for (const r of results) {
       const members = open[r.req_n]!;

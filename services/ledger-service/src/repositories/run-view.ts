@@ -55,3 +55,6 @@ export function toRunView(row: RunRow): RunV1 {
     updated_at: iso(row.updated_at) as string,
   };
 }
+
+/** A row of a paged listing: the run and its sort timestamp (sql/page-at.ts). */
+export type PagedRow = RunRow & { readonly page_at: string };

@@ -3,17 +3,27 @@ import type { LedgerEventV1, OpsError } from '@ops/contracts';
 import type { Pool } from 'pg';
 import { applyEvent, type IgnoreReason, type RunState } from '../domain/apply-event.ts';
 import { decodeActiveCursor, decodeCursor, encodeActiveCursor, encodeCursor } from '../domain/cursor.ts';
-import { RUN_COLUMNS } from '../sql/run-columns.ts';
+import { READ_RUNS, WRITE_RUNS } from '../sql/apply-events.ts';
+import { GET_RUN } from '../sql/get-run.ts';
+import { NEXT_JOB_GENERATION, SET_JOB_GENERATION } from '../sql/job-generation.ts';
+import { LIST_ACTIVE_RUNS } from '../sql/list-active-runs.ts';
+import { LIST_RUNS } from '../sql/list-runs.ts';
+import { LIST_WORKSPACES } from '../sql/list-workspaces.ts';
+import { RECORD_DUPLICATE } from '../sql/record-duplicate.ts';
+import { execute, type Statement } from '../sql/statement.ts';
 import { type EnsureCommand, type EnsureResult, ensureRuns } from './ensure-runs.ts';
-import type { RunRow } from './run-view.ts';
+import type { PagedRow, RunRow } from './run-view.ts';
 import { pgBigint, pgTimestamp, uuidArray } from './sql-values.ts';
 
 /**
  * The write path of operation_runs — the ONLY one in the system (a test
  * fails if another package reaches it; the database grants forbid it too).
- * Everything goes through MikroORM's EntityManager; the statements are raw
- * SQL because the guarantees live in them: ON CONFLICT against the partial
- * unique indexes, row locks in id order, one UPDATE per event batch.
+ * The statements are SQL, one file per operation under sql/ (named
+ * parameters; each file's header says its inputs, outputs, locks and the race
+ * it handles), because the guarantees live in them: ON CONFLICT against the
+ * partial unique indexes, conditional writes. They run as prepared
+ * statements on the pg pool under MikroORM (the ORM owns the pool, the
+ * migrations and the entities).
  */
 
 export interface ListQuery {
@@ -39,20 +49,6 @@ export type EventOutcome =
 
 /** how often applyEvents reads again rows another writer changed under it before the batch is nak-ed */
 const APPLY_ROUNDS = 10;
-
-/** running runs (0) before queued ones (1): a stuck running run is never starved by a queued backlog */
-const ACTIVE_RANK = "(CASE WHEN status = 'running' THEN 0 ELSE 1 END)";
-
-/**
- * A page's sort timestamp as text with PostgreSQL's full (microsecond)
- * precision: a cursor built from a JS Date would cut it to milliseconds and
- * hand a row written by anything but the ledger (a restore, a migration)
- * back on the next page.
- */
-const pageAt = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS page_at`;
-
-/** A row of a paged listing: the run and its sort timestamp (`pageAt`). */
-export type PagedRow = RunRow & { readonly page_at: string };
 
 /** The keyset cursor after a row of list_runs. */
 export function cursorAfterRun(row: PagedRow): string {
@@ -84,61 +80,48 @@ export interface RunsRepository {
   applyEvents(events: readonly PendingEvent[], now: Date): Promise<EventOutcome[]>;
 }
 
-type Row = RunRow & Record<string, unknown>;
-
 export interface RunsRepositoryOptions {
   /** rows applyEvents had to read again because another writer changed them between its read and its write */
   readonly onReread?: (rows: number) => void;
 }
 
 export function createRunsRepository(em: EntityManager, options: RunsRepositoryOptions = {}): RunsRepository {
-  // outside a transaction every call gets its own fork (no global context);
-  // inside one, the transaction's EntityManager itself (a fork would escape it)
-  const exec = <T = Row[]>(sql: string, params: unknown[] = [], tx?: EntityManager) =>
-    (tx ?? em.fork()).execute(sql, params as unknown[]) as Promise<T>;
-  // the pg pool under MikroORM: prepared statements (sql/statement.ts) run on it
+  // the pg pool under MikroORM: every statement (sql/, named parameters) runs on it, prepared once per connection
   let pool: Promise<Pool> | undefined;
   const nativePool = () => {
     pool ??= (em.getConnection() as PostgreSqlConnection).getNativeClient();
     return pool;
   };
+  const run = async <P extends string, R>(st: Statement<P, R>, values: Readonly<Record<P, unknown>>) =>
+    execute(await nativePool(), st, values);
 
   async function getRun(workspaceId: string, runId: string): Promise<RunRow | null> {
-    const [row] = await exec(`SELECT ${RUN_COLUMNS} FROM operation_runs WHERE id = ? AND workspace_id = ?`, [runId, workspaceId]);
+    const [row] = await run(GET_RUN, { run_id: runId, workspace_id: workspaceId });
     return row ?? null;
   }
 
   async function recordDuplicate(workspaceId: string, runId: string, now: Date): Promise<RunRow | null> {
-    const [row] = await exec(
-      `UPDATE operation_runs SET dedupe_hits = dedupe_hits + 1, updated_at = ? WHERE id = ? AND workspace_id = ? RETURNING ${RUN_COLUMNS}`,
-      [now, runId, workspaceId],
-    );
+    const [row] = await run(RECORD_DUPLICATE, {
+      run_id: runId,
+      workspace_id: workspaceId,
+      now: now.toISOString(),
+    });
     return row ?? null;
   }
 
   async function listRuns(query: ListQuery): Promise<{ rows: PagedRow[]; hasMore: boolean }> {
-    const where = ['workspace_id = ?'];
-    const params: unknown[] = [query.workspaceId];
-    const add = (clause: string, value: unknown) => {
-      where.push(clause);
-      params.push(value);
-    };
-    if (query.tenantId) add('tenant_id = ?', query.tenantId);
-    if (query.type) add('type = ?', query.type);
-    if (query.status) add('status = ?', query.status);
-    if (query.createdAfter) add('created_at >= ?::timestamptz', query.createdAfter);
-    if (query.createdBefore) add('created_at < ?::timestamptz', query.createdBefore);
-    if (query.cursor) {
-      const c = decodeCursor(query.cursor);
-      where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
-      params.push(c.createdAt, c.id);
-    }
-    params.push(query.limit + 1);
-    const rows = await exec<PagedRow[]>(
-      `SELECT ${RUN_COLUMNS}, ${pageAt('created_at')} FROM operation_runs
-        WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`,
-      params,
-    );
+    const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+    const rows = await run(LIST_RUNS, {
+      workspace_id: query.workspaceId,
+      tenant_id: query.tenantId ?? null,
+      type: query.type ?? null,
+      status: query.status ?? null,
+      created_after: query.createdAfter ?? null,
+      created_before: query.createdBefore ?? null,
+      cursor_at: cursor?.createdAt ?? null,
+      cursor_id: cursor?.id ?? null,
+      limit: query.limit + 1,
+    });
     return { rows: rows.slice(0, query.limit), hasMore: rows.length > query.limit };
   }
 
@@ -149,19 +132,19 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
     cursor?: string,
   ): Promise<{ rows: PagedRow[]; hasMore: boolean }> {
     const after = cursor ? decodeActiveCursor(cursor) : null;
-    const rows = await exec<PagedRow[]>(
-      `SELECT ${RUN_COLUMNS}, ${pageAt('coalesce(last_event_at, created_at)')} FROM operation_runs
-        WHERE workspace_id = ? AND status IN ('queued', 'running')
-          AND coalesce(last_event_at, created_at) < ?::timestamptz
-          ${after ? `AND (${ACTIVE_RANK}, coalesce(last_event_at, created_at), id) > (?, ?::timestamptz, ?::uuid)` : ''}
-        ORDER BY ${ACTIVE_RANK}, coalesce(last_event_at, created_at), id LIMIT ?`,
-      [workspaceId, quietSince, ...(after ? [after.rank, after.quietSince, after.id] : []), limit + 1],
-    );
+    const rows = await run(LIST_ACTIVE_RUNS, {
+      workspace_id: workspaceId,
+      quiet_since: quietSince,
+      cursor_rank: after?.rank ?? null,
+      cursor_at: after?.quietSince ?? null,
+      cursor_id: after?.id ?? null,
+      limit: limit + 1,
+    });
     return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
   }
 
   async function listWorkspaces(): Promise<Array<{ id: string; slug: string }>> {
-    return exec<Array<{ id: string; slug: string }>>('SELECT id, slug FROM workspaces ORDER BY slug');
+    return run(LIST_WORKSPACES, {});
   }
 
   /**
@@ -179,7 +162,7 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
     for (let round = 0; open.length > 0; round += 1) {
       if (round >= APPLY_ROUNDS) throw new Error(`ledger rows kept changing under ${open.length} events: batch retried later`);
       const ids = [...new Set(open.map((i) => events[i]!.event.run_id))];
-      const rows = await exec(`SELECT ${RUN_COLUMNS} FROM operation_runs WHERE id = ANY(?::uuid[])`, [uuidArray(ids)]);
+      const rows = await run(READ_RUNS, { run_ids: uuidArray(ids) });
       const states = new Map<string, { workspaceId: string; read: RunState; state: RunState; dirty: boolean }>();
       for (const row of rows) {
         const read = toState(row);
@@ -204,36 +187,20 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
       }
       const dirty = [...states.entries()].filter(([, e]) => e.dirty);
       if (dirty.length === 0) break;
-      const written = await exec<Array<{ id: string }>>(
-        `UPDATE operation_runs AS r SET
-           status = x.status, outcome = x.outcome, attempt = x.attempt, event_seq = x.event_seq,
-           summary_counts = x.summary_counts, failure_summary = x.failure_summary,
-           started_at = x.started_at, completed_at = x.completed_at, last_event_at = x.last_event_at,
-           last_event_stream_seq = x.last_event_stream_seq, closed_by_heal = x.closed_by_heal, updated_at = ?
-         FROM jsonb_to_recordset(?::jsonb) AS x(
-           id uuid, status text, outcome text, attempt integer, event_seq integer, summary_counts jsonb,
-           failure_summary jsonb, started_at timestamptz, completed_at timestamptz, last_event_at timestamptz,
-           last_event_stream_seq bigint, closed_by_heal boolean,
-           read_status text, read_attempt integer, read_event_seq integer, read_stream_seq bigint, read_heal boolean)
-         WHERE r.id = x.id
-           AND r.status = x.read_status AND r.attempt = x.read_attempt AND r.event_seq = x.read_event_seq
-           AND r.last_event_stream_seq IS NOT DISTINCT FROM x.read_stream_seq AND r.closed_by_heal = x.read_heal
-         RETURNING r.id`,
-        [
-          now,
-          JSON.stringify(
-            dirty.map(([id, e]) => ({
-              id,
-              ...e.state,
-              read_status: e.read.status,
-              read_attempt: e.read.attempt,
-              read_event_seq: e.read.event_seq,
-              read_stream_seq: e.read.last_event_stream_seq,
-              read_heal: e.read.closed_by_heal,
-            })),
-          ),
-        ],
-      );
+      const written = await run(WRITE_RUNS, {
+        now: now.toISOString(),
+        rows: JSON.stringify(
+          dirty.map(([id, e]) => ({
+            id,
+            ...e.state,
+            read_status: e.read.status,
+            read_attempt: e.read.attempt,
+            read_event_seq: e.read.event_seq,
+            read_stream_seq: e.read.last_event_stream_seq,
+            read_heal: e.read.closed_by_heal,
+          })),
+        ),
+      });
       // the rows someone else wrote in between: their events are decided again on what is there now
       const done = new Set(written.map((w) => w.id));
       const lost = new Set(dirty.map(([id]) => id).filter((id) => !done.has(id)));
@@ -244,15 +211,15 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
   }
 
   async function setJobGeneration(runId: string, generation: number): Promise<void> {
-    await exec('UPDATE operation_runs SET job_generation = ? WHERE id = ?', [generation, runId]);
+    await run(SET_JOB_GENERATION, { run_id: runId, generation });
   }
 
   async function nextJobGeneration(workspaceId: string, runId: string, now: Date): Promise<RunRow | null> {
-    const [row] = await exec(
-      `UPDATE operation_runs SET job_generation = job_generation + 1, updated_at = ?
-        WHERE id = ? AND workspace_id = ? AND status = 'queued' AND tenant_id IS NOT NULL RETURNING ${RUN_COLUMNS}`,
-      [now, runId, workspaceId],
-    );
+    const [row] = await run(NEXT_JOB_GENERATION, {
+      run_id: runId,
+      workspace_id: workspaceId,
+      now: now.toISOString(),
+    });
     return row ?? null;
   }
 

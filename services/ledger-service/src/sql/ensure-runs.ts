@@ -1,3 +1,4 @@
+import type { Disposition } from '@ops/contracts';
 import { RUN_COLUMNS, runColumnsOf } from './run-columns.ts';
 import { statement } from './statement.ts';
 
@@ -36,7 +37,16 @@ import { statement } from './statement.ts';
  * the completion and answers `cooldown` (test: "a run completing while
  * ensure_run waits for its row lock").
  */
-export const ENSURE_RUNS = statement<'rows' | 'now'>(
+/** one row per request `n`: its scope checks and, once settled, its disposition and the run's columns */
+export interface EnsureRunsRow extends Record<string, unknown> {
+  req_n: number;
+  workspace_ok: boolean;
+  tenant_ok: boolean;
+  policies_ok: boolean;
+  disposition: Disposition | null;
+}
+
+export const ENSURE_RUNS = statement<'rows' | 'now', EnsureRunsRow>(
   'ensure_runs_v1',
   `
   WITH req AS (
