@@ -125,9 +125,37 @@ export function targets(
 ): Target[] {
   const find = (s: string, w: string) => aggs.find((a) => a.system === s && a.workload === w);
   const out: Target[] = [];
+  // issue #18's targets (docs/performance.md, "Targets")
   const w1 = rat['W1'];
+  if (w1?.['e2e_vs_bullmq'] !== undefined)
+    out.push({ name: 'W1 end-to-end ≥ 0.8× BullMQ', met: w1['e2e_vs_bullmq'] >= 0.8, measured: `${w1['e2e_vs_bullmq']}×` });
   if (w1?.['e2e_vs_pg-boss'] !== undefined)
-    out.push({ name: 'W1 end-to-end ≥ 3× pg-boss', met: w1['e2e_vs_pg-boss'] >= 3, measured: `${w1['e2e_vs_pg-boss']}×` });
+    out.push({ name: 'W1 end-to-end ≥ 1.5× pg-boss', met: w1['e2e_vs_pg-boss'] >= 1.5, measured: `${w1['e2e_vs_pg-boss']}×` });
+  const opsCost = find('ops', 'W1')?.cost;
+  const bullCost = find('bullmq', 'W1')?.cost;
+  if (opsCost && bullCost) {
+    const ratio = Math.round((100 * opsCost.cpu_ms_total) / bullCost.cpu_ms_total) / 100;
+    out.push({
+      name: 'W1 total CPU per run ≤ 2× BullMQ (every process)',
+      met: ratio <= 2,
+      measured: `${ratio}× (${opsCost.cpu_ms_total.toFixed(2)} ms vs ${bullCost.cpu_ms_total.toFixed(2)} ms)`,
+    });
+  }
+  if (opsCost?.jetstream_stores_total != null)
+    out.push({
+      name: 'W1 JetStream stores per run ≤ 4',
+      met: opsCost.jetstream_stores_total <= 4,
+      measured: String(opsCost.jetstream_stores_total),
+    });
+  if (opsCost?.errors_total != null)
+    out.push({
+      name: 'W1 Error constructions per run ≤ 2 (services)',
+      met: opsCost.errors_total <= 2,
+      measured: String(opsCost.errors_total),
+    });
+  const w2 = rat['W2'];
+  if (w2?.['dispatch_vs_pg-boss'] !== undefined)
+    out.push({ name: 'W2 dispatch/s ≥ pg-boss', met: w2['dispatch_vs_pg-boss'] >= 1, measured: `${w2['dispatch_vs_pg-boss']}×` });
   const opsW2 = find('ops', 'W2');
   if (opsW2) {
     out.push({
