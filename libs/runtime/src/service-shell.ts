@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { createNames, type Names } from '@ops/contracts';
-import { createOrm, type Orm, pingDb } from '@ops/db';
+import type { Orm } from '@ops/db';
+import { createPool, type Pool, pingPool } from '@ops/db/pg';
 import type { Logger } from '@ops/logging';
 import {
   assertSupportedNatsServer,
@@ -28,8 +29,10 @@ export interface ShellOptions {
   readonly name: string;
   readonly config: ShellConfig;
   readonly logger: Logger;
-  /** the service's own PostgreSQL role (its URL) — absent for a service without a database */
+  /** the service's own PostgreSQL role (its URL), through the ORM — absent for a service without a database */
   readonly database?: { readonly url: string; readonly poolMax: number };
+  /** the service's own PostgreSQL role, as a plain pg pool: for a service with a few statements of its own (MikroORM is not loaded) */
+  readonly pool?: { readonly url: string; readonly poolMax: number };
   /**
    * `own`: this service creates and updates the streams and the locks bucket
    * (ledger-service); `await`: it waits until they exist — its NATS user may
@@ -41,8 +44,10 @@ export interface ShellOptions {
 export interface ServiceShell<O extends Orm | null = Orm | null> {
   readonly names: Names;
   readonly nc: NatsConnection;
-  /** null for a service without a database */
+  /** null for a service without a database, or with a plain pool */
   readonly orm: O;
+  /** the plain pg pool when the service asked for one (`pool`), else null */
+  readonly pool: Pool | null;
   readonly registry: Registry;
   /** `<host>:<pid>`: who holds a lease, who published an event */
   readonly owner: string;
@@ -58,8 +63,8 @@ export interface ServiceShell<O extends Orm | null = Orm | null> {
 }
 
 /**
- * The wiring the three services share, in order: the ORM (when the service
- * has a database), NATS as this service's user (a server older than 2.10 is
+ * The wiring the three services share, in order: the ORM or a plain pool
+ * (when the service has a database), NATS as this service's user (a server older than 2.10 is
  * refused with a clear message), the topology (owned or
  * awaited), the metrics registry, and — once the service says so — the HTTP
  * probes. Whatever was opened is closed again if a later step fails, so a
@@ -78,10 +83,22 @@ export async function openServiceShell(options: ShellOptions): Promise<ServiceSh
     for (const close of opened.reverse()) await close().catch((err: unknown) => logger.warn({ err }, 'close after a failed start failed'));
   };
   try {
-    const orm = options.database
-      ? await createOrm({ url: options.database.url, poolMax: options.database.poolMax, applicationName: name })
-      : null;
+    // MikroORM is loaded only by a service that uses it (~28 MB of RSS more than pg alone)
+    const db = options.database ? await import('@ops/db') : null;
+    const orm =
+      options.database && db
+        ? await db.createOrm({ url: options.database.url, poolMax: options.database.poolMax, applicationName: name })
+        : null;
     if (orm) opened.push(() => orm.close());
+    const pool = options.pool
+      ? createPool({
+          url: options.pool.url,
+          poolMax: options.pool.poolMax,
+          applicationName: name,
+          onIdleError: (err) => logger.warn({ err }, 'an idle database connection failed; the pool opens another when needed'),
+        })
+      : null;
+    if (pool) opened.push(() => pool.end());
     const nc = await connectNats({ ...natsCredentials(config), servers: config.NATS_URL, name: `${name} ${owner}`, logger });
     opened.push(() => drainNats(nc));
     assertSupportedNatsServer(nc);
@@ -99,12 +116,14 @@ export async function openServiceShell(options: ShellOptions): Promise<ServiceSh
       names,
       nc,
       orm,
+      pool,
       registry,
       owner,
       locksTtlMs,
       async listen(intake) {
         const readiness: Record<string, () => Promise<boolean> | boolean> = { nats: () => natsReady(nc) };
-        if (orm) readiness['database'] = () => pingDb(orm);
+        if (orm && db) readiness['database'] = () => db.pingDb(orm);
+        if (pool) readiness['database'] = () => pingPool(pool);
         readiness['intake'] = intake;
         http = await startOpsHttpServer({ port: config.HTTP_PORT, registry, readiness });
         return http;
@@ -112,6 +131,7 @@ export async function openServiceShell(options: ShellOptions): Promise<ServiceSh
       async close() {
         await drainNats(nc).catch((err: unknown) => logger.warn({ err }, 'nats drain failed'));
         await orm?.close();
+        await pool?.end();
         await http?.close();
       },
     };

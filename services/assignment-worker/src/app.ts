@@ -29,18 +29,19 @@ export interface WorkerOptions {
   readonly graph?: GraphClient;
 }
 
-/** Wires the worker: the shared shell (ORM, NATS, awaited topology, HTTP), the jobs consumer, KV leases, the ledger client, Graph. */
+/** Wires the worker: the shared shell (a plain pg pool, NATS, awaited topology, HTTP), the jobs consumer, KV leases, the ledger client, Graph. */
 export async function startAssignmentWorker(options: WorkerOptions): Promise<AssignmentWorker> {
   const { config, logger } = options;
   const shell = await openServiceShell({
     name: 'assignment-worker',
     config,
     logger,
-    database: { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX },
+    // two statements of its own: a plain pool, no ORM (RSS, issue #18)
+    pool: { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX },
     // ledger-service owns the topology (streams, locks bucket); this user may only read it
     topology: 'await',
   });
-  const { nc, names, orm, owner, registry } = shell;
+  const { nc, names, pool, owner, registry } = shell;
   const metrics = createWorkerMetrics(registry);
   const jsm = await jetstreamManager(nc);
   await ensureDurableConsumer(jsm, names.streams.jobs, {
@@ -76,8 +77,8 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
     leases: createLeases(kv),
     ledger: createLedgerClient(lean, names),
     graph,
-    em: orm.em,
-    snapshots: createSnapshots(orm.em),
+    db: pool!,
+    snapshots: createSnapshots(pool!),
     logger: logger.child({ owner }),
     metrics,
     owner,

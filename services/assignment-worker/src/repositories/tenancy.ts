@@ -1,5 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { uuidArray } from '@ops/db';
+import { type Pool, uuidArray } from '@ops/db/pg';
 
 export interface PolicyRef {
   readonly id: string;
@@ -13,28 +12,36 @@ export interface Selection {
 }
 
 /**
+ * Inputs: `$1` the selected policy ids (a uuid array literal; empty = every
+ * policy of the tenant), `$2` tenant id, `$3` workspace id. Output: one row
+ * per selected policy with the tenant's Graph directory id, or one row with
+ * null policy columns when none is selected or found; none when the tenant is
+ * not in the workspace. Locks: none (read-only, as ops_worker).
+ */
+const RESOLVE_SELECTION = {
+  name: 'worker_resolve_selection_v1',
+  text: `SELECT t.external_id AS tenant_external_id, p.id, p.external_id, p.name
+           FROM tenants t
+           LEFT JOIN policies p ON p.tenant_id = t.id AND (cardinality($1::uuid[]) = 0 OR p.id = ANY($1::uuid[]))
+          WHERE t.id = $2::uuid AND t.workspace_id = $3::uuid
+          ORDER BY p.name, p.id`,
+};
+
+/**
  * Resolves a job's selection (read-only, as ops_worker): the tenant's Graph
  * directory id and the selected policies — all of the tenant's when the
  * selection is empty. Scoped by workspace and tenant: a job cannot reach
- * another tenant's policies.
+ * another tenant's policies. A prepared statement on the worker's pool: on
+ * every job's path, planned once per connection.
  */
 export async function resolveSelection(
-  em: EntityManager,
+  db: Pool,
   job: { workspace_id: string; tenant_id: string; policy_ids: readonly string[] },
 ): Promise<Selection | null> {
-  // one statement through MikroORM's connection, no entity hydration: this
-  // is on every job's path (the W1 profile had MikroORM's unit of work at
-  // 22 % of the worker's CPU, docs/performance.md)
-  const rows = await em
-    .fork()
-    .execute<Array<{ tenant_external_id: string; id: string | null; external_id: string | null; name: string | null }>>(
-      `SELECT t.external_id AS tenant_external_id, p.id, p.external_id, p.name
-       FROM tenants t
-       LEFT JOIN policies p ON p.tenant_id = t.id AND (cardinality(?::uuid[]) = 0 OR p.id = ANY(?::uuid[]))
-      WHERE t.id = ? AND t.workspace_id = ?
-      ORDER BY p.name, p.id`,
-      [uuidArray(job.policy_ids), uuidArray(job.policy_ids), job.tenant_id, job.workspace_id],
-    );
+  const { rows } = await db.query<{ tenant_external_id: string; id: string | null; external_id: string | null; name: string | null }>({
+    ...RESOLVE_SELECTION,
+    values: [uuidArray(job.policy_ids), job.tenant_id, job.workspace_id],
+  });
   const first = rows[0];
   if (!first) return null;
   return {

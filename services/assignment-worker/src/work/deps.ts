@@ -1,6 +1,6 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Names } from '@ops/contracts';
+import type { Pool } from '@ops/db/pg';
 import type { GraphClient } from '@ops/graph';
 import type { LedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
@@ -27,7 +27,8 @@ export interface WorkerDeps {
   readonly leases: Leases;
   readonly ledger: LedgerClient;
   readonly graph: GraphClient;
-  readonly em: EntityManager;
+  /** the worker's own PostgreSQL role: tenancy reads and its snapshots */
+  readonly db: Pool;
   readonly snapshots: Snapshots;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;

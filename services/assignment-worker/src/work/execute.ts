@@ -97,7 +97,7 @@ export async function executeAttempt(deps: WorkerDeps, input: AttemptInput): Pro
   let tally = new Tally(0);
   try {
     fence();
-    const selection = await resolveSelection(deps.em, {
+    const selection = await resolveSelection(deps.db, {
       workspace_id: job.workspace_id,
       tenant_id: job.tenant_id as string,
       policy_ids: input.policyIds,
