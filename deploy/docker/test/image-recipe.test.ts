@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlin
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { workerConfigSchema } from '@ops/assignment-worker/config';
-import { describeKeys, SERVICE_NODE_OPTIONS } from '@ops/config';
+import { describeKeys, SERVICE_MALLOC_ARENA_MAX, SERVICE_NODE_OPTIONS } from '@ops/config';
 import { DB_ROLES } from '@ops/db';
 import { fakeGraphConfigSchema } from '@ops/fake-graph/config';
 import { housekeepingConfigSchema } from '@ops/housekeeping/config';
@@ -148,7 +148,7 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
-    if (/^(NATS_|DATABASE_URL|LOG_LEVEL|HTTP_PORT|LEDGER_|SEED_|NODE_ENV|NODE_OPTIONS|OPS_|npm_|pnpm_)/i.test(k)) continue;
+    if (/^(NATS_|DATABASE_URL|LOG_LEVEL|HTTP_PORT|LEDGER_|SEED_|NODE_ENV|NODE_OPTIONS|MALLOC_ARENA_MAX|OPS_|npm_|pnpm_)/i.test(k)) continue;
     env[k] = v;
   }
   env['PATH'] = [
@@ -252,6 +252,7 @@ describe('deploy/docker/Dockerfile', () => {
     expect(imageEnv['NODE_ENV']).toBe('production');
     // the same heap limits as `pnpm start` and the bench (one source: @ops/config)
     expect(imageEnv['NODE_OPTIONS']).toBe(SERVICE_NODE_OPTIONS);
+    expect(imageEnv['MALLOC_ARENA_MAX']).toBe(SERVICE_MALLOC_ARENA_MAX);
     // the contract with compose/Kubernetes (docs/images.md)
     expect(cmd).toEqual(['node', '--import', '@ops/runtime/register', 'src/main.ts']);
     expect(healthcheck[0]).toBe('node');

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { serviceNodeOptions } from '@ops/config';
+import { serviceMallocArenaMax, serviceNodeOptions } from '@ops/config';
 import { formatLogLine } from './log-format.ts';
 
 export interface ChildSpec {
@@ -25,7 +25,11 @@ export function startChild(spec: ChildSpec, pretty: boolean, root: string): Supe
   const child = spawn(process.execPath, [spec.script, ...(spec.args ?? [])], {
     cwd: root,
     // the services' heap limits, as in the image (libs/config node-options.ts)
-    env: { ...spec.env, NODE_OPTIONS: serviceNodeOptions(spec.env['NODE_OPTIONS']) },
+    env: {
+      ...spec.env,
+      NODE_OPTIONS: serviceNodeOptions(spec.env['NODE_OPTIONS']),
+      MALLOC_ARENA_MAX: serviceMallocArenaMax(spec.env['MALLOC_ARENA_MAX']),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

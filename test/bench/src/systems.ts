@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { serviceNodeOptions } from '@ops/config';
+import { serviceMallocArenaMax, serviceNodeOptions } from '@ops/config';
 import { createNames, type Names } from '@ops/contracts';
 import { DB_ROLES, withDatabase } from '@ops/db';
 import { createLedgerClient, dispatch } from '@ops/ledger-client';
@@ -250,11 +250,12 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
   const prefix = `bench${tag}`;
   const names = createNames(prefix);
   const profile = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : []);
-  // the services' heap limits as `pnpm start` and the image set them; --service-env NODE_OPTIONS=… overrides
+  // the services' heap limits and malloc arenas as `pnpm start` and the image set them; --service-env overrides
   const env0 = baseEnv();
   const common = {
     ...env0,
     NODE_OPTIONS: serviceNodeOptions(env0['NODE_OPTIONS']),
+    MALLOC_ARENA_MAX: serviceMallocArenaMax(env0['MALLOC_ARENA_MAX']),
     NATS_URL: ctx.natsUrl,
     NATS_PREFIX: prefix,
     LOG_LEVEL: ctx.logLevel,
