@@ -5,7 +5,7 @@ export { createAdmission } from './admission.ts';
 export { startBatchConsumer } from './batch-consumer.ts';
 export { connectNats, drainNats, natsConnected, natsCredentials, natsReady } from './connect.ts';
 export { deadLetter } from './dead-letter.ts';
-export { createLease, deleteLease, readLease, updateLease } from './leases.ts';
+export { createLease, deleteLease, openLocksBucket, readLease, updateLease } from './leases.ts';
 export { withLeanRequests } from './lean-requests.ts';
 export { ledgerCaughtUp } from './ledger-progress.ts';
 export { assertSupportedNatsServer, isSupportedNatsServer } from './server-version.ts';

@@ -1,5 +1,6 @@
-import type { KV } from '@nats-io/kv';
-import { decodeLease, encodeLease, type LeaseV1 } from '@ops/contracts';
+import { type KV, Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { decodeLease, encodeLease, type LeaseV1, type Names } from '@ops/contracts';
 import { isKvCasError } from './kv-cas.ts';
 
 /**
@@ -14,6 +15,26 @@ export type LeaseRead =
   | { readonly status: 'invalid'; readonly revision: number; readonly writtenAt: Date }
   | { readonly status: 'present'; readonly value: LeaseV1; readonly revision: number; readonly writtenAt: Date };
 
+/**
+ * The locks bucket's handle for the lease operations (worker, housekeeping,
+ * opsctl; ensureLocksBucket). `allow_direct: false` binds `kv.get` to
+ * `$JS.API.STREAM.MSG.GET`, answered by the stream leader. nats.js's `open`
+ * does not look at the stream and defaults to that already; it is said here
+ * so that a changed default cannot move reads to `$JS.API.DIRECT.GET`, which
+ * any replica answers. The stream has direct gets off as well
+ * (ensureLocksBucket), so the server would not answer one anyway.
+ */
+export function openLocksBucket(nc: NatsConnection, names: Names): Promise<KV> {
+  return new Kvm(nc).open(names.kv.locks, { allow_direct: false });
+}
+
+/**
+ * A leader read (docs/architecture.md, "Leader reads for leases"): callers
+ * act on it without a compare-and-set afterwards — a cooldown skip, a
+ * duplicate, a heal verdict, a stand-down — so it must not be a follower's
+ * value that lags behind an acknowledged write. With a handle of
+ * `openLocksBucket` this is one `STREAM.MSG.GET` to the stream leader.
+ */
 export async function readLease(kv: KV, key: string): Promise<LeaseRead> {
   const entry = await kv.get(key);
   // deleted, purged, or expired by the bucket TTL

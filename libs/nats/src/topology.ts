@@ -13,6 +13,7 @@ import {
 import { type KV, Kvm } from '@nats-io/kv';
 import { type NatsConnection, nanos } from '@nats-io/nats-core';
 import { LONGEST_COOLDOWN_SECONDS, type Names } from '@ops/contracts';
+import { openLocksBucket } from './leases.ts';
 
 /** Windows and limits of the bus; see docs/architecture.md for the why of each. */
 const TOPOLOGY_DEFAULTS = {
@@ -97,15 +98,31 @@ async function upsertStream(jsm: JetStreamManager, cfg: StreamConfig): Promise<v
 }
 
 export async function ensureLocksBucket(nc: NatsConnection, names: Names, options: TopologyOptions = {}): Promise<KV> {
-  const kvm = new Kvm(nc);
   const ttl = options.locksTtlMs ?? TOPOLOGY_DEFAULTS.locksTtlMs;
   try {
-    // bucket TTL, not per-key TTL: per-message TTLs need nats-server 2.11 (we run on 2.10)
-    return await kvm.create(names.kv.locks, { ttl, history: 1, replicas: options.replicas ?? 1 });
+    // bucket TTL, not per-key TTL: per-message TTLs need nats-server 2.11 (we run on 2.10);
+    // no direct gets: every lease read is answered by the stream leader (docs/architecture.md, "Leader reads for leases")
+    await new Kvm(nc).create(names.kv.locks, { ttl, history: 1, replicas: options.replicas ?? 1, allow_direct: false });
   } catch (err) {
+    // another replica created it between nats.js's info and add: it exists, which is all we need here
     if (!(err instanceof JetStreamApiError)) throw err;
-    return await kvm.open(names.kv.locks);
   }
+  await turnOffDirectGets(await jetstreamManager(nc), `KV_${names.kv.locks}`);
+  // opened after the update: a handle taken while the stream still allowed direct gets would keep using them
+  return openLocksBucket(nc, names);
+}
+
+/**
+ * A bucket created before leader reads (nats.js creates KV streams with
+ * `allow_direct: true` on 2.10) is converted in place, so an upgraded
+ * deployment converges: nats.js merges the update into the stream's current
+ * config, every other setting (TTL, history, replicas) stays. Once off, no
+ * replica answers `$JS.API.DIRECT.GET` for the stream: a client that still
+ * tried one gets "no responders", never a follower's value.
+ */
+async function turnOffDirectGets(jsm: JetStreamManager, stream: string): Promise<void> {
+  const info = await jsm.streams.info(stream);
+  if (info.config.allow_direct) await jsm.streams.update(stream, { allow_direct: false });
 }
 
 /**

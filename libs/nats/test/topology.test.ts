@@ -72,6 +72,45 @@ describe('ensureTopology', () => {
   });
 });
 
+describe('KV ops_locks: leader reads only (docs/architecture.md, "Leader reads for leases")', () => {
+  it('a new bucket is created with direct gets off', async () => {
+    const fresh = uniqueNames();
+    const owner = await connectTestNats();
+    try {
+      await ensureTopology(owner, fresh);
+      const info = await (await jetstreamManager(owner)).streams.info(`KV_${fresh.kv.locks}`);
+      expect(info.config.allow_direct).toBe(false);
+    } finally {
+      await cleanupNats(owner, fresh);
+    }
+  });
+
+  it('an existing bucket with direct gets on (created before) is turned off in place: TTL, history and entries kept, no direct get answered', async () => {
+    const upgraded = uniqueNames();
+    const owner = await connectTestNats();
+    try {
+      // the bucket as earlier versions created it: nats.js's default on 2.10 is allow_direct: true
+      const old = await new Kvm(owner).create(upgraded.kv.locks, { ttl: 60_000, history: 1 });
+      await old.put('assignments.fetch.abc', '{"old":true}');
+      const jsm = await jetstreamManager(owner);
+      const stream = `KV_${upgraded.kv.locks}`;
+      expect((await jsm.streams.info(stream)).config.allow_direct).toBe(true);
+
+      await Promise.all([ensureTopology(owner, upgraded), ensureTopology(owner, upgraded)]);
+
+      const info = await jsm.streams.info(stream);
+      expect(info.config.allow_direct).toBe(false);
+      expect(info.config.max_age).toBe(nanos(60_000));
+      expect(info.config.max_msgs_per_subject).toBe(1);
+      expect(info.state.messages).toBe(1);
+      // the server itself no longer answers a direct get: a client that still sent one fails, it never reads a follower
+      await expect(old.get('assignments.fetch.abc')).rejects.toThrow(/no responders/);
+    } finally {
+      await cleanupNats(owner, upgraded);
+    }
+  });
+});
+
 describe('awaitTopology (worker, housekeeping: they may only read stream info)', () => {
   it('waits until the owner has created every stream and the bucket, reporting what is missing', async () => {
     const late = uniqueNames();
