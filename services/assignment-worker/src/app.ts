@@ -1,10 +1,9 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import { nanos } from '@nats-io/nats-core';
 import { createHttpGraphClient, type GraphClient } from '@ops/graph';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
-import { ensureDurableConsumer, ledgerCaughtUp, natsConnected, natsCredentials, withLeanRequests } from '@ops/nats';
+import { ensureDurableConsumer, ledgerCaughtUp, natsConnected, natsCredentials, openLocksBucket, withLeanRequests } from '@ops/nats';
 import { type OpsHttpServer, openServiceShell } from '@ops/runtime';
 import type { WorkerConfig } from './config.ts';
 import { type JobsConsumer, startJobsConsumer } from './handlers/jobs-consumer.ts';
@@ -58,7 +57,7 @@ export async function startAssignmentWorker(options: WorkerOptions): Promise<Ass
   // the hot path's requests (lease writes, events, get_run) without nats.js's Error per request
   const lean = withLeanRequests(nc);
   const js = jetstream(lean);
-  const kv = await new Kvm(lean).open(names.kv.locks);
+  const kv = await openLocksBucket(lean, names);
   const graph =
     options.graph ??
     createHttpGraphClient({

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
+import { openLocksBucket } from '@ops/nats';
 import { type OpsHttpServer, openServiceShell } from '@ops/runtime';
 import type { HousekeepingConfig } from './config.ts';
 import type { ReconcileDeps } from './deps.ts';
@@ -37,7 +37,7 @@ export async function startHousekeeping(options: {
   const deps: ReconcileDeps = {
     js: jetstream(nc),
     jsm: await jetstreamManager(nc),
-    kv: await new Kvm(nc).open(names.kv.locks),
+    kv: await openLocksBucket(nc, names),
     names,
     ledger: options.wrapLedger ? options.wrapLedger(ledger) : ledger,
     logger: logger.child({ owner }),

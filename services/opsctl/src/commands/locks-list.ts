@@ -1,6 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
-import { isNotFound, readLease } from '@ops/nats';
+import { isNotFound, openLocksBucket, readLease } from '@ops/nats';
 import { z } from 'zod';
 import { defineCommand } from '../cli.ts';
 import { plural, table } from '../format.ts';
@@ -26,7 +25,7 @@ export const locksList = defineCommand({
       if (isNotFound(err)) return output({ locks: [] });
       throw err;
     }
-    const kv = await new Kvm(nc).open(names.kv.locks);
+    const kv = await openLocksBucket(nc, names);
     const keys: string[] = [];
     for await (const key of await kv.keys()) keys.push(key);
     keys.sort();
