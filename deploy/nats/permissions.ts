@@ -42,12 +42,14 @@ const durableConsumer = (stream: string, durable: string) => [
   `${API}.CONSUMER.MSG.NEXT.${stream}.${durable}`,
   `$JS.ACK.${stream}.${durable}.>`,
 ];
-/** KV reads: bucket info and (direct) gets */
-const kvRead = (bucket: string) => [
-  ...streamInfo(`KV_${bucket}`),
-  `${API}.DIRECT.GET.KV_${bucket}.>`,
-  `${API}.STREAM.MSG.GET.KV_${bucket}`,
-];
+/**
+ * KV reads: bucket info and leader reads (`STREAM.MSG.GET`). No `DIRECT.GET`:
+ * the locks bucket has direct gets off and every lease read goes to the
+ * stream leader (docs/architecture.md, "Leader reads for leases").
+ */
+const kvRead = (bucket: string) => [...streamInfo(`KV_${bucket}`), `${API}.STREAM.MSG.GET.KV_${bucket}`];
+/** the subject of a direct get of one key (what nats.js sends when a stream allows direct gets): denied to every reader */
+const kvDirectGet = (bucket: string) => `${API}.DIRECT.GET.KV_${bucket}.$KV.${bucket}.k`;
 const kvWrite = (bucket: string) => [`$KV.${bucket}.>`];
 /** listing keys: kv.keys() runs an ephemeral ordered consumer */
 const kvList = (bucket: string) => [
@@ -116,6 +118,7 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
           `${API}.STREAM.DELETE.${streams.jobs}`,
           `${API}.STREAM.PURGE.${streams.jobs}`,
           names.dlqSubject('ledger'),
+          kvDirectGet(kv.locks),
         ],
         subscribe: [names.ledgerApiSubject('ensure_run'), names.ledgerEventsWildcard, '_INBOX.ledger.>', '_INBOX.>'],
       },
@@ -145,6 +148,7 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
           `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,
           `${API}.CONSUMER.MSG.NEXT.${streams.ledger}.${consumers.ledgerEvents}`,
           `${API}.STREAM.DELETE.KV_${kv.locks}`,
+          kvDirectGet(kv.locks),
         ],
         subscribe: [names.ledgerApiSubject('ensure_run'), names.jobsWildcard, '_INBOX.opsctl.>'],
       },
@@ -181,6 +185,7 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
           `${API}.STREAM.PURGE.${streams.dlq}`,
           `${API}.STREAM.MSG.GET.${streams.ledger}`,
           names.dlqSubject('ledger'),
+          kvDirectGet(kv.locks),
         ],
         subscribe: [names.ledgerApiSubject('ensure_run'), names.jobsWildcard, '_INBOX.ledger.>'],
       },
