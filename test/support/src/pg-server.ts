@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './net.ts';
-import { signalAndWait } from './process.ts';
+import { processAlive, signalAndWait } from './process.ts';
 import { sleep } from './time.ts';
 
 /**
@@ -153,15 +153,7 @@ function childPids(pid: number): number[] {
 
 async function waitGone(pids: readonly number[], timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  while (pids.some(alive) && Date.now() < deadline) await sleep(20);
+  while (pids.some(processAlive) && Date.now() < deadline) await sleep(20);
 }
 
 async function waitReady(port: number, proc: ChildProcess, log: () => string, timeoutMs = 30_000): Promise<void> {

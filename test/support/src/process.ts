@@ -101,3 +101,13 @@ function baseEnv(): Record<string, string> {
   env['NO_COLOR'] = '1';
   return env;
 }
+
+/** Whether a process with this PID exists (signal 0 probes without signalling). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
