@@ -9,6 +9,8 @@ export interface DispatchStats {
   /** dispatch calls that failed and were retried (ledger or NATS away) */
   retries: number;
   dispositions: Record<string, number>;
+  /** what the failed calls said, with how often (a refusal must say why) */
+  errors: Record<string, number>;
   startedAt: number;
   finishedAt: number;
 }
@@ -20,7 +22,7 @@ export interface DispatchStats {
  * run waits for housekeeping to publish its job again.
  */
 export async function dispatchAll(stack: ChaosStack, ratePerSecond = DISPATCH_RATE, concurrency = 8): Promise<DispatchStats> {
-  const stats: DispatchStats = { runIds: new Map(), retries: 0, dispositions: {}, startedAt: Date.now(), finishedAt: 0 };
+  const stats: DispatchStats = { runIds: new Map(), retries: 0, dispositions: {}, errors: {}, startedAt: Date.now(), finishedAt: 0 };
   let next = 0;
   const one = async (i: number) => {
     // paced: dispatch goes on while the faults fire (a burst would be over before the first one)
@@ -43,6 +45,8 @@ export async function dispatchAll(stack: ChaosStack, ratePerSecond = DISPATCH_RA
       } catch (err) {
         if (Date.now() > deadline) throw err;
         stats.retries += 1;
+        const said = (err instanceof Error ? err.message : String(err)).slice(0, 160);
+        stats.errors[said] = (stats.errors[said] ?? 0) + 1;
         await sleep(250);
       }
     }

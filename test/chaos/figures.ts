@@ -15,6 +15,10 @@ export interface Figures {
   kills_or_restarts: number;
   seconds_to_all_terminal: number;
   dispatch_retries: number;
+  /** what the failed dispatch calls said, with how often */
+  dispatch_errors: Record<string, number>;
+  /** cluster stacks: leader elections (meta, stream, consumer) after the stack was up */
+  leader_elections?: number;
   dispatch_seconds: number;
   outcomes: Record<string, number>;
   healed_by_housekeeping: number;
@@ -38,6 +42,7 @@ export function figuresOf(
   verdict: Verdict,
   allTerminalAt: number,
   wallStart: number,
+  electionsAtStart: number,
 ): Figures {
   return {
     scenario: stack.scenario,
@@ -47,6 +52,8 @@ export function figuresOf(
     kills_or_restarts: faults.length,
     seconds_to_all_terminal: round1((allTerminalAt - dispatched.startedAt) / 1000),
     dispatch_retries: dispatched.retries,
+    dispatch_errors: dispatched.errors,
+    ...(stack.cluster ? { leader_elections: stack.cluster.leaderElections() - electionsAtStart } : {}),
     dispatch_seconds: round1((dispatched.finishedAt - dispatched.startedAt) / 1000),
     outcomes: verdict.outcomes,
     healed_by_housekeeping: verdict.healedByHousekeeping,

@@ -16,8 +16,8 @@ describe('chaos: nats-server killed and restarted mid-load', () => {
       faults: 2,
       async inject(stack) {
         const started = Date.now();
-        await stack.nats.restart({ kill: true });
-        return `SIGKILL nats-server, restarted on port ${stack.nats.port} with the same store (${Date.now() - started} ms to ready)`;
+        await stack.nats!.restart({ kill: true });
+        return `SIGKILL nats-server, restarted on port ${stack.nats!.port} with the same store (${Date.now() - started} ms to ready)`;
       },
     });
     expect(verdict.problems).toEqual([]);

@@ -19,6 +19,10 @@ export interface ScenarioOptions {
   readonly settleTimeoutMs?: number;
   /** extra environment of the ledger-service (e.g. a short locks TTL) */
   readonly ledgerEnv?: Record<string, string>;
+  /** on a 3-node NATS cluster (test/cluster) */
+  readonly cluster?: boolean;
+  /** dispatches per second (default DISPATCH_RATE): slower keeps the load going through a long fault */
+  readonly dispatchRate?: number;
 }
 
 /**
@@ -33,11 +37,15 @@ export async function runScenario(options: ScenarioOptions): Promise<{ figures: 
   process.stdout.write(
     `chaos ${options.scenario}: seed ${options.seed} (CHAOS_SEED=${options.seed} replays it), fault points at ${points.join(', ')} completed runs\n`,
   );
-  const stack = await startChaosStack(options.scenario, options.ledgerEnv ? { ledgerEnv: options.ledgerEnv } : {});
+  const stack = await startChaosStack(options.scenario, {
+    ...(options.ledgerEnv ? { ledgerEnv: options.ledgerEnv } : {}),
+    cluster: options.cluster === true,
+  });
+  const electionsAtStart = stack.cluster?.leaderElections() ?? 0;
   try {
     const faults: string[] = [];
     let faultError: unknown;
-    const dispatching = dispatchAll(stack);
+    const dispatching = dispatchAll(stack, options.dispatchRate);
     const injecting = (async () => {
       for (let i = 0; i < points.length; i += 1) {
         await waitCompletedAtLeast(stack, points[i]!, 240_000);
@@ -55,7 +63,7 @@ export async function runScenario(options: ScenarioOptions): Promise<{ figures: 
     const { verdict, allTerminalAt } = await settleAndVerify(stack, dispatched, options.settleTimeoutMs ?? 180_000).finally(() =>
       clearInterval(monitor),
     );
-    const figures = figuresOf(stack, options.seed, faults, dispatched, verdict, allTerminalAt, wallStart);
+    const figures = figuresOf(stack, options.seed, faults, dispatched, verdict, allTerminalAt, wallStart, electionsAtStart);
     publishFigures(figures);
     dumpLogs(stack);
     if (verdict.problems.length > 0)

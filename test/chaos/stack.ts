@@ -3,27 +3,30 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { createNames, type Names } from '@ops/contracts';
 import { DB_ROLES, withRole } from '@ops/db';
-import { type FakeGraph, startFakeGraph } from '@ops/fake-graph';
 import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
 import {
+  type NatsCluster,
   type OwnNatsServer,
   type OwnPgServer,
   prng,
   runNode,
   type ServiceProcess,
   sleep,
+  startNatsCluster,
   startNatsServer,
   startPgServer,
   startService,
 } from '@ops/test-support';
 import pg from 'pg';
+import { type GraphProcess, startGraphProcess } from './graph.ts';
 
 /**
- * The whole system for one chaos scenario, on servers of its own: a
- * nats-server and a PostgreSQL cluster (free ports, temp dirs), the fake
- * Graph in-process (with latency), and every service as a separate process
- * (ledger-service, WORKERS assignment-workers, housekeeping) so a scenario
- * can kill -9 any of them, or the servers underneath.
+ * The whole system for one chaos scenario, on servers of its own: NATS (one
+ * nats-server, or a 3-node cluster in network namespaces with R3 streams and
+ * KV), a PostgreSQL cluster (free ports, temp dirs), the fake Graph (with
+ * latency), and every service as a separate process (ledger-service replicas,
+ * WORKERS assignment-workers, housekeeping replicas) so a scenario can kill -9
+ * any of them, or the servers underneath.
  */
 export const TENANTS = 100;
 export const POLICIES_PER_TENANT = 10;
@@ -43,21 +46,28 @@ export interface Target {
 
 export interface ChaosStack {
   readonly scenario: string;
-  readonly nats: OwnNatsServer;
+  /** the one nats-server (single-node stacks) */
+  readonly nats: OwnNatsServer | undefined;
+  /** the 3-node cluster (cluster stacks) */
+  readonly cluster: NatsCluster | undefined;
+  /** what every process is given as NATS_URL (comma-separated on a cluster) */
+  readonly natsUrl: string;
   readonly pg: OwnPgServer;
-  readonly graph: FakeGraph;
+  readonly graph: GraphProcess;
   readonly names: Names;
   nc: NatsConnection;
   js: JetStreamClient;
   ledgerClient: LedgerClient;
   readonly workspaceId: string;
   readonly targets: readonly Target[];
+  /** the first ledger replica (the one single-node scenarios kill) */
   ledger: ServiceProcess;
+  readonly ledgers: ServiceProcess[];
   readonly workers: ServiceProcess[];
-  housekeeping: ServiceProcess;
+  readonly housekeepers: ServiceProcess[];
   /** every process ever started (killed ones included: their output is evidence) */
   readonly processes: ServiceProcess[];
-  startLedger(): Promise<ServiceProcess>;
+  startLedger(index?: number): Promise<ServiceProcess>;
   startWorker(index: number): Promise<ServiceProcess>;
   /** admin query against the stack's database, retried while PostgreSQL is down */
   sql<T>(text: string, params?: unknown[]): Promise<T[]>;
@@ -66,11 +76,18 @@ export interface ChaosStack {
 
 const DB_NAME = 'ops_chaos';
 
-export async function startChaosStack(
-  scenario: string,
-  options: { readonly ledgerEnv?: Record<string, string> } = {},
-): Promise<ChaosStack> {
-  const nats = await startNatsServer();
+export interface StackOptions {
+  /** extra environment of the ledger-service (e.g. a short locks TTL) */
+  readonly ledgerEnv?: Record<string, string>;
+  /** a 3-node cluster (R3 streams and KV), 2 ledger and 2 housekeeping replicas; else one server, one of each */
+  readonly cluster?: boolean;
+}
+
+export async function startChaosStack(scenario: string, options: StackOptions = {}): Promise<ChaosStack> {
+  const cluster = options.cluster ? await startNatsCluster() : undefined;
+  const nats = cluster ? undefined : await startNatsServer();
+  const natsUrl = cluster ? cluster.urls.join(',') : nats!.url;
+  const replicas = cluster ? 3 : 1;
   const pgServer = await startPgServer();
   const adminUrl = pgServer.url(DB_NAME);
   const seeded = await runNode(
@@ -82,11 +99,10 @@ export async function startChaosStack(
   if (seeded.code !== 0) throw new Error(`seed failed (${seeded.code}): ${seeded.stderr}`);
   const report = JSON.parse(seeded.stdout) as { workspace: { id: string } };
 
-  const graph = await startFakeGraph({ port: 0, clientId: 'ops-chaos', clientSecret: GRAPH_SECRET, faults: { latencyMs: 10 } });
+  const graph = await startGraphProcess('ops-chaos', GRAPH_SECRET, 10);
   const names = createNames('');
-  const natsUrl = nats.url;
-  const common = { NATS_URL: natsUrl, HTTP_PORT: '0', LOG_LEVEL: 'info' };
-  const processes: ServiceProcess[] = [];
+  const common = { NATS_URL: natsUrl, NATS_REPLICAS: String(replicas), HTTP_PORT: '0', LOG_LEVEL: 'info' };
+  const processes: ServiceProcess[] = [graph.proc];
   const start = async (script: string, env: Record<string, string>, ready: RegExp) => {
     const proc = startService(script, env);
     processes.push(proc);
@@ -123,13 +139,17 @@ export async function startChaosStack(
   const stack = {
     scenario,
     nats,
+    cluster,
+    natsUrl,
     pg: pgServer,
     graph,
     names,
     workspaceId: report.workspace.id,
     processes,
+    ledgers: [] as ServiceProcess[],
     workers: [] as ServiceProcess[],
-  } as unknown as ChaosStack & { workers: ServiceProcess[] };
+    housekeepers: [] as ServiceProcess[],
+  } as unknown as ChaosStack;
 
   const pool = new pg.Pool({ connectionString: adminUrl, max: 3, connectionTimeoutMillis: 2_000 });
   pool.on('error', () => undefined);
@@ -143,9 +163,11 @@ export async function startChaosStack(
       }
     }
   };
-  stack.startLedger = async () => {
-    stack.ledger = await start('services/ledger-service/src/main.ts', ledgerEnv, /ledger-service ready/);
-    return stack.ledger;
+  stack.startLedger = async (index = 0) => {
+    const proc = await start('services/ledger-service/src/main.ts', ledgerEnv, /ledger-service ready/);
+    stack.ledgers[index] = proc;
+    if (index === 0) stack.ledger = proc;
+    return proc;
   };
   stack.startWorker = async (index) => {
     const proc = await start('services/assignment-worker/src/main.ts', workerEnv, /assignment-worker ready/);
@@ -155,12 +177,23 @@ export async function startChaosStack(
 
   // the latency of every Graph call varies between 5 and 20 ms (the fake has one setting: it is moved)
   const jitterRandom = prng(0x1a7e);
-  const jitter = setInterval(() => graph.setFaults({ latencyMs: 5 + Math.floor(jitterRandom() * 16) }), 200);
+  const jitter = setInterval(() => void graph.setLatency(5 + Math.floor(jitterRandom() * 16)).catch(() => undefined), 200);
 
-  await stack.startLedger(); // creates the streams, the bucket, the consumer
+  // the cluster stack runs replicated services, as the prod overlay does
+  const serviceReplicas = cluster ? 2 : 1;
+  await stack.startLedger(0); // creates the streams, the bucket, the consumer
+  for (let i = 1; i < serviceReplicas; i += 1) await stack.startLedger(i);
   await Promise.all(Array.from({ length: WORKERS }, (_, i) => stack.startWorker(i)));
-  stack.housekeeping = await start('services/housekeeping/src/main.ts', housekeepingEnv, /housekeeping ready/);
-  stack.nc = await connect({ servers: natsUrl, timeout: 5_000, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+  for (let i = 0; i < serviceReplicas; i += 1)
+    stack.housekeepers[i] = await start('services/housekeeping/src/main.ts', housekeepingEnv, /housekeeping ready/);
+  // pings as often as the services' (libs/nats): a cut node's clients move within seconds
+  stack.nc = await connect({
+    servers: natsUrl.split(','),
+    timeout: 5_000,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 200,
+    pingInterval: 10_000,
+  });
   stack.js = jetstream(stack.nc);
   stack.ledgerClient = createLedgerClient(stack.nc, names, { timeoutMs: 5_000 });
 
@@ -182,8 +215,8 @@ export async function startChaosStack(
     for (const p of processes) await p.stop('SIGKILL');
     await stack.nc?.close().catch(() => undefined);
     await pool.end().catch(() => undefined);
-    await graph.close();
-    await nats.stop();
+    await nats?.stop();
+    await cluster?.stop();
     await pgServer.stop();
   };
   return stack;

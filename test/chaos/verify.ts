@@ -91,7 +91,7 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
     'SELECT run_id, policy_id, assignments FROM assignment_snapshots',
   );
   const snapshotOf = new Map(snapshots.map((s) => [`${s.run_id}/${s.policy_id}`, s]));
-  const probe = stack.graph.probe();
+  const probe = await stack.graph.probe();
   const outcomes: Record<string, number> = {};
   let healedRunsClosed = 0;
   for (const r of runs) {
@@ -111,7 +111,7 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
     const c = r.summary_counts;
     if (c['total'] !== 1 || c['processed'] !== 1 || c['failed'] !== 0)
       problems.push(`run ${r.id}: counters ${JSON.stringify(c)} ≠ {total 1, processed 1, failed 0}`);
-    const truth = stack.graph.truth(target.tenantExternalId, target.policyExternalId).map((a) => a.id);
+    const truth = (await stack.graph.truth(target.tenantExternalId, target.policyExternalId)).map((a) => a.id);
     const snap = snapshotOf.get(`${r.id}/${policyId}`);
     if (!snap) problems.push(`run ${r.id}: no snapshot`);
     else if (JSON.stringify(snap.assignments.map((a) => a.id)) !== JSON.stringify(truth))
