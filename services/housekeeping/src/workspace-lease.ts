@@ -30,7 +30,21 @@ export class WorkspaceLeaseHolder {
   readonly #renewals: NodeJS.Timeout;
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(kv: KV, key: string, value: WorkspaceLeaseV1, revision: number, staleMs: number, sentAt: number, log: Logger) {
+  readonly #release: () => void;
+  #stopped = false;
+
+  constructor(
+    kv: KV,
+    key: string,
+    value: WorkspaceLeaseV1,
+    revision: number,
+    staleMs: number,
+    sentAt: number,
+    log: Logger,
+    /** told once, when the execution ends (stop) */
+    release: () => void = () => undefined,
+  ) {
+    this.#release = release;
     this.#kv = kv;
     this.#key = key;
     this.#value = value;
@@ -86,6 +100,10 @@ export class WorkspaceLeaseHolder {
   /** stop renewing (the execution ended) */
   stop(): void {
     clearInterval(this.#renewals);
+    // once: stop() may be called again by a caller's finally
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#release();
   }
 
   #lose(reason: string): void {
@@ -120,16 +138,28 @@ export async function takeWorkspaceLease(input: {
             value: read.status === 'present' && read.value.kind === 'workspace' ? read.value : null,
             revision: read.revision,
             unchangedForMs: observations.unchangedFor(key, read.revision),
+            ownAbandoned: read.status === 'present' && read.value.owner === value.owner && !observations.holds(key),
           };
     const choice = chooseLease(existing, tick, staleMs);
     if (choice.kind === 'stand_down') return { runId: choice.runId };
     const sent = performance.now();
-    const revision = choice.kind === 'create' ? await createLease(kv, key, value) : await updateLease(kv, key, value, choice.revision);
+    // held while the write is out: another execution of this process must not call it abandoned meanwhile
+    observations.hold(key);
+    let revision: number | null;
+    try {
+      revision = choice.kind === 'create' ? await createLease(kv, key, value) : await updateLease(kv, key, value, choice.revision);
+    } catch (err) {
+      // no answer: the write may still be stored — as a lease of this process nobody holds
+      observations.release(key);
+      throw err;
+    }
     // null: another replica wrote first — look again
     if (revision !== null) {
       observations.forget(key);
-      return { holder: new WorkspaceLeaseHolder(kv, key, value, revision, staleMs, sent, log), previous: existing?.value ?? null };
+      const holder = new WorkspaceLeaseHolder(kv, key, value, revision, staleMs, sent, log, () => observations.release(key));
+      return { holder, previous: existing?.value ?? null };
     }
+    observations.release(key);
   }
   return { runId: null };
 }

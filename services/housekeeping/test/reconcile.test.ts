@@ -1,6 +1,6 @@
 import { Kvm } from '@nats-io/kv';
-import { leaseKey, OpsError, type RunV1 } from '@ops/contracts';
-import { readLease } from '@ops/nats';
+import { computeIdentity, leaseKey, OpsError, type RunV1 } from '@ops/contracts';
+import { createLease, readLease, updateLease } from '@ops/nats';
 import { insertRun, sleep, useHousekeepingStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
@@ -42,6 +42,40 @@ describe('ops.reconcile_adapter_runs', () => {
     const next = await trigger();
     expect(next.disposition).toBe('created');
     expect(next.run_id).not.toBe(reply.run_id);
+  });
+
+  it('a workspace lease this replica wrote but never heard back about (stored after a timeout) is taken at the next tick, not after the stale time', async () => {
+    // issue #19, cluster-two-down: with two of three nodes down a lease create times out, and
+    // JetStream stores it once the nodes return; no execution holds it, yet every tick stood
+    // down for the whole stale time (2 min by default) because it looked like a live execution
+    const hk = await h.startHousekeeping();
+    const { reconcileWorkspace, RECONCILE_TYPE } = await import('../src/reconcile.ts');
+    const identity = computeIdentity({ type: RECONCILE_TYPE, workspaceId: h.seed.workspace.id, tenantId: null, inputs: {} });
+    const key = leaseKey(RECONCILE_TYPE, identity.hash);
+    const kv = await new Kvm(h.nc).open(h.names.kv.locks);
+    const orphan = (owner: string) => ({
+      kind: 'workspace' as const,
+      run_id: null,
+      owner,
+      state: 'running' as const,
+      tick: 'lost-tick',
+      heartbeat_at: new Date().toISOString(),
+    });
+    // written over whatever an earlier test left (a CAS at its revision)
+    const put = async (owner: string) => {
+      const read = await readLease(kv, key);
+      const revision =
+        read.status === 'absent' ? await createLease(kv, key, orphan(owner)) : await updateLease(kv, key, orphan(owner), read.revision);
+      expect(revision).not.toBeNull();
+    };
+    // another replica's running lease: a live execution as far as this replica can tell — stand down
+    await put('another-replica:1');
+    expect((await reconcileWorkspace(hk.deps, h.seed.workspace.id, 'tick-a')).disposition).toBe('active');
+    // this replica's own, held by none of its executions: taken now
+    await put(hk.deps.owner);
+    const result = await reconcileWorkspace(hk.deps, h.seed.workspace.id, 'tick-b');
+    expect(result.disposition).toBe('created');
+    await h.waitCompleted((result as { runId: string }).runId);
   });
 
   it('a forced failure ends the run failed with the stable code and a message free of the injected secrets', async () => {

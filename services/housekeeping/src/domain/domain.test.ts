@@ -124,6 +124,10 @@ describe('chooseLease', () => {
   it("a running lease first seen now is never stale, whatever its heartbeat_at says (it is judged on this replica's clock)", () => {
     expect(chooseLease(v('T0', 'running', 0), 'T1', 120_000).kind).toBe('stand_down');
   });
+  it('takes at once a running lease this process wrote and none of its executions holds (a write whose answer was lost)', () => {
+    expect(chooseLease({ ...v('T0', 'running', 0), ownAbandoned: true }, 'T1', 120_000)).toEqual({ kind: 'take', revision: 7 });
+    expect(chooseLease({ ...v('T0', 'running', 0), ownAbandoned: false }, 'T1', 120_000).kind).toBe('stand_down');
+  });
   it('stands down on an unreadable lease instead of guessing it is over (the bucket TTL removes it)', () => {
     expect(chooseLease({ value: null, revision: 7, unchangedForMs: 10 * 120_000 }, 'T1', 120_000)).toEqual({
       kind: 'stand_down',

@@ -6,9 +6,17 @@
  * the same, for the time in between. A change of revision starts over. A
  * restarted replica starts empty (it needs two looks before it calls anything
  * stale: the safe direction).
+ *
+ * It also knows which leases an execution of this process holds right now:
+ * a lease that names this process as owner but that no execution of it
+ * holds was written by a write whose answer never came (a timeout while
+ * JetStream lost its quorum, the write stored afterwards) — nobody acts on
+ * it, so it need not be waited out (issue #19, cluster-two-down).
  */
 export class LeaseObservations {
   readonly #seen = new Map<string, { revision: number; since: number }>();
+  /** executions of this process holding (or writing) each lease */
+  readonly #held = new Map<string, number>();
   readonly #clock: () => number;
   readonly #maxEntries: number;
 
@@ -31,5 +39,20 @@ export class LeaseObservations {
 
   forget(key: string): void {
     this.#seen.delete(key);
+  }
+
+  /** an execution of this process writes or holds the lease (until it releases it) */
+  hold(key: string): void {
+    this.#held.set(key, (this.#held.get(key) ?? 0) + 1);
+  }
+
+  release(key: string): void {
+    const n = (this.#held.get(key) ?? 0) - 1;
+    if (n > 0) this.#held.set(key, n);
+    else this.#held.delete(key);
+  }
+
+  holds(key: string): boolean {
+    return this.#held.has(key);
   }
 }
