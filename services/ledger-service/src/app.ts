@@ -18,6 +18,13 @@ import { createRunsRepository } from './repositories/runs-repository.ts';
 /** ensure_run's group commit: at most this many requests per statement, this many statements at once */
 const ENSURE_BATCH_MAX = 64;
 const ENSURE_BATCHES_AT_ONCE = 2;
+/**
+ * How long a job publish waits for JetStream's ack: well inside a caller's
+ * 5 s request timeout, so when JetStream cannot store (no stream leader, no
+ * quorum: two of three nodes down) the caller hears "created, job not stored"
+ * from the ledger instead of its own timeout (issue #19, cluster-two-down).
+ */
+const JOB_PUBLISH_TIMEOUT_MS = 2_500;
 
 export interface LedgerService {
   readonly nc: NatsConnection;
@@ -53,7 +60,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
   const jsm = await jetstreamManager(nc);
   const repo = createRunsRepository(orm.em, { onReread: (rows) => metrics.eventRereads.inc(rows) });
   // job publishes without nats.js's Error per request
-  const js = jetstream(withLeanRequests(nc));
+  const js = jetstream(withLeanRequests(nc), { timeout: JOB_PUBLISH_TIMEOUT_MS });
   const publishJob = (row: RunRow, generation: number) => publishRunJob(js, names, toRunView(row), generation);
   const ensurer = createEnsureBatcher({
     repo,
