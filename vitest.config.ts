@@ -17,7 +17,8 @@ export default defineConfig({
       'deploy/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    exclude: ['**/node_modules/**', '.tools/**'],
+    // the cluster scenarios run serially in their own invocation (vitest.cluster.config.ts)
+    exclude: ['**/node_modules/**', '.tools/**', 'test/cluster/**'],
     globalSetup: ['test/support/src/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 3,
