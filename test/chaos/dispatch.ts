@@ -45,7 +45,10 @@ export async function dispatchAll(stack: ChaosStack, ratePerSecond = DISPATCH_RA
       } catch (err) {
         if (Date.now() > deadline) throw err;
         stats.retries += 1;
-        const said = (err instanceof Error ? err.message : String(err)).slice(0, 160);
+        // run ids folded, so the same refusal is counted once
+        const said = (err instanceof Error ? err.message : String(err))
+          .replace(/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/g, '<run>')
+          .slice(0, 160);
         stats.errors[said] = (stats.errors[said] ?? 0) + 1;
         await sleep(250);
       }
