@@ -15,6 +15,8 @@ export interface CostPerRun {
   cpu_ms_total: number;
   nats_msgs_in: number | null;
   nats_msgs_out: number | null;
+  /** between the nodes of a cluster (0 on one server; null: not measured) */
+  nats_route_msgs: number | null;
   jetstream_stores: Record<string, number> | null;
   jetstream_stores_total: number | null;
   sql_statements: number;
@@ -57,6 +59,7 @@ export function costOf(row: { executed: number; cpu_s: Record<string, number>; e
     cpu_ms_total: round((sum(Object.values(row.cpu_s)) * 1000) / runs, 3),
     nats_msgs_in: x.nats ? per(x.nats.in_msgs, runs) : null,
     nats_msgs_out: x.nats ? per(x.nats.out_msgs, runs) : null,
+    nats_route_msgs: x.nats?.route_msgs === undefined ? null : per(x.nats.route_msgs, runs),
     jetstream_stores: stores ? Object.fromEntries(Object.entries(stores).map(([k, v]) => [k, per(v, runs)])) : null,
     jetstream_stores_total: stores ? per(sum(Object.values(stores)), runs) : null,
     sql_statements: per(x.sql.statements, runs),
@@ -85,6 +88,7 @@ export function medianCost(costs: ReadonlyArray<CostPerRun | null>): CostPerRun 
     cpu_ms_total: med((c) => c.cpu_ms_total),
     nats_msgs_in: medOrNull((c) => c.nats_msgs_in),
     nats_msgs_out: medOrNull((c) => c.nats_msgs_out),
+    nats_route_msgs: medOrNull((c) => c.nats_route_msgs),
     jetstream_stores: medMap((c) => c.jetstream_stores),
     jetstream_stores_total: medOrNull((c) => c.jetstream_stores_total),
     sql_statements: med((c) => c.sql_statements),
@@ -93,15 +97,6 @@ export function medianCost(costs: ReadonlyArray<CostPerRun | null>): CostPerRun 
     errors: medMap((c) => c.errors),
     errors_total: medOrNull((c) => c.errors_total),
   };
-}
-
-/** The ledger's event batches of several runs together. */
-export function mergeHistograms(hs: ReadonlyArray<Histogram | null | undefined>): Histogram | null {
-  const present = hs.filter((h): h is Histogram => !!h);
-  if (present.length === 0) return null;
-  const buckets: Record<string, number> = {};
-  for (const h of present) for (const [le, n] of Object.entries(h.buckets)) buckets[le] = (buckets[le] ?? 0) + n;
-  return { buckets, sum: sum(present.map((h) => h.sum)), count: sum(present.map((h) => h.count)) };
 }
 
 const fmt = (v: number | null, d = 2) => (v === null ? '—' : v.toFixed(d));
@@ -134,9 +129,10 @@ export function renderCostTable(
           .map(([k, v]) => `${k} ${v.toFixed(2)}`)
           .join(', ')})`
       : '—';
+    const routes = c.nats_route_msgs ? ` (+ ${fmt(c.nats_route_msgs)} between nodes)` : '';
     const r = c.cpu_ms_by_role;
     lines.push(
-      `| ${system} | ${workload} | ${c.cpu_ms_total.toFixed(2)} | ${r.services.toFixed(2)} (${services}) | ${fmt(r['nats-server'])} | ${fmt(r.postgres)} | ${fmt(r.redis)} | ${fmt(r['fake-graph'])} | ${fmt(r.producers)} | ${fmt(c.nats_msgs_in)} / ${fmt(c.nats_msgs_out)} | ${stores} | ${fmt(c.sql_statements)} / ${fmt(c.sql_commits)} | ${fmt(c.redis_commands)} | ${errors} |`,
+      `| ${system} | ${workload} | ${c.cpu_ms_total.toFixed(2)} | ${r.services.toFixed(2)} (${services}) | ${fmt(r['nats-server'])} | ${fmt(r.postgres)} | ${fmt(r.redis)} | ${fmt(r['fake-graph'])} | ${fmt(r.producers)} | ${fmt(c.nats_msgs_in)} / ${fmt(c.nats_msgs_out)}${routes} | ${stores} | ${fmt(c.sql_statements)} / ${fmt(c.sql_commits)} | ${fmt(c.redis_commands)} | ${errors} |`,
     );
   }
   for (const { system, workload, ledger_batches: h } of withCost) {

@@ -6,23 +6,48 @@ import { adminQuery } from './stack.ts';
 /**
  * What a run exchanged, counted by the servers themselves, as deltas between
  * the start and the end of a workload (docs/performance.md, "Cost per run"):
- * NATS messages (`/varz` of the bench's own nats-server), JetStream stores
+ * NATS messages (`/varz` of the bench's own nats-server, or of each node of
+ * its cluster, less route traffic: `readNatsMessages`), JetStream stores
  * (each stream's `last_seq`, the KV bucket's stream included), SQL statements
  * (`pg_stat_statements`, BEGIN/COMMIT included) and commits
  * (`pg_stat_database.xact_commit`) of the run's database, Redis commands
  * (`INFO commandstats`), `Error` constructions (count-errors.ts) and the
- * ledger's event batch sizes (its `ops_ledger_event_batch_size` histogram).
+ * ledger's event batch sizes (its `ops_ledger_event_batch_size` histogram,
+ * every ledger-service replica's together).
  */
 
 export interface NatsMessages {
+  /** messages clients published to the server(s) */
   in_msgs: number;
+  /** messages the server(s) delivered to clients */
   out_msgs: number;
+  /** on a cluster: messages between nodes (replication, forwarding); 0 on one server; absent in older documents */
+  route_msgs?: number;
 }
 
-export async function readVarz(monitorUrl: string): Promise<NatsMessages> {
-  const res = await fetch(`${monitorUrl}/varz`, { signal: AbortSignal.timeout(5_000) });
-  const v = (await res.json()) as { in_msgs: number; out_msgs: number };
-  return { in_msgs: v.in_msgs, out_msgs: v.out_msgs };
+async function monitor<T>(url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  return (await res.json()) as T;
+}
+
+/**
+ * Σ over the nodes of `/varz` in/out, less what each node got and sent over
+ * its routes (`/routez`): varz counts a routed message again on every node it
+ * crosses, so without this a cluster's figure would not compare with one
+ * server's. The route messages are kept apart (received ones: each is sent once).
+ */
+export async function readNatsMessages(monitorUrls: readonly string[]): Promise<Required<NatsMessages>> {
+  const out: Required<NatsMessages> = { in_msgs: 0, out_msgs: 0, route_msgs: 0 };
+  for (const url of monitorUrls) {
+    const v = await monitor<{ in_msgs: number; out_msgs: number }>(`${url}/varz`);
+    const r = await monitor<{ routes?: Array<{ in_msgs: number; out_msgs: number }> | null }>(`${url}/routez`);
+    const routeIn = (r.routes ?? []).reduce((n, route) => n + route.in_msgs, 0);
+    const routeOut = (r.routes ?? []).reduce((n, route) => n + route.out_msgs, 0);
+    out.in_msgs += v.in_msgs - routeIn;
+    out.out_msgs += v.out_msgs - routeOut;
+    out.route_msgs += routeIn;
+  }
+  return out;
 }
 
 /** each stream's last sequence (a store is one sequence); a stream that does not exist yet counts 0 */
@@ -85,6 +110,15 @@ export function parseHistogram(text: string, name: string): Histogram {
   return { buckets, sum: single('sum'), count: single('count') };
 }
 
+/** Several histograms (ledger replicas, or runs) added bucket by bucket. */
+export function mergeHistograms(hs: ReadonlyArray<Histogram | null | undefined>): Histogram | null {
+  const present = hs.filter((h): h is Histogram => !!h);
+  if (present.length === 0) return null;
+  const buckets: Record<string, number> = {};
+  for (const h of present) for (const [le, n] of Object.entries(h.buckets)) buckets[le] = (buckets[le] ?? 0) + n;
+  return { buckets, sum: present.reduce((n, h) => n + h.sum, 0), count: present.reduce((n, h) => n + h.count, 0) };
+}
+
 /** Between two snapshots: per-bucket (not cumulative) counts — `le` → observations in (previous le, le] — and the sum and count. */
 export function histogramDelta(before: Histogram, after: Histogram): Histogram {
   const les = Object.keys(after.buckets).sort((a, b) => (a === '+Inf' ? 1 : b === '+Inf' ? -1 : Number(a) - Number(b)));
@@ -145,8 +179,9 @@ export interface Exchanges {
 export interface MeterTargets {
   readonly adminUrl: string;
   readonly db: string;
-  readonly nats?: { readonly monitorUrl: string; readonly jsm: JetStreamManager; readonly streams: Record<string, string> };
-  readonly ledgerMetricsUrl?: string;
+  readonly nats?: { readonly monitorUrls: readonly string[]; readonly jsm: JetStreamManager; readonly streams: Record<string, string> };
+  /** every ledger-service replica's /metrics */
+  readonly ledgerMetricsUrls?: readonly string[];
   /** `INFO commandstats` / `CONFIG RESETSTAT` of the system's Redis */
   readonly redis?: { info(): Promise<string>; resetStats(): Promise<void> };
   /** processes started with count-errors.ts, and the file each writes its count to */
@@ -159,6 +194,11 @@ async function scrape(url: string): Promise<string> {
 }
 
 const BATCH_HISTOGRAM = 'ops_ledger_event_batch_size';
+
+async function readBatches(urls: readonly string[] | undefined): Promise<Histogram | null> {
+  if (!urls || urls.length === 0) return null;
+  return mergeHistograms(await Promise.all(urls.map(async (u) => parseHistogram(await scrape(u), BATCH_HISTOGRAM))));
+}
 
 async function readErrors(targets: MeterTargets): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -181,22 +221,29 @@ export async function startMeter(targets: MeterTargets) {
   const sql0 = await readSql(targets.adminUrl, targets.db);
   const streams = targets.nats ? Object.values(targets.nats.streams) : [];
   const seqs0 = targets.nats ? await readStreamSeqs(targets.nats.jsm, streams) : {};
-  const varz0 = targets.nats ? await readVarz(targets.nats.monitorUrl) : null;
-  const batch0 = targets.ledgerMetricsUrl ? parseHistogram(await scrape(targets.ledgerMetricsUrl), BATCH_HISTOGRAM) : null;
+  const varz0 = targets.nats ? await readNatsMessages(targets.nats.monitorUrls) : null;
+  const batch0 = await readBatches(targets.ledgerMetricsUrls);
   await targets.redis?.resetStats();
 
   let live: Omit<Exchanges, 'sql'> | null = null;
   return {
     async live(): Promise<void> {
-      const varz1 = targets.nats ? await readVarz(targets.nats.monitorUrl) : null;
+      const varz1 = targets.nats ? await readNatsMessages(targets.nats.monitorUrls) : null;
       const seqs1 = targets.nats ? await readStreamSeqs(targets.nats.jsm, streams) : {};
       const byStream = deltas(seqs0, seqs1);
       const named: Record<string, number> = {};
       for (const [key, stream] of Object.entries(targets.nats?.streams ?? {})) named[key] = byStream[stream] ?? 0;
-      const batch1 = targets.ledgerMetricsUrl ? parseHistogram(await scrape(targets.ledgerMetricsUrl), BATCH_HISTOGRAM) : null;
+      const batch1 = await readBatches(targets.ledgerMetricsUrls);
       const errors1 = await readErrors(targets);
       live = {
-        nats: varz0 && varz1 ? { in_msgs: varz1.in_msgs - varz0.in_msgs, out_msgs: varz1.out_msgs - varz0.out_msgs } : null,
+        nats:
+          varz0 && varz1
+            ? {
+                in_msgs: varz1.in_msgs - varz0.in_msgs,
+                out_msgs: varz1.out_msgs - varz0.out_msgs,
+                route_msgs: varz1.route_msgs - varz0.route_msgs,
+              }
+            : null,
         jetstream_stores: targets.nats ? named : null,
         redis_commands: targets.redis ? parseCommandstats(await targets.redis.info()) : null,
         errors: targets.errorCounters.length > 0 ? deltas(errors0, errors1) : null,

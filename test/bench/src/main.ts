@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { startNatsServer, startPgServer } from '@ops/test-support';
+import { startPgServer } from '@ops/test-support';
+import { startBenchNats } from './nats.ts';
 import { profileFiles, renderSummary, summarizeFile } from './profile.ts';
 import { aggregate, type OpenLoop, ratios, renderMarkdown, targets } from './render.ts';
 import { adminQuery, dropDb, log, prepareTemplate, REDIS_BINARY } from './stack.ts';
@@ -12,7 +13,7 @@ import { SYSTEMS, type SystemName, type WorkloadName, workloadSpec } from './wor
 
 /**
  * pnpm bench [--quick] [--json] [--runs N] [--systems ops,pg-boss,bullmq]
- *            [--workloads W1,W2] [--no-open-loop] [--service-env KEY=VALUE]…
+ *            [--workloads W1,W2] [--no-open-loop] [--cluster] [--service-env KEY=VALUE]…
  *            [--save <file.json>] [--profile <dir> [--profile-only]]
  *
  * Everything in one invocation: a template database seeded by the project's
@@ -21,10 +22,12 @@ import { SYSTEMS, type SystemName, type WorkloadName, workloadSpec } from './wor
  * interleaved (rep → workload → system) so machine noise hits every system.
  * stdout: the markdown table, or with --json exactly one JSON document.
  * Everything else goes to stderr; --save also writes the JSON document to a
- * file. See docs/performance.md.
+ * file. --cluster: ops on a 3-node NATS cluster (R3, 2 ledger-service
+ * replicas; needs root), everything else unchanged (nats.ts). See
+ * docs/performance.md.
  */
 const USAGE =
-  'usage: pnpm bench [--quick] [--json] [--runs N] [--systems ops,pg-boss,bullmq] [--workloads W1,W2] [--no-open-loop] [--service-env KEY=VALUE]… [--save <file.json>] [--profile <dir> [--profile-only]]';
+  'usage: pnpm bench [--quick] [--json] [--runs N] [--systems ops,pg-boss,bullmq] [--workloads W1,W2] [--no-open-loop] [--cluster] [--service-env KEY=VALUE]… [--save <file.json>] [--profile <dir> [--profile-only]]';
 
 function parseArgs(argv: string[]) {
   const o = {
@@ -34,6 +37,7 @@ function parseArgs(argv: string[]) {
     systems: [...SYSTEMS] as SystemName[],
     workloads: ['W1', 'W2'] as WorkloadName[],
     openLoop: true,
+    cluster: false,
     profile: undefined as string | undefined,
     profileOnly: false,
     serviceEnv: {} as Record<string, string>,
@@ -52,6 +56,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--systems') o.systems = value().split(',') as SystemName[];
     else if (a === '--workloads') o.workloads = value().split(',') as WorkloadName[];
     else if (a === '--no-open-loop') o.openLoop = false;
+    else if (a === '--cluster') o.cluster = true;
     else if (a === '--profile') o.profile = resolve(value());
     else if (a === '--profile-only') o.profileOnly = true;
     else if (a === '--save') o.save = resolve(value());
@@ -83,15 +88,15 @@ const RUNS = opts.quick ? 1_000 : 10_000;
 const REPS = opts.runs > 0 ? opts.runs : 3;
 const OPEN_LOOP = { rate: 500, seconds: opts.quick ? 4 : 10 };
 // Both servers are the bench's own, so that their CPU and their counters are this bench's alone
-// (docs/performance.md): the project's nats-server (2.10, as deployed) with its monitoring port,
-// and a PostgreSQL cluster with the machine's durability settings plus pg_stat_statements.
-const ownNats = await startNatsServer();
+// (docs/performance.md): the project's nats-server (2.10, as deployed) with its monitoring port
+// (with --cluster three of them), and a PostgreSQL cluster with the machine's durability settings
+// plus pg_stat_statements.
+const ownNats = await startBenchNats(opts.cluster);
 const ownPg = await startPgServer({
   settings: { fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on', shared_preload_libraries: 'pg_stat_statements' },
 });
 const adminUrl = ownPg.url();
 await adminQuery(adminUrl, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-const natsUrl = ownNats.url;
 const errorsDir = await mkdtemp(join(tmpdir(), 'ops-bench-errors-'));
 const template = 'ops_bench_tpl';
 
@@ -103,7 +108,7 @@ const tenants = Math.ceil(policiesNeeded / perTenant);
 async function machine(): Promise<Record<string, unknown>> {
   const pgVersion =
     (await adminQuery<{ v: string }>(adminUrl, "SELECT current_setting('server_version') AS v").catch(() => [{ v: '?' }]))[0]?.v ?? '?';
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: ownNats.urls });
   const natsVersion = nc.info?.version ?? '?';
   await nc.close();
   let redis = '?';
@@ -115,6 +120,8 @@ async function machine(): Promise<Record<string, unknown>> {
   const c = cpus();
   return {
     mode: `${opts.quick ? 'quick' : 'full'} (${RUNS} runs per workload)${Object.keys(opts.serviceEnv).length > 0 ? `, service env ${JSON.stringify(opts.serviceEnv)}` : ''}`,
+    ops_on: ownNats.description,
+    nats_nodes: ownNats.pids.length,
     repetitions: REPS,
     cpus: c.length,
     cpu_model: c[0]?.model ?? '?',
@@ -134,8 +141,8 @@ log(`preparing template database ${template}: ${tenants} tenants × ${perTenant}
 const tenancy = await prepareTemplate(adminUrl, template, tenants, perTenant);
 const ctx: BenchContext = {
   adminUrl,
-  natsUrl,
-  servers: { natsMonitorUrl: ownNats.monitorUrl, natsPid: ownNats.pid()!, pgPid: ownPg.pid()! },
+  nats: ownNats,
+  servers: { pgPid: ownPg.pid()! },
   errorsDir,
   template,
   tenancy,

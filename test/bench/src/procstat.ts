@@ -63,21 +63,31 @@ export function sampleTreeCpu(pid: number): number | null {
   }
 }
 
+/** Several processes as one (a cluster's nodes): CPU and peak RSS summed; null when none is left. */
+export function sampleProcesses(pids: readonly number[]): ProcSample | null {
+  const samples = pids.map(sampleProcess).filter((s): s is ProcSample => s !== null);
+  if (samples.length === 0) return null;
+  const total = (pick: (s: ProcSample) => number) => samples.reduce((n, s) => n + pick(s), 0);
+  return { rssMb: total((s) => s.rssMb), peakRssMb: total((s) => s.peakRssMb), cpuS: total((s) => s.cpuS) };
+}
+
 /**
  * Samples a set of named processes every `intervalMs` while a workload runs;
  * CPU is counted from `mark()` (the workload's start), peak RSS over the
- * process's whole life (VmHWM).
+ * process's whole life (VmHWM). A name may stand for several processes
+ * (nats-server on a cluster: its nodes summed); they must all live through
+ * the workload, or the sum drops.
  */
 export class ProcWatch {
-  readonly #pids = new Map<string, number>();
+  readonly #pids = new Map<string, readonly number[]>();
   /** whole trees (CPU only): a server with worker processes */
   readonly #trees = new Map<string, number>();
   readonly #startCpu = new Map<string, number>();
   readonly #last = new Map<string, ProcSample>();
   #timer: NodeJS.Timeout | undefined;
 
-  add(name: string, pid: number): void {
-    this.#pids.set(name, pid);
+  add(name: string, ...pids: number[]): void {
+    this.#pids.set(name, pids);
   }
 
   /** a process and all its children, CPU only (their RSS is mostly shared memory) */
@@ -97,8 +107,8 @@ export class ProcWatch {
   }
 
   sample(): void {
-    for (const [name, pid] of this.#pids) {
-      const s = sampleProcess(pid);
+    for (const [name, pids] of this.#pids) {
+      const s = sampleProcesses(pids);
       if (s) this.#last.set(name, s);
     }
     for (const [name, pid] of this.#trees) {

@@ -1,5 +1,5 @@
-import { type CostPerRun, costOf, medianCost, mergeHistograms, renderCostTable, roleOf } from './cost.ts';
-import type { Exchanges, Histogram } from './exchanges.ts';
+import { type CostPerRun, costOf, medianCost, renderCostTable, roleOf } from './cost.ts';
+import { type Exchanges, type Histogram, mergeHistograms } from './exchanges.ts';
 import { median, round, type Spread, spread } from './stats.ts';
 import type { SystemName } from './workload.ts';
 
@@ -213,7 +213,9 @@ export function renderMarkdown(doc: {
 }): string {
   const lines: string[] = [];
   const m = doc.machine;
-  lines.push(`## pnpm bench — ${String(m['mode'])}, median of ${String(m['repetitions'])} run(s) (min–max)`, '');
+  // documents saved before --cluster have no ops_on: they ran on one nats-server
+  const opsOn = typeof m['ops_on'] === 'string' ? `, ops on ${m['ops_on']}` : '';
+  lines.push(`## pnpm bench — ${String(m['mode'])}${opsOn}, median of ${String(m['repetitions'])} run(s) (min–max)`, '');
   lines.push(
     `machine: ${String(m['cpus'])} × ${String(m['cpu_model'])}, ${String(m['memory_gb'])} GB, node ${String(m['node'])}, ${String(m['postgres'])}, nats-server ${String(m['nats'])}, redis ${String(m['redis'])}; loadavg before ${JSON.stringify(m['loadavg_before'])} after ${JSON.stringify(m['loadavg_after'])}`,
     '',
@@ -230,6 +232,11 @@ export function renderMarkdown(doc: {
       `| ${a.system} | ${a.workload} | ${a.dispatches} / ${a.distinct_identities} | ${fmtSpread(a.dispatch_per_sec)} | ${fmtSpread(a.e2e_per_sec)} | ${fmtSpread(a.p50_ms)} | ${fmtSpread(a.p99_ms)} | ${a.executed.join(', ')} | ${rows} | ${fmtMap(a.peak_rss_mb, 0)} | ${fmtMap(a.cpu_s, 1)} |`,
     );
   }
+  if (Number(m['nats_nodes'] ?? 1) > 1)
+    lines.push(
+      '',
+      `nats-server (CPU, peak RSS): its ${String(m['nats_nodes'])} nodes summed, for every system (the peers leave the cluster idle); NATS msgs in / out: between clients and the cluster, route messages between the nodes apart.`,
+    );
   const cost = renderCostTable(doc.aggregates);
   if (cost.length > 0) lines.push('', ...cost);
   lines.push('', '**Ratios** (ops ÷ peer, medians; > 1 means ops is higher):', '');

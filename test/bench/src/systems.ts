@@ -13,6 +13,7 @@ import { Redis as IORedis } from 'ioredis';
 import type pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { type Exchanges, type MeterTargets, startMeter } from './exchanges.ts';
+import type { BenchNats } from './nats.ts';
 import { type PeerJob, SNAPSHOT_TABLE_SQL } from './peer-handler.ts';
 import { ProcWatch } from './procstat.ts';
 import {
@@ -46,10 +47,10 @@ export const GRAPH_SECRET = 'bench-fake-graph-secret';
 export interface BenchContext {
   /** the bench's own PostgreSQL cluster (superuser) */
   readonly adminUrl: string;
-  /** the bench's own nats-server */
-  readonly natsUrl: string;
-  /** its monitoring endpoint, and the PIDs of both servers (CPU is counted for every system) */
-  readonly servers: { readonly natsMonitorUrl: string; readonly natsPid: number; readonly pgPid: number };
+  /** the bench's own nats-server, or cluster (--cluster): URLs, monitoring endpoints, PIDs, replicas */
+  readonly nats: BenchNats;
+  /** the PostgreSQL postmaster's PID (CPU is counted for every system, as nats-server's) */
+  readonly servers: { readonly pgPid: number };
   /** where processes started with count-errors.ts write their counts */
   readonly errorsDir: string;
   readonly template: string;
@@ -215,14 +216,15 @@ function summarize(
 
 /**
  * CPU of every process taking part, measured the same way for every system:
- * its own processes, both servers of the bench (nats-server; PostgreSQL's
- * postmaster with all its backends, reaped ones included) and the bench
- * process itself (the producers).
+ * its own processes, both servers of the bench (nats-server — on a cluster
+ * its three nodes summed under the one name; PostgreSQL's postmaster with all
+ * its backends, reaped ones included) and the bench process itself (the
+ * producers).
  */
 function watchProcs(ctx: BenchContext, procs: readonly Child[]): ProcWatch {
   const watch = new ProcWatch();
   for (const p of procs) watch.add(p.name, p.pid);
-  watch.add('nats-server', ctx.servers.natsPid);
+  watch.add('nats-server', ...ctx.nats.pids);
   watch.addTree('postgres', ctx.servers.pgPid);
   watch.add('bench', process.pid);
   watch.start();
@@ -235,7 +237,8 @@ interface OpsStack {
   readonly names: Names;
   readonly db: string;
   readonly procs: Child[];
-  readonly ledgerMetricsUrl: string;
+  /** one per ledger-service replica */
+  readonly ledgerMetricsUrls: string[];
   readonly counters: ReadonlyArray<{ name: string; file: string }>;
   /** the processes stop (the database stays, for the meter) */
   stopProcesses(): Promise<void>;
@@ -243,7 +246,11 @@ interface OpsStack {
   cleanup(): Promise<void>;
 }
 
-/** The four services as separate processes (like `pnpm start`), a fresh database cloned from the template and a fresh NATS prefix. */
+/**
+ * The four services as separate processes (like `pnpm start`; on a cluster
+ * two ledger-service replicas), a fresh database cloned from the template and
+ * a fresh NATS prefix.
+ */
 export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?: string): Promise<OpsStack> {
   const db = 'ops_bench_run';
   await createDbFromTemplate(ctx.adminUrl, db, ctx.template);
@@ -256,7 +263,8 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
     ...env0,
     NODE_OPTIONS: serviceNodeOptions(env0['NODE_OPTIONS']),
     MALLOC_ARENA_MAX: serviceMallocArenaMax(env0['MALLOC_ARENA_MAX']),
-    NATS_URL: ctx.natsUrl,
+    NATS_URL: ctx.nats.urls.join(','),
+    NATS_REPLICAS: String(ctx.nats.replicas),
     NATS_PREFIX: prefix,
     LOG_LEVEL: ctx.logLevel,
     ...ctx.serviceEnv,
@@ -267,22 +275,28 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
     return startChild({ name, args: [script], nodeFlags: [...count.flags, ...profile(name)], env: { ...common, ...env, ...count.env } });
   };
   // leftovers of an interrupted bench with the same prefix
-  const nc0 = await connect({ servers: ctx.natsUrl });
+  const nc0 = await connect({ servers: ctx.nats.urls });
   await deleteTopology(nc0, names).catch(() => undefined);
   await nc0.close();
   const procs: Child[] = [];
   const counters: Array<{ name: string; file: string }> = [];
-  const ledgerPort = await freePort();
+  const ledgerPorts: number[] = [];
   try {
     const graph = await startFakeGraph(ctx, profile('fake-graph'));
     procs.push(graph.child);
     counters.push(graph.counter);
-    const ledger = service('ledger-service', 'services/ledger-service/src/main.ts', {
-      DATABASE_URL: roleUrl(ctx.adminUrl, db, DB_ROLES.ledger),
-      HTTP_PORT: String(ledgerPort),
-    });
-    procs.push(ledger);
-    await waitReady(ledger, ledgerPort);
+    // one after the other: the first creates the streams, the bucket and the consumer (as the chaos stack starts them)
+    for (let i = 0; i < ctx.nats.ledgerReplicas; i += 1) {
+      const port = await freePort();
+      ledgerPorts.push(port);
+      const name = ctx.nats.ledgerReplicas === 1 ? 'ledger-service' : `ledger-service-${i + 1}`;
+      const ledger = service(name, 'services/ledger-service/src/main.ts', {
+        DATABASE_URL: roleUrl(ctx.adminUrl, db, DB_ROLES.ledger),
+        HTTP_PORT: String(port),
+      });
+      procs.push(ledger);
+      await waitReady(ledger, port);
+    }
     const workerPort = await freePort();
     const worker = service('assignment-worker', 'services/assignment-worker/src/main.ts', {
       DATABASE_URL: roleUrl(ctx.adminUrl, db, DB_ROLES.worker),
@@ -307,13 +321,13 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
     names,
     db,
     procs,
-    ledgerMetricsUrl: `http://127.0.0.1:${ledgerPort}/metrics`,
+    ledgerMetricsUrls: ledgerPorts.map((port) => `http://127.0.0.1:${port}/metrics`),
     counters,
     async stopProcesses() {
       await Promise.all(procs.map((p) => p.stop()));
     },
     async cleanup() {
-      const nc = await connect({ servers: ctx.natsUrl });
+      const nc = await connect({ servers: ctx.nats.urls });
       await deleteTopology(nc, names).catch((err: unknown) => log(`could not delete the ${prefix} topology: ${String(err)}`));
       await nc.close();
       await dropDb(ctx.adminUrl, db);
@@ -323,7 +337,7 @@ export async function startOpsStack(ctx: BenchContext, tag: string, profileDir?:
 
 async function opsProducers(ctx: BenchContext, names: Names, count: number) {
   const conns: NatsConnection[] = [];
-  for (let i = 0; i < count; i += 1) conns.push(await connect({ servers: ctx.natsUrl }));
+  for (let i = 0; i < count; i += 1) conns.push(await connect({ servers: ctx.nats.urls }));
   const clients = conns.map((nc) => ({ ledger: createLedgerClient(nc, names, { timeoutMs: 30_000 }), js: jetstream(nc) }));
   const send = async (p: number, identity: number) => {
     const policy = ctx.tenancy.policies[identity]!;
@@ -347,7 +361,7 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
   const stack = await startOpsStack(ctx, `${spec.name}r${run}`, profileDir);
   const watch = watchProcs(ctx, stack.procs);
   const runDb = withDatabase(ctx.adminUrl, stack.db);
-  const nc = await connect({ servers: ctx.natsUrl });
+  const nc = await connect({ servers: ctx.nats.urls });
   try {
     const producers = await opsProducers(ctx, stack.names, spec.producers);
     await sleep(STATS_SETTLE_MS);
@@ -355,7 +369,7 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
       adminUrl: ctx.adminUrl,
       db: stack.db,
       nats: {
-        monitorUrl: ctx.servers.natsMonitorUrl,
+        monitorUrls: ctx.nats.monitorUrls,
         jsm: await jetstreamManager(nc),
         streams: {
           jobs: stack.names.streams.jobs,
@@ -364,7 +378,7 @@ export async function runOps(ctx: BenchContext, spec: WorkloadSpec, run: number,
           kv: `KV_${stack.names.kv.locks}`,
         },
       },
-      ledgerMetricsUrl: stack.ledgerMetricsUrl,
+      ledgerMetricsUrls: stack.ledgerMetricsUrls,
       errorCounters: errorCounters(stack.procs, stack.counters),
     });
     watch.mark();

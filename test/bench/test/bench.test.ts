@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseStatCpu, parseStatusKb } from '../src/procstat.ts';
+import { parseStatCpu, parseStatusKb, sampleProcess, sampleProcesses } from '../src/procstat.ts';
 import { type CpuProfile, packageOf, shortUrl, summarizeProfile } from '../src/profile.ts';
 import { aggregate, type ResultRow, ratios, renderMarkdown, targets } from '../src/render.ts';
 import { median, percentile, perSecond, round, spread } from '../src/stats.ts';
@@ -70,6 +72,23 @@ describe('/proc parsing', () => {
     expect(parseStatusKb('Name:\tnode\nVmHWM:\t  153600 kB\nVmRSS:\t  102400 kB\n', 'VmHWM')).toBe(150);
     expect(parseStatusKb('Name:\tnode\nVmRSS:\t  102400 kB\n', 'VmRSS')).toBe(100);
   });
+
+  it("several processes as one (a cluster's nodes): peak RSS and CPU summed, a gone one left out", async () => {
+    // an idle process, once it sleeps (not while it execs and loads): its high-water mark stays put between the samples
+    const idle = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const gone = 2 ** 22 + 1; // above the highest pid_max: never a process
+    const asleep = () => / \(sleep\) S /.test(readFileSync(`/proc/${idle.pid}/stat`, 'utf8'));
+    try {
+      while (!asleep()) await new Promise((r) => setTimeout(r, 20));
+      const one = sampleProcess(idle.pid!)!;
+      const two = sampleProcesses([idle.pid!, idle.pid!, gone])!;
+      expect(two.peakRssMb).toBe(2 * one.peakRssMb);
+      expect(two.cpuS).toBe(2 * one.cpuS);
+      expect(sampleProcesses([gone])).toBeNull();
+    } finally {
+      idle.kill('SIGKILL');
+    }
+  });
 });
 
 const row = (system: ResultRow['system'], workload: string, run: number, e2e: number, extra: Partial<ResultRow> = {}): ResultRow => ({
@@ -121,8 +140,27 @@ describe('rendering', () => {
     expect(tg.find((t) => t.name.startsWith('goal'))!.met).toBe(false);
     const md = renderMarkdown({ machine: { mode: 'quick', repetitions: 3 }, aggregates: aggs, ratios: rat, open_loop: null, targets: tg });
     expect(md).toContain('| ops | W1 | 1000 / 1000 | 660 (600–720) | 330 (300–360) |');
+    expect(md).toContain('## pnpm bench — quick, median of 3 run(s)');
+    expect(md).not.toContain('nodes summed');
     expect(md).toContain('e2e_vs_pg-boss 3.3');
     expect(md).toContain('- [ ] goal: W1 end-to-end ≥ BullMQ: 0.83× — NOT MET');
+    // --cluster: the heading says what ops ran on, and how nats-server is counted
+    const cluster = renderMarkdown({
+      machine: {
+        mode: 'quick',
+        repetitions: 3,
+        ops_on: 'a 3-node NATS cluster (R3 streams and KV), 2 ledger-service replicas',
+        nats_nodes: 3,
+      },
+      aggregates: aggs,
+      ratios: rat,
+      open_loop: null,
+      targets: tg,
+    });
+    expect(cluster).toContain(
+      '## pnpm bench — quick, ops on a 3-node NATS cluster (R3 streams and KV), 2 ledger-service replicas, median of 3',
+    );
+    expect(cluster).toContain('nats-server (CPU, peak RSS): its 3 nodes summed');
     // the JSON document's results keep the issue's field names
     const doc = JSON.parse(JSON.stringify({ results })) as { results: Array<Record<string, unknown>> };
     for (const k of [

@@ -3,8 +3,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { costOf, medianCost, mergeHistograms, renderCostTable, roleOf } from '../src/cost.ts';
-import { deltas, type Exchanges, histogramDelta, parseCommandstats, parseHistogram, readErrorCount } from '../src/exchanges.ts';
+import { costOf, medianCost, renderCostTable, roleOf } from '../src/cost.ts';
+import {
+  deltas,
+  type Exchanges,
+  histogramDelta,
+  mergeHistograms,
+  parseCommandstats,
+  parseHistogram,
+  readErrorCount,
+} from '../src/exchanges.ts';
 import { parseStatChildrenCpu, sampleProcess, sampleTreeCpu } from '../src/procstat.ts';
 import { ROOT } from '../src/stack.ts';
 
@@ -98,6 +106,15 @@ describe('cost per executed run', () => {
     expect(lines.join('\n')).toContain('| 15.00 / 14.00 | 6.00 (jobs 1.00, ledger 2.00, dlq 0.00, kv 3.00) | 7.70 / 5.00 | — |');
     expect(lines.join('\n')).toContain('700 batches of 1000 events, mean 1.43; by size ≤1: 400, ≤2: 300');
     expect(renderCostTable([{ system: 'ops', workload: 'W1', cost: null, ledger_batches: null }])).toEqual([]);
+    // on a cluster: route messages between the nodes beside the clients' in / out
+    const routed = costOf({
+      executed: 1000,
+      cpu_s: {},
+      exchanges: { ...exchanges, nats: { in_msgs: 15_000, out_msgs: 14_000, route_msgs: 9_000 } },
+    });
+    expect(routed!.nats_route_msgs).toBe(9);
+    const clusterLines = renderCostTable([{ system: 'ops', workload: 'W1', cost: routed, ledger_batches: null }]);
+    expect(clusterLines.join('\n')).toContain('| 15.00 / 14.00 (+ 9.00 between nodes) |');
   });
 });
 
