@@ -21,7 +21,7 @@ export { renderNodeConfig, startNatsCluster } from './nats-cluster.ts';
 export { cliEnv, opsctl, opsctlJson } from './opsctl-cli.ts';
 export { startPgServer } from './pg-server.ts';
 export { prng, seedFrom } from './random.ts';
-export { ROOT, runNode, startService } from './process.ts';
+export { processAlive, ROOT, runNode, startService } from './process.ts';
 export { insertRun, publishJobByHand } from './runs.ts';
 export { startTcpProxy } from './tcp-proxy.ts';
 export { sleep } from './time.ts';
