@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { catalogEntry, computeIdentity, isOpsError, type RunType } from '@ops/contracts';
-import { useLedgerHarness } from '@ops/test-support';
+import { sleep, useLedgerHarness } from '@ops/test-support';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { EnsureCommand } from '../src/repositories/ensure-runs.ts';
 import { createRunsRepository } from '../src/repositories/runs-repository.ts';
@@ -97,5 +98,54 @@ describe('ensure_run by group commit', () => {
     for (const id of runs) {
       expect((await h.client.getRun({ workspace_id: h.seed.workspace.id, run_id: id })).dedupe_hits).toBe(9);
     }
+  });
+
+  it('a batch held by a row lock never creates a second run of an identity that another batch created and completed meanwhile (two replicas)', async () => {
+    // found by pnpm bench --cluster (W2, two ledger replicas): 2,501 rows for 2,500 identities.
+    // Batch B reads its snapshot, then waits for a row lock (J's); meanwhile batch A creates
+    // identity I's run and it completes; without the identity locks B then inserted a second run of I
+    const repo = createRunsRepository(h.service.orm.em);
+    const tenant = h.seed.tenants[1]!.id;
+    const policies = await h.sql<{ id: string }>('SELECT id FROM policies WHERE tenant_id = $1 ORDER BY id', [tenant]);
+    const j = () => command({ tenantId: tenant, policyIds: [policies[0]!.id] });
+    const i = () => command({ tenantId: tenant, policyIds: [policies[1]!.id] });
+    const [created] = await repo.ensureRuns([j()], new Date());
+    if (!created || isOpsError(created)) throw new Error('J was not created');
+    const locker = new pg.Client({ connectionString: h.db.url });
+    await locker.connect();
+    let aFinishedWhileBWaited = false;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM operation_runs WHERE id = $1 FOR UPDATE', [created.row.id]);
+      const batchB = repo.ensureRuns([j(), i()], new Date());
+      await expect
+        .poll(async () => {
+          const { rows } = await locker.query(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))',
+          );
+          return rows[0].n;
+        })
+        .toBeGreaterThan(0);
+      const batchA = repo.ensureRuns([i()], new Date());
+      const first = await Promise.race([batchA, sleep(1_500).then(() => null)]);
+      if (first) {
+        // A was not held back: its run of I runs and completes at once
+        aFinishedWhileBWaited = true;
+        const [a] = first;
+        if (!a || isOpsError(a)) throw new Error('A failed');
+        await h.sql(
+          `UPDATE operation_runs SET status = 'completed', outcome = 'succeeded', completed_at = now(), updated_at = now() WHERE id = $1`,
+          [a.row.id],
+        );
+      }
+      await locker.query('COMMIT');
+      const [b, a] = await Promise.all([batchB, batchA]);
+      expect(b!.every((o) => !isOpsError(o))).toBe(true);
+      expect(a!.every((o) => !isOpsError(o))).toBe(true);
+    } finally {
+      await locker.end();
+    }
+    const rows = await h.sql<{ n: string }>('SELECT count(*) AS n FROM operation_runs WHERE run_identity_hash = $1', [i().identityHash]);
+    expect({ runsOfI: rows[0]!.n, aFinishedWhileBWaited }).toEqual({ runsOfI: '1', aFinishedWhileBWaited: false });
   });
 });

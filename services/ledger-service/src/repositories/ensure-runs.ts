@@ -2,6 +2,7 @@ import { type Disposition, OpsError, type RunType } from '@ops/contracts';
 import { pgErrorClass } from '@ops/db';
 import type { Pool } from 'pg';
 import { ENSURE_RUNS } from '../sql/ensure-runs.ts';
+import { LOCK_IDENTITIES } from '../sql/lock-identities.ts';
 import { execute } from '../sql/statement.ts';
 import type { RunRow } from './run-view.ts';
 
@@ -77,11 +78,15 @@ async function ensureAlone(
   }
 }
 
+function identityKey(c: EnsureCommand): string {
+  return `${c.workspaceId}|${c.tenantId ?? ''}|${c.identityHash}`;
+}
+
 /** command indexes by identity, in arrival order */
 function groupByIdentity(commands: readonly EnsureCommand[]): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   commands.forEach((c, i) => {
-    const key = `${c.workspaceId}|${c.tenantId ?? ''}|${c.identityHash}`;
+    const key = identityKey(c);
     const members = groups.get(key);
     if (members) members.push(i);
     else groups.set(key, [i]);
@@ -121,7 +126,8 @@ async function ensureGroups(
         hits: members.length,
       };
     });
-    const results = await execute(pool, ENSURE_RUNS, { rows: JSON.stringify(rows), now: now.toISOString() });
+    const keys = open.map((members) => identityKey(commands[members[0]!]!));
+    const results = await ensureRound(pool, keys, JSON.stringify(rows), now);
     const again: number[][] = [];
     for (const r of results) {
       const members = open[r.req_n]!;
@@ -154,4 +160,36 @@ async function ensureGroups(
   }
   for (const members of open) settle(members, () => new OpsError('conflict', 'could not settle the run for this identity; retry'));
   return outcomes;
+}
+
+/**
+ * One round: in one transaction, the advisory locks of its identities first
+ * (sql/lock-identities.ts), then ensure_runs — whose snapshot is therefore
+ * taken after every other batch holding one of these identities committed.
+ * Without the locks, a batch whose statement waited for a row lock could
+ * insert a run for an identity whose run another batch (the other ledger
+ * replica, or this one's second batch) created and completed after its
+ * snapshot: a second run inside the cooldown, which no unique index stops
+ * (found by `pnpm bench --cluster`, W2 with 2 ledger replicas: 2,501 rows for
+ * 2,500 identities in 2 of 3 runs). The completion of an active run while
+ * the statement waits is handled inside it (`seen_active`).
+ */
+async function ensureRound(pool: Pool, keys: readonly string[], rows: string, now: Date) {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    await execute(client, LOCK_IDENTITIES, { keys: JSON.stringify(keys) });
+    const results = await execute(client, ENSURE_RUNS, { rows, now: now.toISOString() });
+    await client.query('COMMIT');
+    return results;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+      broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+    });
+    throw err;
+  } finally {
+    // a connection that could not roll back is not given back to the pool
+    client.release(broken);
+  }
 }

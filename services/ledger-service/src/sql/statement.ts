@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
 /**
  * A named, prepared SQL statement with named parameters (issue #18): the
@@ -44,7 +44,11 @@ export function statement<P extends string, R = never>(
 }
 
 /** Runs a statement with its parameters by name; every parameter must be given. */
-export async function execute<P extends string, R>(pool: Pool, st: Statement<P, R>, values: Readonly<Record<P, unknown>>): Promise<R[]> {
+export async function execute<P extends string, R>(
+  pool: Pool | PoolClient,
+  st: Statement<P, R>,
+  values: Readonly<Record<P, unknown>>,
+): Promise<R[]> {
   const ordered = st.params.map((p) => {
     if (!(p in values)) throw new Error(`statement ${st.name}: no value for $${p}`);
     return values[p];
