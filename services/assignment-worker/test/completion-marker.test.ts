@@ -14,11 +14,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
  */
 const h = useWorkerStack({ tenants: 2, policiesPerTenant: 3 });
 beforeAll(async () => {
+  // the first heartbeat comes 1 s after the start: a short run ends before it even on a loaded
+  // machine (at 300 ms it did not always, and published started too); the slow run takes seconds
   await h.startWorker({
-    WORKER_HEARTBEAT_MS: '300',
-    WORKER_LEASE_FENCE_MS: '1500',
-    WORKER_LEASE_STALE_MS: '3000',
-    WORKER_LEASE_RENEW_TIMEOUT_MS: '500',
+    WORKER_HEARTBEAT_MS: '1000',
+    WORKER_LEASE_FENCE_MS: '2500',
+    WORKER_LEASE_STALE_MS: '5000',
+    WORKER_LEASE_RENEW_TIMEOUT_MS: '800',
   });
 });
 
@@ -70,7 +72,7 @@ describe('the lean run path', () => {
 
   it('a run still running at its first heartbeat publishes started', async () => {
     const [p1] = await h.policies(1);
-    h.graph.setFaults({ latencyMs: 800 });
+    h.graph.setFaults({ latencyMs: 2_500 });
     try {
       const { run } = await h.dispatch('assignments.fetch', 1, [p1!.id]);
       await h.waitCompleted(run.id);
