@@ -22,31 +22,47 @@ describe('waitBeforeFlush (a non-empty batch)', () => {
   });
 });
 
-/** A consumer whose messages the test pushes (into the client's buffer), each with the pending count the server would report. */
+/**
+ * A consumer whose messages the test pushes (into the client's buffer), each
+ * with the pending count the server would report. `end()` ends the current
+ * consume() loop as nats.js does on its own; the next consume() starts a new one.
+ */
 function fakeConsumer() {
   const queue: JsMsg[] = [];
   let wake: (() => void) | undefined;
-  let closed = false;
   let seq = 0;
-  const messages = {
-    [Symbol.asyncIterator]: () => ({
-      async next(): Promise<IteratorResult<JsMsg>> {
-        while (queue.length === 0 && !closed) await new Promise<void>((resolve) => (wake = resolve));
-        const value = queue.shift();
-        return value ? { value, done: false } : { value: undefined, done: true };
+  let loops = 0;
+  let current = { closed: false };
+  const open = () => {
+    const loop = { closed: false };
+    current = loop;
+    loops += 1;
+    return {
+      [Symbol.asyncIterator]: () => ({
+        async next(): Promise<IteratorResult<JsMsg>> {
+          while ((queue.length === 0 || current !== loop) && !loop.closed) await new Promise<void>((resolve) => (wake = resolve));
+          const value = loop.closed ? undefined : queue.shift();
+          return value ? { value, done: false } : { value: undefined, done: true };
+        },
+      }),
+      close: async () => {
+        loop.closed = true;
+        wake?.();
       },
-    }),
-    close: async () => {
-      closed = true;
-      wake?.();
-    },
+      status: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ value: undefined, done: true }) }) }),
+    };
   };
   return {
-    consumer: { consume: async () => messages } as unknown as Consumer,
+    consumer: { consume: async () => open() } as unknown as Consumer,
     push(...pending: number[]) {
       for (const p of pending) queue.push({ seq: ++seq, info: { pending: p } } as unknown as JsMsg);
       wake?.();
     },
+    end() {
+      current.closed = true;
+      wake?.();
+    },
+    loops: () => loops,
   };
 }
 
@@ -112,6 +128,25 @@ describe('startBatchConsumer', () => {
     await expect.poll(() => handled).toEqual([[2]]);
     expect(onBatchError).toHaveBeenCalledTimes(1);
     expect((onBatchError.mock.calls[0]![0] as Error).message).toBe('boom');
+    await bc.stop();
+  });
+
+  it('a consume() loop that ends on its own is reported and replaced: the messages after it are handled', async () => {
+    const { consumer, push, end, loops } = fakeConsumer();
+    const errors: unknown[] = [];
+    const handled: number[][] = [];
+    const bc = await startBatchConsumer(
+      consumer,
+      { maxBatch: 10, maxWaitMs: 20, logger: { error: (_o: unknown, msg: string) => errors.push(msg) } as unknown as Logger },
+      async (b) => void handled.push(b.map((m) => m.seq)),
+    );
+    push(0);
+    await expect.poll(() => handled).toEqual([[1]]);
+    end();
+    push(0);
+    await expect.poll(() => handled, { timeout: 3_000 }).toEqual([[1], [2]]);
+    expect(loops()).toBe(2);
+    expect(errors).toEqual(['the pull consumer ended on its own; consuming again']);
     await bc.stop();
   });
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 
@@ -20,6 +21,22 @@ export interface BatchConsumer {
 }
 
 const DEFAULT_LINGER_MS = 2;
+
+/**
+ * How long one pull request waits at the server (nats.js sends idle
+ * heartbeats at half of it). A pull request the server dropped without a
+ * word — a consumer leader that stepped down answers "409 Leadership Change",
+ * which nats.js ignores, or the request went to a node that lost the
+ * leadership meanwhile — is only noticed after two missed heartbeats, checked
+ * once per heartbeat interval: up to 3/2 of this. nats.js's 30 s default
+ * left a ledger replica idle for 45 s with events pending after a partition
+ * healed (test/cluster/partition.test.ts); 10 s bounds that at 15 s, for one
+ * extra pull request per 10 s when idle.
+ */
+const DEFAULT_EXPIRES_MS = 10_000;
+
+/** after the consume() loop ended on its own: wait this long before consuming again */
+const RESTART_DELAY_MS = 1_000;
 
 /**
  * How long a non-empty batch waits for its next message before it is
@@ -55,26 +72,77 @@ export async function startBatchConsumer(
   options: BatchConsumerOptions,
   handler: (batch: JsMsg[]) => Promise<void>,
 ): Promise<BatchConsumer> {
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.max(options.maxBatch * 2, 64) });
+  const open = async (): Promise<ConsumerMessages> => {
+    const m = await consumer.consume({ max_messages: Math.max(options.maxBatch * 2, 64), expires: DEFAULT_EXPIRES_MS });
+    void logNotifications(m, options.logger).catch(() => undefined);
+    return m;
+  };
   let stopping = false;
-  const iterator = messages[Symbol.asyncIterator]();
+  // the first consume() fails the start; later ones are retried
+  let messages = await open();
 
+  // nats.js ends the loop on its own on some errors (a 400 status, a failed
+  // subscription): the ledger would stay up and ready, applying nothing. So
+  // an end that stop() did not ask for is logged and consuming starts again.
   const run = async () => {
-    let batch: JsMsg[] = [];
-    let next: Promise<IteratorResult<JsMsg>> | null = null;
-    let deadline = 0;
-    const flush = async () => {
-      const current = batch;
-      batch = [];
-      if (current.length === 0) return;
-      try {
-        await handler(current);
-      } catch (err) {
-        options.logger.error({ err, size: current.length }, 'batch handler failed');
-        await options.onBatchError?.(err, current);
+    for (;;) {
+      const ended = await batches(messages, options, handler, () => stopping).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      if (stopping) return;
+      options.logger.error({ err: ended }, 'the pull consumer ended on its own; consuming again');
+      for (;;) {
+        await sleep(RESTART_DELAY_MS);
+        if (stopping) return;
+        try {
+          messages = await open();
+          break;
+        } catch (err) {
+          options.logger.error({ err }, 'could not consume again; retrying');
+        }
       }
-    };
-    const lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
+    }
+  };
+
+  const done = run();
+  return {
+    done,
+    async stop() {
+      if (!stopping) {
+        stopping = true;
+        // close() lets already-delivered messages drain through the iterator
+        await messages.close();
+      }
+      await done;
+    },
+  };
+}
+
+/** Hands the messages of one consume() loop over in batches, until that loop ends. */
+async function batches(
+  messages: ConsumerMessages,
+  options: BatchConsumerOptions,
+  handler: (batch: JsMsg[]) => Promise<void>,
+  stopping: () => boolean,
+): Promise<void> {
+  const iterator = messages[Symbol.asyncIterator]();
+  let batch: JsMsg[] = [];
+  let next: Promise<IteratorResult<JsMsg>> | null = null;
+  let deadline = 0;
+  const flush = async () => {
+    const current = batch;
+    batch = [];
+    if (current.length === 0) return;
+    try {
+      await handler(current);
+    } catch (err) {
+      options.logger.error({ err, size: current.length }, 'batch handler failed');
+      await options.onBatchError?.(err, current);
+    }
+  };
+  const lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
+  try {
     for (;;) {
       next ??= iterator.next();
       let result: IteratorResult<JsMsg> | 'timeout';
@@ -84,7 +152,7 @@ export async function startBatchConsumer(
         const wait = waitBeforeFlush({
           size: batch.length,
           maxBatch: options.maxBatch,
-          stopping,
+          stopping: stopping(),
           msToDeadline: deadline - Date.now(),
           lingerMs,
         });
@@ -111,19 +179,22 @@ export async function startBatchConsumer(
       if (batch.length === 0) deadline = Date.now() + options.maxWaitMs;
       batch.push(msg);
     }
+  } finally {
+    // what was delivered before the end is handled (and acked) either way
     await flush();
-  };
+  }
+}
 
-  const done = run();
-  return {
-    done,
-    async stop() {
-      if (!stopping) {
-        stopping = true;
-        // stop() lets already-delivered messages drain through the iterator
-        await messages.close();
-      }
-      await done;
-    },
-  };
+/**
+ * What the pull loop does when it is not simply pulling: missed heartbeats
+ * (its pull request is gone, e.g. with a consumer leader), re-pulls, a
+ * consumer or stream not found. An operator reads these next to a stalled
+ * consumer; the routine `next`/`heartbeat` notices are left out.
+ */
+async function logNotifications(messages: ConsumerMessages, logger: Logger): Promise<void> {
+  for await (const n of messages.status()) {
+    if (n.type === 'next' || n.type === 'heartbeat' || n.type === 'flow_control') continue;
+    const level = n.type === 'debug' || n.type === 'discard' ? 'debug' : 'warn';
+    logger[level]({ consumer_status: n }, 'pull consumer status');
+  }
 }
