@@ -17,7 +17,7 @@ export async function explainStuck(stack: ChaosStack): Promise<void> {
   const stuck = await stack.sql<{ id: string; status: string; attempt: number; event_seq: number; created_at: Date; updated_at: Date }>(
     `SELECT id, status, attempt, event_seq, created_at, updated_at FROM operation_runs WHERE type = 'assignments.fetch' AND status <> 'completed' LIMIT 10`,
   );
-  const jsm = await jetstreamManager(stack.nc);
+  const jsm = await jetstreamManager(stack.nc, { checkAPI: false });
   const consumer = await jsm.consumers.info(stack.names.streams.jobs, stack.names.consumers.assignmentWorker);
   const jobs = await jsm.streams.info(stack.names.streams.jobs);
   const lines = [

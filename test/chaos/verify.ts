@@ -1,4 +1,4 @@
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type ConsumerInfo, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { sleep } from '@ops/test-support';
 import type { DispatchStats } from './dispatch.ts';
 import { waitCompletedAtLeast } from './progress.ts';
@@ -23,7 +23,9 @@ export async function readLedgerEvents(stack: ChaosStack): Promise<LedgerEvent[]
   for (let s = info.state.first_seq; s <= info.state.last_seq && info.state.messages > 0; s += 1) seqs.push(s);
   for (let i = 0; i < seqs.length; i += 32) {
     const batch = await Promise.all(
-      seqs.slice(i, i + 32).map((seq) => jsm.streams.getMessage(stack.names.streams.ledger, { seq }).catch(() => null)),
+      // a deleted sequence answers null (a gap); an error (a node not ready yet after a heal) fails
+      // the read, and verifyRetryingReads decides whether to try again
+      seqs.slice(i, i + 32).map((seq) => jsm.streams.getMessage(stack.names.streams.ledger, { seq })),
     );
     for (const m of batch) {
       if (!m) continue;
@@ -147,14 +149,17 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
     }
   }
   const jsm = await jetstreamManager(stack.nc);
-  const ledgerConsumer = await jsm.consumers.info(stack.names.streams.ledger, stack.names.consumers.ledgerEvents);
-  if (ledgerConsumer.num_pending !== 0 || ledgerConsumer.num_ack_pending !== 0) {
+  // housekeeping keeps publishing its own runs' events: the ledger consumer is settled when it
+  // has acknowledged everything up to what the stream held when its events were read above
+  const ledgerLast = Math.max(0, ...events.map((e) => e.streamSeq));
+  const ledgerConsumer = await caughtUp(jsm, stack.names.streams.ledger, stack.names.consumers.ledgerEvents, ledgerLast);
+  if (!settled(ledgerConsumer, ledgerLast)) {
     problems.push(
-      `ledger consumer: ${ledgerConsumer.num_pending} pending, ${ledgerConsumer.num_ack_pending} unacknowledged (delivered ${ledgerConsumer.delivered.stream_seq}, ack floor ${ledgerConsumer.ack_floor.stream_seq}, redelivered ${ledgerConsumer.num_redelivered}, waiting pulls ${ledgerConsumer.num_waiting}, leader ${ledgerConsumer.cluster?.leader ?? '-'})`,
+      `ledger consumer: ${ledgerConsumer.num_pending} pending, ${ledgerConsumer.num_ack_pending} unacknowledged after ${CATCH_UP_MS} ms (delivered ${ledgerConsumer.delivered.stream_seq}, ack floor ${ledgerConsumer.ack_floor.stream_seq}, last event read ${ledgerLast}, redelivered ${ledgerConsumer.num_redelivered}, waiting pulls ${ledgerConsumer.num_waiting}, leader ${ledgerConsumer.cluster?.leader ?? '-'})`,
     );
   }
   const jobs = await jsm.streams.info(stack.names.streams.jobs);
-  const workerConsumer = await jsm.consumers.info(stack.names.streams.jobs, stack.names.consumers.assignmentWorker);
+  const workerConsumer = await caughtUp(jsm, stack.names.streams.jobs, stack.names.consumers.assignmentWorker, jobs.state.last_seq);
   // a job left in OPS_JOBS is lost work unless the worker's consumer acknowledged it (its
   // sequence is below the ack floor) and its run is completed: then it is an orphan that
   // nats-server 2.9 kept after a SIGKILL (acked, never delivered again; nats-server PR #5227)
@@ -162,7 +167,7 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
   if (jobs.state.messages !== 0) {
     const statusOf = new Map(runs.map((r) => [r.id, r.status]));
     for (let seq = jobs.state.first_seq; seq <= jobs.state.last_seq; seq += 1) {
-      const m = await jsm.streams.getMessage(stack.names.streams.jobs, { seq }).catch(() => null);
+      const m = await jsm.streams.getMessage(stack.names.streams.jobs, { seq });
       if (!m) continue;
       const runId = m.json<{ run_id: string }>().run_id;
       if (seq <= workerConsumer.ack_floor.stream_seq && statusOf.get(runId) === 'completed') orphanJobs += 1;
@@ -172,8 +177,10 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
         );
     }
   }
-  if (workerConsumer.num_pending !== 0 || workerConsumer.num_ack_pending !== 0) {
-    problems.push(`worker consumer: ${workerConsumer.num_pending} pending, ${workerConsumer.num_ack_pending} unacknowledged`);
+  if (!settled(workerConsumer, jobs.state.last_seq)) {
+    problems.push(
+      `worker consumer: ${workerConsumer.num_pending} pending, ${workerConsumer.num_ack_pending} unacknowledged after ${CATCH_UP_MS} ms`,
+    );
   }
   const dlq = await jsm.streams.info(stack.names.streams.dlq);
   if (dlq.state.messages !== 0) problems.push(`${dlq.state.messages} dead letter(s)`);
@@ -202,6 +209,28 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
   };
 }
 
+/**
+ * How long a consumer may take to acknowledge what its stream held: a pull
+ * request lost in a leader change is noticed within 15 s (libs/nats
+ * batch-consumer.ts), then the message waits at most one batch.
+ */
+const CATCH_UP_MS = 30_000;
+
+/** Nothing unacknowledged, and nothing pending up to `lastSeq` (what arrived after it is not this verification's). */
+function settled(info: ConsumerInfo, lastSeq: number): boolean {
+  return info.num_ack_pending === 0 && (info.num_pending === 0 || info.ack_floor.stream_seq >= lastSeq);
+}
+
+/** The consumer's info once it has acknowledged every message up to `lastSeq` and holds none unacknowledged, or after CATCH_UP_MS. */
+async function caughtUp(jsm: JetStreamManager, stream: string, consumer: string, lastSeq: number): Promise<ConsumerInfo> {
+  const deadline = Date.now() + CATCH_UP_MS;
+  for (;;) {
+    const info = await jsm.consumers.info(stream, consumer);
+    if (settled(info, lastSeq) || Date.now() > deadline) return info;
+    await sleep(250);
+  }
+}
+
 /** Waits (bounded) for every run to be completed and for the queues to drain, then verifies. */
 export async function settleAndVerify(
   stack: ChaosStack,
@@ -215,7 +244,9 @@ export async function settleAndVerify(
   // fault (and that is already applied through another delivery) is redelivered and acked only
   // after it; after a partition the redelivery itself can land in a pull request of a client that
   // is gone and wait out one more ack wait (one CI run still had 1 unacknowledged after 60 s)
-  const jsm = await jetstreamManager(stack.nc);
+  // checkAPI false: no account-info request here (it would throw "JetStream system temporarily
+  // unavailable" right after a heal); each read below tolerates that and is repeated
+  const jsm = await jetstreamManager(stack.nc, { checkAPI: false });
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const worker = await jsm.consumers.info(stack.names.streams.jobs, stack.names.consumers.assignmentWorker).catch(() => null);
@@ -240,6 +271,7 @@ async function verifyRetryingReads(stack: ChaosStack, dispatched: DispatchStats)
     } catch (err) {
       const text = String((err as Error)?.message ?? err);
       if (Date.now() > deadline || !/temporarily unavailable|timeout|no responders/i.test(text)) throw err;
+      process.stderr.write(`chaos ${stack.scenario}: verify's read failed (${text}); retrying\n`);
       await sleep(1_000);
     }
   }

@@ -70,17 +70,34 @@ export async function clientsByName(node: ClusterNode): Promise<Map<string, numb
   return counts;
 }
 
-/** Waits (bounded) until `check` holds; answers the ms it took. */
-export async function within(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
+/** Waits (bounded) until `check` holds; answers the ms it took. `explain` says, on a timeout, what was seen last. */
+export async function within(what: string, timeoutMs: number, check: () => Promise<boolean>, explain?: () => string): Promise<number> {
   const started = Date.now();
   for (;;) {
     if (await check().catch(() => false)) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms${explain ? `\n${explain()}` : ''}`);
     await sleep(250);
   }
 }
 
-/** The node's /healthz says ok (JetStream current): what the StatefulSet's readiness probe waits for. */
-export async function healthy(node: ClusterNode): Promise<boolean> {
-  return (await node.monitor<{ status?: string }>('/healthz')).status === 'ok';
+/**
+ * Waits (bounded) for the node's /healthz to say ok (JetStream current: what
+ * the StatefulSet's readiness probe waits for); on a timeout the error
+ * carries the last /healthz?details answer (which stream or consumer is not
+ * current) and the tail of the node's log.
+ */
+export async function untilHealthy(node: ClusterNode, what: string, timeoutMs: number): Promise<number> {
+  let last = 'no answer';
+  return within(
+    what,
+    timeoutMs,
+    async () => {
+      const h = await node
+        .monitor<{ status?: string }>('/healthz?details=true')
+        .catch((err: Error) => ({ status: `error: ${err.message}` }));
+      last = JSON.stringify(h);
+      return h.status === 'ok';
+    },
+    () => `last /healthz?details=true: ${last}\n${node.name}'s log (tail):\n${node.log().slice(-4000)}`,
+  );
 }

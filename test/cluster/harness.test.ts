@@ -52,7 +52,9 @@ describe('the 3-node cluster harness', () => {
     const cluster = await startNatsCluster();
     await cluster.stop();
     for (const ns of left.netns) expect(namespaces()).not.toContain(ns);
-    await sleep(200);
+    // SIGKILL is delivered asynchronously: bounded wait, not a fixed sleep
+    const until = Date.now() + 10_000;
+    while (left.pids.some(processAlive) && Date.now() < until) await sleep(100);
     for (const pid of left.pids) expect(processAlive(pid)).toBe(false);
     expect(links()).not.toContain(`oc${child.pid!.toString(36)}-0b`);
   });

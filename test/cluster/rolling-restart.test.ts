@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { scenarioSeed } from '../chaos/random.ts';
 import { runScenario } from '../chaos/scenario.ts';
 import { RUNS } from '../chaos/stack.ts';
-import { clusterOf, healthy, within } from './faults.ts';
+import { clusterOf, untilHealthy } from './faults.ts';
 
 /**
  * Cluster 2 (issue #19): a rolling restart mid-load, as a StatefulSet
@@ -24,7 +24,7 @@ describe('cluster: a rolling restart of all three nodes', () => {
           const started = Date.now();
           await node.stop();
           await node.start();
-          const readyMs = await within(`${node.name} /healthz ok after its restart`, 120_000, () => healthy(node));
+          const readyMs = await untilHealthy(node, `${node.name} /healthz ok after its restart`, 120_000);
           steps.push(`${node.name} ${Date.now() - started} ms (ready ${readyMs} ms after start)`);
         }
         return `rolling restart (SIGTERM, start, /healthz ok): ${steps.join('; ')}`;

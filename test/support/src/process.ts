@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Repository root (three directories up from this file). */
@@ -102,11 +103,17 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-/** Whether a process with this PID exists (signal 0 probes without signalling). */
+/** Whether a process with this PID is alive: it exists (signal 0 probes without signalling) and is not a zombie. */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // a zombie answers signal 0 too: killed, but not yet reaped by its parent —
+  // an orphan's new parent here (PID 1, not an init) reaps when it gets to it
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
