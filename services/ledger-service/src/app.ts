@@ -9,7 +9,7 @@ import type { LedgerConfig } from './config.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
 import { startLedgerApi } from './handlers/api.ts';
 import { createEnsureBatcher } from './handlers/ensure-batcher.ts';
-import { publishRunJob } from './handlers/jobs.ts';
+import { publishRunJob, republishRunJob } from './handlers/jobs.ts';
 import { startLedgerEventsConsumer } from './handlers/ledger-events.ts';
 import { createLedgerMetrics } from './metrics.ts';
 import { type RunRow, toRunView } from './repositories/run-view.ts';
@@ -62,6 +62,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
   // job publishes without nats.js's Error per request
   const js = jetstream(withLeanRequests(nc), { timeout: JOB_PUBLISH_TIMEOUT_MS });
   const publishJob = (row: RunRow, generation: number) => publishRunJob(js, names, toRunView(row), generation);
+  const republishJob = (row: RunRow, generation: number) => republishRunJob(js, jsm, names, toRunView(row), generation);
   const ensurer = createEnsureBatcher({
     repo,
     now: () => clock.now(),
@@ -86,7 +87,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     // replies stay well inside what the server accepts (its max_payload, 1 MiB by default)
     maxReplyBytes: () => Math.floor(0.9 * (nc.info?.max_payload ?? 1024 * 1024)),
     ensurer,
-    publishJob,
+    republishJob,
   });
   const events: BatchConsumer = await startLedgerEventsConsumer({
     nc,

@@ -53,7 +53,8 @@ export interface LedgerApiDeps {
   /** ensure_run's group commit (it publishes the jobs it owes) */
   readonly ensurer: EnsureBatcher;
   /** publishes a run's job (the ledger is the only publisher of jobs) */
-  readonly publishJob: (run: RunRow, generation: number) => Promise<'published' | 'duplicate'>;
+  /** housekeeping's re-publish: also when the original is in the stream but its delivery was lost (jobs.ts) */
+  readonly republishJob: (run: RunRow, generation: number) => Promise<'published' | 'duplicate'>;
 }
 
 /**
@@ -185,7 +186,7 @@ async function republishJob(deps: LedgerApiDeps, data: Uint8Array): Promise<Repu
     if (!(await deps.repo.getRun(req.workspace_id, req.run_id))) throw new OpsError('not_found', 'run not found in this workspace');
     return { ok: true, result: 'not_queued', generation: 0 };
   }
-  return { ok: true, result: await deps.publishJob(row, row.job_generation), generation: row.job_generation };
+  return { ok: true, result: await deps.republishJob(row, row.job_generation), generation: row.job_generation };
 }
 
 async function getRun(deps: LedgerApiDeps, data: Uint8Array): Promise<GetRunReplyV1> {

@@ -1,4 +1,4 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { encodeJson, HEADERS, jobFor, type Names, type RunV1 } from '@ops/contracts';
 
@@ -14,4 +14,38 @@ export async function publishRunJob(js: JetStreamClient, names: Names, run: RunV
   h.set(HEADERS.jobGeneration, String(generation));
   const ack = await js.publish(names.jobSubject(run.type), encodeJson(jobFor(run)), { msgID: run.id, headers: h });
   return ack.duplicate ? 'duplicate' : 'published';
+}
+
+/**
+ * Housekeeping's re-publish of a queued run's job (`republish_job`). Under
+ * the run's own Nats-Msg-Id, JetStream answers "duplicate" while the original
+ * is inside the duplicate window — right while it waits in the backlog, and
+ * wrong when the worker consumer has delivered past it and lost track of it:
+ * on a cluster, after a consumer leader change, a delivered job can be
+ * neither pending nor unacknowledged yet still in the work-queue stream, and
+ * is never delivered again (test/cluster/partition.test.ts: 4 runs queued for
+ * good). The duplicate's publish ack names the original's stream sequence; if
+ * the consumer has delivered past it, the job is published once more under
+ * `<run id>:<generation>`. A copy that turns out not to be lost after all is a
+ * duplicate job, which the worker acknowledges without executing (the lease
+ * and the ledger's status decide, as for any redelivery).
+ */
+export async function republishRunJob(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  names: Names,
+  run: RunV1,
+  generation: number,
+): Promise<'published' | 'duplicate'> {
+  const h = headers();
+  h.set(HEADERS.jobGeneration, String(generation));
+  const subject = names.jobSubject(run.type);
+  const body = encodeJson(jobFor(run));
+  const ack = await js.publish(subject, body, { msgID: run.id, headers: h });
+  if (!ack.duplicate) return 'published';
+  const consumer = await jsm.consumers.info(names.streams.jobs, names.consumers.assignmentWorker);
+  // still ahead of the consumer: it waits its turn in the backlog
+  if (consumer.delivered.stream_seq < ack.seq) return 'duplicate';
+  const again = await js.publish(subject, body, { msgID: `${run.id}:${generation}`, headers: h });
+  return again.duplicate ? 'duplicate' : 'published';
 }
