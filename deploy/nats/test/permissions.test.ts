@@ -70,6 +70,15 @@ describe('deploy/nats/auth.conf', () => {
       /Authorization Violation/,
     );
   });
+
+  it('opsctl with a wrong password says the server refused the user, not that it is unreachable, and never prints the password', async () => {
+    const r = await opsctl(['locks', 'list'], { ...as('opsctl'), NATS_PASSWORD: 'sWrongPassword123' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `opsctl: NATS at ${server.url.slice('nats://'.length)} refused user opsctl: Authorization Violation — check NATS_USER and NATS_PASSWORD\n`,
+    );
+    expect(r.stderr).not.toContain('sWrongPassword123');
+  });
 });
 
 describe('the system with one NATS user per process', () => {

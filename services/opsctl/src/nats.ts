@@ -49,6 +49,14 @@ export async function openNats(config: Readonly<OpsctlConfig>, logger: Logger): 
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
     });
   } catch (err) {
+    // the server answered, and refused these credentials: not "unreachable" (a wrong password
+    // sent an operator looking for a server that was up); the user may be named, never the password
+    if ((err as Error)?.name === 'AuthorizationError') {
+      const who = config.NATS_USER === '' ? 'no user (NATS_USER is empty)' : `user ${config.NATS_USER}`;
+      throw new CliError(1, `NATS at ${where} refused ${who}: Authorization Violation — check NATS_USER and NATS_PASSWORD`, {
+        cause: err,
+      });
+    }
     throw new CliError(1, `NATS unreachable at ${where} — start it or set NATS_URL`, { cause: err });
   }
   // connectNats reconnects forever (right for services); a CLI must not wait for a server that
