@@ -17,8 +17,9 @@ export default defineConfig({
       'deploy/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],
-    // the cluster scenarios run serially in their own invocation (vitest.cluster.config.ts)
-    exclude: ['**/node_modules/**', '.tools/**', 'test/cluster/**'],
+    // the cluster scenarios and the compose test run serially in their own invocations
+    // (vitest.cluster.config.ts, vitest.compose.config.ts)
+    exclude: ['**/node_modules/**', '.tools/**', 'test/cluster/**', 'test/compose/**'],
     globalSetup: ['test/support/src/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 3,

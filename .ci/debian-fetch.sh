@@ -63,7 +63,15 @@ die() {
   exit 1
 }
 
-[[ $# -ge 2 ]] || die "usage: bash .ci/debian-fetch.sh <suite> <package> [<package>...]"
+# `--mirror`: print the URI of the machine's own main archive (the one the
+# private sources list below uses) and exit; deploy/docker/engine.sh
+# debootstraps its base image from it.
+mirror_only=
+if [[ ${1:-} == --mirror && $# -eq 1 ]]; then
+  mirror_only=1
+  set -- mirror-only none
+fi
+[[ $# -ge 2 ]] || die "usage: bash .ci/debian-fetch.sh <suite> <package> [<package>...] | --mirror"
 suite=$1
 shift
 [[ $suite =~ ^[a-z0-9][a-z0-9.-]*$ ]] || die "bad suite name: $suite"
@@ -279,6 +287,15 @@ fetch() {
   say "unpacked $pkg $ver (sha256 $sha) into $dest"
   printf '%s\n' "$dest"
 }
+
+if [[ -n $mirror_only ]]; then
+  # shellcheck source=/dev/null
+  codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
+  entry=$(machine_entry "$codename")
+  [[ -n $entry ]] || die "no 'deb' entry for suite $codename with component main in $machine_etc"
+  printf '%s\n' "${entry%%$'\n'*}"
+  exit 0
+fi
 
 for pkg in "$@"; do
   fresh_root "$pkg" || fetch "$pkg"

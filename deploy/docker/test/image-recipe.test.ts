@@ -226,7 +226,11 @@ afterAll(async () => {
 describe('deploy/docker/Dockerfile', () => {
   it('builds with build-service.sh from pinned bases and runs as a non-root user under tini with a health check', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const { from } of stages) {
+    // BASE: a build argument (a local stand-in where no registry is reachable), by default the official image
+    const base = /^ARG BASE=(\S+)$/m.exec(dockerfile)?.[1] ?? '';
+    for (const stage of stages) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's literal build-arg reference
+      const from = stage.from.replace('${BASE}', base);
       // an exact release (x.y.z), never latest or a floating major/minor
       expect(from).toMatch(/^[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/);
       expect(from).not.toContain('latest');
@@ -235,10 +239,12 @@ describe('deploy/docker/Dockerfile', () => {
     expect(runs.some((r) => /(^|\s)(bash\s+)?(\.\/)?deploy\/docker\/build-service\.sh\s+"?\$\{?SERVICE\}?"?\s+\S+/.test(r))).toBe(true);
     expect(dockerfile).toMatch(/^ARG SERVICE$/m);
 
-    // the runtime stage: only the deploy output, from the build stage
+    // the runtime stage: only the deploy output, from the build stage (never the build CA)
     const copies = final.instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD');
     expect(copies.length).toBeGreaterThan(0);
     for (const c of copies) expect(c.args).toMatch(/^--from=\S+\s/);
+    for (const c of copies) expect(c.args).not.toContain('build-ca');
+    expect(Object.keys(imageEnv)).not.toContain('NODE_EXTRA_CA_CERTS');
     expect(last('WORKDIR')?.args).toBe('/app');
 
     const user = last('USER')?.args ?? '';

@@ -1,0 +1,298 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, sleep } from '@ops/test-support';
+import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ContainerState, composeArgs, containers, must, sh } from './docker.ts';
+
+/**
+ * The system in containers, for real (issue #20): the images built from
+ * deploy/docker/Dockerfile, docker-compose.yml brought up by testcontainers
+ * (Compose v2; Ryuk off: its image cannot be pulled here) with the local
+ * stand-ins of deploy/docker/compose.local.yml, on an engine that
+ * deploy/docker/engine.sh provides — and leaves the machine's networking as
+ * it found it. Every container's log is printed when a test fails.
+ */
+process.env['TESTCONTAINERS_RYUK_DISABLED'] = 'true';
+
+const project = `opscompose${process.pid}`;
+// no host ports: the machine's own PostgreSQL and NATS hold 5432 and 4222
+const files = ['docker-compose.yml', 'deploy/docker/compose.local.yml', 'test/compose/no-host-ports.yml'];
+const IMAGES = [
+  'ops/ledger-service:0.1.0',
+  'ops/assignment-worker:0.1.0',
+  'ops/housekeeping:0.1.0',
+  'ops/fake-graph:0.1.0',
+  'ops/opsctl:0.1.0',
+];
+
+let work: string;
+let envFile: string;
+let secrets: Record<string, string>;
+let env: StartedDockerComposeEnvironment | undefined;
+let upStartedAt: number;
+const compose = (...rest: string[]) => composeArgs(project, files, envFile, ...rest);
+/** opsctl in its container, as `docker compose run --rm opsctl …` */
+const opsctl = async <T>(...args: string[]): Promise<T> =>
+  JSON.parse(await must('docker', compose('run', '--rm', '--no-deps', 'opsctl', ...args, '--json'), 240_000)) as T;
+const byService = (all: readonly ContainerState[], service: string) => all.filter((c) => c.service === service);
+
+/** engine events of the project since `since` (ms): start, die, health_status */
+async function events(since: number): Promise<Array<{ service: string; action: string; at: number; exitCode?: string }>> {
+  const out = await must('docker', [
+    'events',
+    '--since',
+    String(Math.floor(since / 1000) - 1),
+    '--until',
+    String(Math.ceil(Date.now() / 1000)),
+    '--filter',
+    `label=com.docker.compose.project=${project}`,
+    '--filter',
+    'type=container',
+    '--format',
+    '{{json .}}',
+  ]);
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { Action: string; timeNano: number; Actor: { Attributes: Record<string, string> } })
+    .map((e) => ({
+      service: e.Actor.Attributes['com.docker.compose.service'] ?? '',
+      action: e.Action.replace(/^health_status: /, 'health:'),
+      at: e.timeNano / 1e6,
+      exitCode: e.Actor.Attributes['exitCode'],
+    }));
+}
+
+async function fakeGraph(path: string, init?: RequestInit): Promise<Response> {
+  const [graph] = byService(await containers(project), 'fake-graph');
+  return fetch(`http://${graph!.ip}:8090${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'ops-compose-'));
+  envFile = join(work, '.env');
+  await writeFile(envFile, await must('bash', ['deploy/make-secrets.sh']));
+  secrets = Object.fromEntries(
+    (await readFile(envFile, 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  for (const step of ['start', 'bases', 'standins']) {
+    const r = await sh('bash', ['deploy/docker/engine.sh', step], 900_000);
+    process.stderr.write(r.stderr);
+    if (r.code !== 0) throw new Error(`engine.sh ${step}: exit ${r.code}`);
+    // what the engine held before this run (empty on a fresh machine: every image is built here)
+    if (step === 'start') process.stdout.write(`docker system df (engine started):\n${await must('docker', ['system', 'df'])}\n`);
+  }
+  upStartedAt = Date.now();
+  env = await new DockerComposeEnvironment(ROOT, files)
+    .withProjectName(project)
+    .withEnvironmentFile(envFile)
+    .withBuild()
+    // every running container until healthy; the seed has exited by then (compose waits for it)
+    .withDefaultWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(300_000)
+    .up();
+  process.stderr.write(`compose: up (with build) in ${((Date.now() - upStartedAt) / 1000).toFixed(1)} s\n`);
+  // opsctl runs on demand (profile tools): its image now, so that `run` prints only its JSON
+  await must('docker', compose('--profile', 'tools', 'build', 'opsctl'), 600_000);
+}, 1_800_000);
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail' || !envFile) return;
+  const logs = await sh('docker', compose('logs', '--no-color', '--timestamps', '--tail', '200'), 60_000);
+  process.stderr.write(`--- compose logs (every container, last 200 lines each) ---\n${logs.stdout}${logs.stderr}\n`);
+});
+
+afterAll(async () => {
+  // the last test brings the project down and stops the engine; this is for a failure before it
+  if (envFile) await sh('docker', compose('down', '-v', '--remove-orphans', '--timeout', '5'), 180_000);
+  if (work) await rm(work, { recursive: true, force: true });
+}, 300_000);
+
+describe('docker compose, for real', () => {
+  it('starts in the order its health checks enforce: PostgreSQL healthy → seed exits 0 → ledger healthy → the rest', async () => {
+    const ev = await events(upStartedAt);
+    const first = (service: string, action: string) => ev.find((e) => e.service === service && e.action === action)?.at;
+    const postgresHealthy = first('postgres', 'health:healthy');
+    const seedStart = first('seed', 'start');
+    const seedDie = ev.find((e) => e.service === 'seed' && e.action === 'die');
+    const ledgerStart = first('ledger-service', 'start');
+    const ledgerHealthy = first('ledger-service', 'health:healthy');
+    process.stdout.write(`compose events: ${JSON.stringify(ev.map((e) => `${e.service} ${e.action}`))}\n`);
+    expect(postgresHealthy).toBeDefined();
+    expect(seedStart).toBeGreaterThanOrEqual(postgresHealthy!);
+    expect(seedDie?.exitCode).toBe('0');
+    expect(ledgerStart).toBeGreaterThanOrEqual(seedDie!.at);
+    expect(ledgerHealthy).toBeDefined();
+    for (const service of ['assignment-worker', 'housekeeping']) expect(first(service, 'start')).toBeGreaterThanOrEqual(ledgerHealthy!);
+
+    const all = await containers(project);
+    const ps = await must('docker', compose('ps', '-a', '--format', 'table {{.Service}}\t{{.Status}}'));
+    process.stdout.write(`docker compose ps -a:\n${ps}\n`);
+    for (const c of all.filter((c) => c.service !== 'seed')) expect(`${c.service} ${c.health}`).toBe(`${c.service} healthy`);
+    const [seed] = byService(all, 'seed');
+    expect(`${seed?.status} ${seed?.exitCode}`).toBe('exited 0');
+  });
+
+  it('runs `opsctl demo` in its container: both runs succeed', async () => {
+    const demo = await opsctl<{ runs: Array<{ type: string; status: string; outcome: string }> }>('demo', '--timeout', '180');
+    expect(demo.runs.map((r) => `${r.type} ${r.status} ${r.outcome}`)).toEqual([
+      'assignments.fetch completed succeeded',
+      'assignments.restore completed succeeded',
+    ]);
+  }, 300_000);
+
+  it("scales workers to 3; with a slow Graph, killing the container that holds a run's lease ends the run succeeded on a later attempt, one Graph call per key at a time", async () => {
+    await must(
+      'docker',
+      compose(
+        'up',
+        '-d',
+        '--no-build',
+        '--no-deps',
+        '--scale',
+        'assignment-worker=3',
+        '--wait',
+        '--wait-timeout',
+        '180',
+        'assignment-worker',
+      ),
+      240_000,
+    );
+    let workers = byService(await containers(project), 'assignment-worker');
+    expect(workers.map((w) => w.health)).toEqual(['healthy', 'healthy', 'healthy']);
+
+    const slow = await fakeGraph('/_fake/faults', { method: 'PUT', body: JSON.stringify({ latencyMs: 5_000 }) });
+    expect(slow.status).toBe(204);
+    const tenants = await opsctl<{ workspaces: Array<{ id: string; tenants: Array<{ id: string }> }> }>('tenants', 'list');
+    // not the first tenant: the demo ran it, and its cooldown holds for 15 minutes
+    const ws = tenants.workspaces.find((w) => w.tenants.length > 1) ?? tenants.workspaces[1]!;
+    const tenant = ws.tenants.at(-1)!;
+    const dispatched = await opsctl<{ run_id: string; disposition: string }>(
+      'dispatch',
+      'assignments.fetch',
+      '--workspace',
+      ws.id,
+      '--tenant',
+      tenant.id,
+    );
+    expect(dispatched.disposition).toBe('created');
+
+    // the lease names its holder as <hostname>:<pid>; a container's hostname is its short id
+    let owner = '';
+    for (let i = 0; i < 60 && !owner; i += 1) {
+      const locks = await opsctl<{ locks: Array<{ run_id: string; state: string; owner: string }> }>('locks', 'list');
+      owner = locks.locks.find((l) => l.run_id === dispatched.run_id && l.state === 'running')?.owner ?? '';
+      if (!owner) await sleep(500);
+    }
+    expect(owner).not.toBe('');
+    workers = byService(await containers(project), 'assignment-worker');
+    const holder = workers.find((w) => owner.startsWith(`${w.hostname}:`));
+    expect(holder, `no worker container is ${owner}`).toBeDefined();
+    await must('docker', ['kill', holder!.id]);
+    process.stdout.write(`killed ${holder!.name} (${owner}), the holder of run ${dispatched.run_id}'s lease\n`);
+
+    const run = await opsctl<{ status: string; outcome: string; attempt: number }>(
+      'runs',
+      'wait',
+      dispatched.run_id,
+      '--workspace',
+      ws.id,
+      '--timeout',
+      '240',
+    );
+    process.stdout.write(`run ${dispatched.run_id}: ${run.status} ${run.outcome}, attempt ${run.attempt}\n`);
+    expect(`${run.status} ${run.outcome}`).toBe('completed succeeded');
+    expect(run.attempt).toBeGreaterThanOrEqual(2);
+    const probe = (await (await fakeGraph('/_fake/probe')).json()) as { by_key: Record<string, { max_concurrent: number }> };
+    const overlaps = Object.entries(probe.by_key).filter(([, k]) => k.max_concurrent > 1);
+    expect(overlaps).toEqual([]);
+    expect(Math.max(...Object.values(probe.by_key).map((k) => k.max_concurrent))).toBe(1);
+    await fakeGraph('/_fake/faults', { method: 'PUT', body: JSON.stringify({}) });
+  }, 600_000);
+
+  it('least privilege: housekeeping credentials never make a worker ready, a wrong password is refused, the worker role cannot update operation_runs', async () => {
+    const name = `${project}-wrong-user`;
+    await must('docker', [
+      ...compose('run', '-d', '--no-deps', '--name', name),
+      '-e',
+      'NATS_USER=housekeeping',
+      '-e',
+      `NATS_PASSWORD=${secrets['NATS_PASSWORD_HOUSEKEEPING']}`,
+      'assignment-worker',
+    ]);
+    try {
+      const [c] = (await containers(project)).filter((x) => x.name === name);
+      let ready = false;
+      for (let i = 0; i < 40 && !ready; i += 1) {
+        ready = await fetch(`http://${c!.ip}:8082/readyz`, { signal: AbortSignal.timeout(2_000) }).then(
+          (r) => r.ok,
+          () => false,
+        );
+        await sleep(500);
+      }
+      expect(ready).toBe(false);
+      const logs = await sh('docker', ['logs', name]);
+      expect(`${logs.stdout}${logs.stderr}`).toMatch(/Permissions Violation/i);
+    } finally {
+      await sh('docker', ['rm', '-f', name]);
+    }
+
+    const wrong = await sh(
+      'docker',
+      [...compose('run', '--rm', '--no-deps', '-e', 'NATS_PASSWORD=not-the-password'), 'opsctl', 'locks', 'list'],
+      120_000,
+    );
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain('refused user opsctl: Authorization Violation');
+
+    const update = await sh('docker', [
+      ...compose('exec', '-T', 'postgres'),
+      'psql',
+      `postgresql://ops_worker:${secrets['OPS_WORKER_DB_PASSWORD']}@127.0.0.1:5432/ops`,
+      '-v',
+      'VERBOSITY=verbose',
+      '-c',
+      'UPDATE operation_runs SET status = status',
+    ]);
+    expect(update.code).not.toBe(0);
+    expect(update.stderr).toContain('42501');
+  }, 300_000);
+
+  it('the machine CA reached the build stage only: no final image holds it', async () => {
+    const sizes = await must('docker', ['images', '--format', 'table {{.Repository}}:{{.Tag}}\t{{.Size}}']);
+    process.stdout.write(`docker images:\n${sizes}\n`);
+    for (const image of IMAGES) {
+      const [config] = JSON.parse(await must('docker', ['image', 'inspect', image])) as Array<{ Config: { Env: string[] } }>;
+      expect(config!.Config.Env.filter((e) => e.startsWith('NODE_EXTRA_CA_CERTS'))).toEqual([]);
+      const found = await must('docker', [
+        'run',
+        '--rm',
+        '--entrypoint',
+        '/bin/sh',
+        image,
+        '-c',
+        'ls -d /build-ca 2>/dev/null; find / -xdev -name ca.pem 2>/dev/null; true',
+      ]);
+      expect(`${image}: ${found.trim()}`).toBe(`${image}: `);
+    }
+  }, 300_000);
+
+  it('comes down with its volumes, and the engine it started stops leaving the networking as it was', async () => {
+    await env?.down({ removeVolumes: true });
+    env = undefined;
+    expect(await containers(project)).toEqual([]);
+    const volumes = await must('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`]);
+    expect(volumes.trim()).toBe('');
+    const df = await must('docker', ['system', 'df']);
+    process.stdout.write(`docker system df:\n${df}\n`);
+    const stop = await sh('bash', ['deploy/docker/engine.sh', 'stop'], 180_000);
+    process.stdout.write(stop.stderr);
+    expect(stop.code).toBe(0);
+    expect(stop.stderr).toMatch(/networking identical|no engine started by this script/);
+  }, 300_000);
+});
