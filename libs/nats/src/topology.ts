@@ -80,7 +80,31 @@ async function ensureStreams(nc: NatsConnection, names: Names, options: Topology
   return jsm;
 }
 
-async function upsertStream(jsm: JetStreamManager, cfg: StreamConfig): Promise<void> {
+/**
+ * Another replica may be creating the stream right now. On a cluster its
+ * create is an assignment first: our add is refused (the name is taken), yet
+ * the stream is not there to update for a moment — "stream not found" (a
+ * ledger replica died at start so, issue #19 two-down run at ac5d85f). That
+ * case is tried again for up to `settleMs`; any other error is thrown.
+ */
+export async function upsertStream(jsm: JetStreamManager, cfg: StreamConfig, settleMs = 30_000): Promise<void> {
+  await whileCreating(() => createOrUpdateStream(jsm, cfg), settleMs);
+}
+
+/** `step`, again every 250 ms while it says "not found" (another replica's create is in flight), for up to `settleMs`. */
+async function whileCreating<T>(step: () => Promise<T>, settleMs: number): Promise<T> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!isNotFound(err) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+async function createOrUpdateStream(jsm: JetStreamManager, cfg: StreamConfig): Promise<void> {
   try {
     await jsm.streams.info(cfg.name);
   } catch (err) {
@@ -107,7 +131,8 @@ export async function ensureLocksBucket(nc: NatsConnection, names: Names, option
     // another replica created it between nats.js's info and add: it exists, which is all we need here
     if (!(err instanceof JetStreamApiError)) throw err;
   }
-  await turnOffDirectGets(await jetstreamManager(nc), `KV_${names.kv.locks}`);
+  const jsm = await jetstreamManager(nc);
+  await whileCreating(() => turnOffDirectGets(jsm, `KV_${names.kv.locks}`), 30_000);
   // opened after the update: a handle taken while the stream still allowed direct gets would keep using them
   return openLocksBucket(nc, names);
 }
