@@ -282,6 +282,17 @@ describe('docker compose, for real', () => {
     }
   }, 300_000);
 
+  it('PostgreSQL ran init-roles.sh once, on the empty volume: a restart on the same volume does not run it again', async () => {
+    const ran = async () => {
+      const logs = await sh('docker', compose('logs', '--no-color', 'postgres'));
+      return (`${logs.stdout}${logs.stderr}`.match(/init-roles: roles ready/g) ?? []).length;
+    };
+    expect(await ran()).toBe(1);
+    await must('docker', compose('restart', 'postgres'), 120_000);
+    await must('docker', compose('up', '-d', '--no-build', '--no-deps', '--wait', '--wait-timeout', '120', 'postgres'), 180_000);
+    expect(await ran()).toBe(1);
+  }, 300_000);
+
   it('comes down with its volumes, and the engine it started stops leaving the networking as it was', async () => {
     await env?.down({ removeVolumes: true });
     env = undefined;
