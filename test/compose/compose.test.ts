@@ -122,7 +122,8 @@ describe('docker compose, for real', () => {
     const seedDie = ev.find((e) => e.service === 'seed' && e.action === 'die');
     const ledgerStart = first('ledger-service', 'start');
     const ledgerHealthy = first('ledger-service', 'health:healthy');
-    process.stdout.write(`compose events: ${JSON.stringify(ev.map((e) => `${e.service} ${e.action}`))}\n`);
+    const order = ev.filter((e) => /^(start|die|health:)/.test(e.action)).map((e) => `${e.service} ${e.action}`);
+    process.stdout.write(`compose events (start, die, health): ${[...new Set(order)].join(' → ')}\n`);
     expect(postgresHealthy).toBeDefined();
     expect(seedStart).toBeGreaterThanOrEqual(postgresHealthy!);
     expect(seedDie?.exitCode).toBe('0');
