@@ -77,8 +77,9 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
         names.dlqSubject('ledger'),
         // the only publisher of jobs (issue #18): it publishes a run's job once the row is committed
         assignmentJobs,
-        // a re-publish asks whether the worker consumer delivered past the original (handlers/jobs.ts)
+        // a re-publish asks whether the worker consumer delivered past the original, and deletes a lost one (handlers/jobs.ts)
         `${API}.CONSUMER.INFO.${streams.jobs}.${consumers.assignmentWorker}`,
+        `${API}.STREAM.MSG.DELETE.${streams.jobs}`,
       ],
       subscribe: [`${names.ledgerApiGroup}.>`, ...microService(services.ledger), ...inbox('ledger')],
       allowResponses: true,

@@ -41,6 +41,7 @@ describe('republish_job with the original job still in OPS_JOBS', () => {
     const consumer = await jetstream(h.nc).consumers.get(h.names.streams.jobs, h.names.consumers.assignmentWorker);
     const delivered = await consumer.next({ expires: 5_000 });
     expect(delivered?.json<{ run_id: string }>().run_id).toBe(lost);
+    const lostSeq = delivered!.info.streamSequence;
     await expect
       .poll(
         async () => {
@@ -57,10 +58,11 @@ describe('republish_job with the original job still in OPS_JOBS', () => {
     expect((await h.client.republishJob({ workspace_id: h.seed.workspace.id, run_id: waiting })).result).toBe('duplicate');
     expect((await jsm.streams.info(h.names.streams.jobs)).state.messages).toBe(2);
 
-    // the lost one is published again, and the consumer delivers it
+    // the lost one is published again (and the lost original deleted), and the consumer delivers it
     const again = await h.client.republishJob({ workspace_id: h.seed.workspace.id, run_id: lost });
     expect(again.result).toBe('published');
-    expect((await jsm.streams.info(h.names.streams.jobs)).state.messages).toBe(3);
+    expect((await jsm.streams.info(h.names.streams.jobs)).state.messages).toBe(2);
+    expect(await jsm.streams.getMessage(h.names.streams.jobs, { seq: lostSeq })).toBeNull();
     const ids: string[] = [];
     for (let i = 0; i < 2; i += 1) {
       const m = await consumer.next({ expires: 5_000 });

@@ -26,9 +26,10 @@ export async function publishRunJob(js: JetStreamClient, names: Names, run: RunV
  * is never delivered again (test/cluster/partition.test.ts: 4 runs queued for
  * good). The duplicate's publish ack names the original's stream sequence; if
  * the consumer has delivered past it, the job is published once more under
- * `<run id>:<generation>`. A copy that turns out not to be lost after all is a
- * duplicate job, which the worker acknowledges without executing (the lease
- * and the ledger's status decide, as for any redelivery).
+ * `<run id>:<generation>` and the original is deleted. A copy that turns out
+ * not to be lost after all is a duplicate job, which the worker acknowledges
+ * without executing (the lease and the ledger's status decide, as for any
+ * redelivery).
  */
 export async function republishRunJob(
   js: JetStreamClient,
@@ -47,5 +48,9 @@ export async function republishRunJob(
   // still ahead of the consumer: it waits its turn in the backlog
   if (consumer.delivered.stream_seq < ack.seq) return 'duplicate';
   const again = await js.publish(subject, body, { msgID: `${run.id}:${generation}`, headers: h });
+  // the lost original would stay in the work queue until its max age, unacknowledged, holding the
+  // consumer's ack floor back: removed once the copy is stored (a run with a live executor holds a
+  // lease and is never re-published, so no worker is acting on it)
+  await jsm.streams.deleteMessage(names.streams.jobs, ack.seq, false).catch(() => false);
   return again.duplicate ? 'duplicate' : 'published';
 }
