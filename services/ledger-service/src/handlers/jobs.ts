@@ -1,4 +1,4 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, PubAck } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { encodeJson, HEADERS, jobFor, type Names, type RunV1 } from '@ops/contracts';
 
@@ -10,10 +10,15 @@ import { encodeJson, HEADERS, jobFor, type Names, type RunV1 } from '@ops/contra
  * Resolves once JetStream stored it, or says it was a duplicate.
  */
 export async function publishRunJob(js: JetStreamClient, names: Names, run: RunV1, generation: number): Promise<'published' | 'duplicate'> {
+  const ack = await publishJobMessage(js, names, run, generation, run.id);
+  return ack.duplicate ? 'duplicate' : 'published';
+}
+
+/** The run's job, from its committed row, with its generation, under `msgID`. */
+function publishJobMessage(js: JetStreamClient, names: Names, run: RunV1, generation: number, msgID: string): Promise<PubAck> {
   const h = headers();
   h.set(HEADERS.jobGeneration, String(generation));
-  const ack = await js.publish(names.jobSubject(run.type), encodeJson(jobFor(run)), { msgID: run.id, headers: h });
-  return ack.duplicate ? 'duplicate' : 'published';
+  return js.publish(names.jobSubject(run.type), encodeJson(jobFor(run)), { msgID, headers: h });
 }
 
 /**
@@ -38,16 +43,12 @@ export async function republishRunJob(
   run: RunV1,
   generation: number,
 ): Promise<'published' | 'duplicate'> {
-  const h = headers();
-  h.set(HEADERS.jobGeneration, String(generation));
-  const subject = names.jobSubject(run.type);
-  const body = encodeJson(jobFor(run));
-  const ack = await js.publish(subject, body, { msgID: run.id, headers: h });
+  const ack = await publishJobMessage(js, names, run, generation, run.id);
   if (!ack.duplicate) return 'published';
   const consumer = await jsm.consumers.info(names.streams.jobs, names.consumers.assignmentWorker);
   // still ahead of the consumer: it waits its turn in the backlog
   if (consumer.delivered.stream_seq < ack.seq) return 'duplicate';
-  const again = await js.publish(subject, body, { msgID: `${run.id}:${generation}`, headers: h });
+  const again = await publishJobMessage(js, names, run, generation, `${run.id}:${generation}`);
   // the lost original would stay in the work queue until its max age, unacknowledged, holding the
   // consumer's ack floor back: removed once the copy is stored (a run with a live executor holds a
   // lease and is never re-published, so no worker is acting on it)
