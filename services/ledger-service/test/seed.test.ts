@@ -46,6 +46,7 @@ describe('seed job', () => {
       '004-snapshot-attempt',
       '005-closed-by-heal',
       '006-job-generation',
+      '007-operator-actions',
     ]);
     const afterFresh = await counts(db.url);
 

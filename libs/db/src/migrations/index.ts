@@ -5,6 +5,7 @@ import { Migration003AssignmentSnapshots } from './003-assignment-snapshots.ts';
 import { Migration004SnapshotAttempt } from './004-snapshot-attempt.ts';
 import { Migration005ClosedByHeal } from './005-closed-by-heal.ts';
 import { Migration006JobGeneration } from './006-job-generation.ts';
+import { Migration007OperatorActions } from './007-operator-actions.ts';
 
 /** Every migration, in order. Explicit (no folder scan): works the same from sources and in images. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '004-snapshot-attempt', class: Migration004SnapshotAttempt },
   { name: '005-closed-by-heal', class: Migration005ClosedByHeal },
   { name: '006-job-generation', class: Migration006JobGeneration },
+  { name: '007-operator-actions', class: Migration007OperatorActions },
 ];
