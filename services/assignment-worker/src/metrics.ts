@@ -1,7 +1,8 @@
-import { Counter, Histogram, type Registry } from '@ops/runtime';
+import { Counter, Histogram, type Registry, registerBuildInfo } from '@ops/runtime';
 
-/** assignment-worker's Prometheus metrics (prefixed ops_worker_). */
+/** assignment-worker's Prometheus metrics (prefixed ops_worker_), and ops_build_info. */
 export function createWorkerMetrics(registry: Registry) {
+  registerBuildInfo(registry, new URL('../package.json', import.meta.url));
   return {
     jobs: new Counter({
       name: 'ops_worker_jobs_total',

@@ -3,6 +3,7 @@ import { createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import { openLocksBucket } from '@ops/nats';
 import { type OpsHttpServer, openServiceShell } from '@ops/runtime';
+import { readBus, registerBusMetrics } from './bus-metrics.ts';
 import type { HousekeepingConfig } from './config.ts';
 import type { ReconcileDeps } from './deps.ts';
 import { LeaseObservations } from './domain/observations.ts';
@@ -51,6 +52,7 @@ export async function startHousekeeping(options: {
     observations: new LeaseObservations(),
     now: () => new Date(),
   };
+  registerBusMetrics(registry, { names, read: () => readBus(deps.jsm, names), logger });
   const api = await startHousekeepingApi(nc, deps);
   const schedule = startSchedule(deps, config.HOUSEKEEPING_CRON);
   let intake = true;

@@ -1,7 +1,11 @@
-import { Counter, type Registry } from '@ops/runtime';
+import { Counter, type Registry, registerBuildInfo } from '@ops/runtime';
 
-/** housekeeping's Prometheus metrics (prefixed ops_housekeeping_). */
+/**
+ * housekeeping's Prometheus metrics (prefixed ops_housekeeping_), and
+ * ops_build_info; the bus gauges it reads from NATS are in bus-metrics.ts.
+ */
 export function createHousekeepingMetrics(registry: Registry) {
+  registerBuildInfo(registry, new URL('../package.json', import.meta.url));
   return {
     executions: new Counter({
       name: 'ops_housekeeping_executions_total',

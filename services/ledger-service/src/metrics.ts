@@ -1,7 +1,11 @@
-import { Counter, Histogram, type Registry } from '@ops/runtime';
+import { Counter, Histogram, type Registry, registerBuildInfo } from '@ops/runtime';
 
-/** The ledger's Prometheus metrics (all prefixed ops_ledger_). */
+/** Seconds, from instant to hours: a run may wait behind a backlog, an attempt may page through thousands of policies. */
+const RUN_SECONDS_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200];
+
+/** The ledger's Prometheus metrics (all prefixed ops_ledger_), and ops_build_info. */
 export function createLedgerMetrics(registry: Registry) {
+  registerBuildInfo(registry, new URL('../package.json', import.meta.url));
   return {
     apiRequests: new Counter({
       name: 'ops_ledger_api_requests_total',
@@ -60,6 +64,34 @@ export function createLedgerMetrics(registry: Registry) {
     batchFailures: new Counter({
       name: 'ops_ledger_event_batch_failures_total',
       help: 'batches whose write failed (events nak-ed for redelivery, or applied one by one after a data error)',
+      registers: [registry],
+    }),
+    // the run metrics below are observed where the ledger applies an event (run-metrics.ts): once
+    // per change of a run's state, whichever worker or replica sent it, and from the row it read anyway
+    queueWait: new Histogram({
+      name: 'ops_ledger_run_queue_wait_seconds',
+      help: "from a run's creation to its first start (heals excluded)",
+      labelNames: ['type'] as const,
+      buckets: RUN_SECONDS_BUCKETS,
+      registers: [registry],
+    }),
+    runDuration: new Histogram({
+      name: 'ops_ledger_run_duration_seconds',
+      help: "from a run's first start to its completion (heals excluded)",
+      labelNames: ['type'] as const,
+      buckets: RUN_SECONDS_BUCKETS,
+      registers: [registry],
+    }),
+    runsCompleted: new Counter({
+      name: 'ops_ledger_runs_completed_total',
+      help: 'completions applied, by type and outcome (a heal, and a real completion that later replaces it, each count)',
+      labelNames: ['type', 'outcome'] as const,
+      registers: [registry],
+    }),
+    runFailures: new Counter({
+      name: 'ops_ledger_run_failures_total',
+      help: "applied completions naming a failure code: one per entry of the run's failure_summary",
+      labelNames: ['type', 'code'] as const,
       registers: [registry],
     }),
   };

@@ -7,6 +7,7 @@ import { type BatchConsumer, type DeadLetter, deadLetter, ensureDurableConsumer,
 import type { Clock } from '../domain/clock.ts';
 import type { LedgerMetrics } from '../metrics.ts';
 import type { EventOutcome, PendingEvent, RunsRepository } from '../repositories/runs-repository.ts';
+import { observeAppliedEvent } from '../run-metrics.ts';
 
 export interface LedgerEventsDeps {
   readonly nc: NatsConnection;
@@ -119,6 +120,7 @@ function settleApplied(deps: LedgerEventsDeps, valid: Valid, outcomes: readonly 
       return;
     }
     deps.metrics.events.inc({ kind: pending.event.kind, result: outcome.result === 'applied' ? 'applied' : outcome.reason });
+    if (outcome.result === 'applied') observeAppliedEvent(deps.metrics, pending.event, outcome);
     msg.ack();
   });
 }
