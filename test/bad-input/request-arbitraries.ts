@@ -1,4 +1,4 @@
-import type { LedgerApiEndpoint } from '@ops/contracts';
+import { FAILURE_CODE_LIST, type LedgerApiEndpoint, listRunsRequestV1 } from '@ops/contracts';
 import fc from 'fast-check';
 import { at, type Fixtures } from './fixtures.ts';
 import { BAD_DATES, BAD_UUIDS, garbage, type Hostile, json, mutated, PLANTED_SECRET, uuid4 } from './generators.ts';
@@ -115,6 +115,8 @@ export function apiArb(fx: Fixtures, endpoint: LedgerApiEndpoint): fc.Arbitrary<
       return fc.oneof({ weight: 3, arbitrary: semantic }, { weight: 3, arbitrary: s }, { weight: 2, arbitrary: damaged(base) });
     }
     case 'get_run':
+    // the same run look-up as get_run (its limit and cursor are left to a generator of its own)
+    case 'get_run_timeline':
     case 'republish_job':
     case 'record_duplicate': {
       const extra = endpoint === 'record_duplicate' ? { reason: 'already_completed' } : {};
@@ -149,6 +151,9 @@ export function apiArb(fx: Fixtures, endpoint: LedgerApiEndpoint): fc.Arbitrary<
         tenant_id: BAD_UUIDS.filter((v) => v !== null),
         type: ['x', '', null, 5],
         status: ['done', '', null, 'COMPLETED'],
+        outcome: ['done', '', null, 'FAILED', 5, PLANTED_SECRET],
+        failure_code: ['graph.nope', '', null, 'GRAPH.THROTTLED', 5, ['graph.throttled'], PLANTED_SECRET],
+        initiator: ['', 'x'.repeat(201), null, 5, 'a\u0000b', '\ud800', { name: 'alice' }],
         created_after: BAD_DATES,
         created_before: BAD_DATES,
         limit: BAD_LIMITS,
@@ -165,10 +170,25 @@ export function apiArb(fx: Fixtures, endpoint: LedgerApiEndpoint): fc.Arbitrary<
         .string({ maxLength: 200 })
         .map((c) => json('garbage_cursor', { workspace_id: fx.ws, cursor: `~${c}` }, ['bad_request']));
       const unknownWs = uuid4.map((w) => json('unknown_workspace_list', { workspace_id: w }, ['empty_ok']));
+      // valid filters (issue #21 item 6) on a workspace with no runs: an empty page, never an error
+      const filters = fc.record(
+        {
+          outcome: fc.constantFrom(...listRunsRequestV1.shape.outcome.unwrap().options),
+          failure_code: fc.constantFrom(...FAILURE_CODE_LIST),
+          initiator: fc.constantFrom('alice', 'opsctl', 'x'.repeat(200), 'Ünïcödé 名前'),
+          created_after: fc.constant(at(-3600)),
+          created_before: fc.constant(at(3600)),
+        },
+        { requiredKeys: [] },
+      );
+      const filteredUnknownWs = fc
+        .tuple(uuid4, filters)
+        .map(([w, f]) => json('unknown_workspace_filtered_list', { workspace_id: w, ...f }, ['empty_ok']));
       return fc.oneof(
         { weight: 4, arbitrary: s },
         { weight: 1, arbitrary: garbageCursor },
         { weight: 1, arbitrary: unknownWs },
+        { weight: 1, arbitrary: filteredUnknownWs },
         { weight: 2, arbitrary: damaged(base) },
       );
     }

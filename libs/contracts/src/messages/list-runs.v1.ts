@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { runTypeSchema } from '../catalog.ts';
-import { isoDateTime, RUN_STATUSES, uuidSchema } from './common.ts';
+import { FAILURE_CODE_LIST, type FailureCode } from '../failure-codes.ts';
+import { isoDateTime, RUN_OUTCOMES, RUN_STATUSES, storableText, uuidSchema } from './common.ts';
 import { runV1 } from './run.v1.ts';
 
 /**
@@ -14,6 +15,11 @@ export const listRunsRequestV1 = z
     tenant_id: uuidSchema.optional(),
     type: runTypeSchema.optional(),
     status: z.enum(RUN_STATUSES).optional(),
+    outcome: z.enum(RUN_OUTCOMES).optional(),
+    /** runs whose failure_summary has an entry with this code (the registry's list, so a code added there is accepted here) */
+    failure_code: z.enum(FAILURE_CODE_LIST as [FailureCode, ...FailureCode[]]).optional(),
+    /** exact match on initiator_name (ensure_run's initiator.name rule: a NUL would reach PostgreSQL as an internal error) */
+    initiator: storableText(z.string().min(1).max(200)).optional(),
     /** only runs created at or after this instant */
     created_after: isoDateTime.optional(),
     /** only runs created before this instant */
