@@ -47,6 +47,7 @@ describe('seed job', () => {
       '005-closed-by-heal',
       '006-job-generation',
       '007-operator-actions',
+      '008-run-timeline',
     ]);
     const afterFresh = await counts(db.url);
 

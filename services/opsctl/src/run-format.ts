@@ -1,4 +1,4 @@
-import type { RunV1 } from '@ops/contracts';
+import type { RunV1, TimelineEntryV1 } from '@ops/contracts';
 import { table } from './format.ts';
 
 /** Human forms of the run object (the `--json` forms are the object itself). */
@@ -27,8 +27,65 @@ export function runsTable(runs: readonly RunV1[]): string {
   );
 }
 
-/** One field a line, then the failure summary. */
-export function runDetails(run: RunV1): string {
+/** `runs show` prints at most this many timeline entries (a run's progress events are bounded by its heartbeats) */
+export const TIMELINE_MAX_ENTRIES = 10_000;
+
+/** An operator action of the run's audit record, from its timeline entry. */
+export interface RunActionJson {
+  readonly action: string;
+  readonly actor: string;
+  readonly reason: string;
+  readonly at: string;
+  /** what the action did (its own detail, without action, actor and reason) */
+  readonly detail: Record<string, unknown>;
+}
+
+/** `runs show --json`: the run object plus its timeline and its actions (docs/cli.md). */
+export type RunShowJson = RunV1 & { readonly timeline: TimelineEntryV1[]; readonly actions: RunActionJson[] };
+
+export function actionsOf(entries: readonly TimelineEntryV1[]): RunActionJson[] {
+  return entries
+    .filter((e) => e.kind === 'action')
+    .map((e) => {
+      const { action, actor, reason, ...detail } = e.detail;
+      return { action: String(action), actor: String(actor), reason: String(reason), at: e.at, detail };
+    });
+}
+
+/** The DETAIL column of a timeline entry: counters, outcome, failure codes, who, why; a refused event says so. */
+export function entryDetail(entry: TimelineEntryV1): string {
+  const d = entry.detail;
+  const count = (c: unknown) => {
+    const v = (c ?? {}) as Record<string, number>;
+    return `${v['processed'] ?? 0}/${v['total'] ?? 0} (failed ${v['failed'] ?? 0})`;
+  };
+  const codes = Array.isArray(d['failures']) ? (d['failures'] as Array<{ code?: unknown }>).map((f) => String(f.code)) : [];
+  const owner = typeof d['owner'] === 'string' ? `by ${d['owner']}` : '';
+  let text: string;
+  switch (entry.kind) {
+    case 'started':
+      text = owner;
+      break;
+    case 'progress':
+      text = count(d['counts']);
+      break;
+    case 'completed':
+    case 'heal':
+      text = [String(d['outcome']), count(d['counts']), codes.length > 0 ? `[${codes.join(', ')}]` : '', owner].filter(Boolean).join(' ');
+      break;
+    case 'duplicate':
+      text = `duplicate job skipped: ${String(d['reason'])}`;
+      break;
+    case 'action':
+      text = `${String(d['action'])} by ${String(d['actor'])}: ${String(d['reason'])}`;
+      break;
+  }
+  if (typeof d['ignored'] === 'string') text = `${text} (ignored: ${d['ignored']})`.trim();
+  return text || '-';
+}
+
+/** One field a line, then the failure summary, the timeline and the audit record (the run's operator actions). */
+export function runDetails(run: RunV1, timeline?: { readonly entries: readonly TimelineEntryV1[]; readonly truncated: boolean }): string {
   const inputs = run.context['inputs'];
   const rows: Array<[string, string]> = [
     ['id', run.id],
@@ -60,6 +117,31 @@ export function runDetails(run: RunV1): string {
         '  ',
       ),
     );
+  }
+  if (timeline) {
+    lines.push('', 'timeline:');
+    if (timeline.entries.length === 0) lines.push('  (no events yet)');
+    else {
+      lines.push(
+        table(
+          ['AT', 'ATTEMPT', 'KIND', 'DETAIL'],
+          timeline.entries.map((e) => [e.at, e.attempt === null ? '-' : String(e.attempt), e.kind, entryDetail(e)]),
+          '  ',
+        ),
+      );
+    }
+    if (timeline.truncated) lines.push(`  (the first ${TIMELINE_MAX_ENTRIES} entries; --json has the same)`);
+    const actions = actionsOf(timeline.entries);
+    lines.push('', 'audit:');
+    if (actions.length === 0) lines.push('  (no operator actions)');
+    else
+      lines.push(
+        table(
+          ['AT', 'ACTION', 'ACTOR', 'REASON'],
+          actions.map((a) => [a.at, a.action, a.actor, a.reason]),
+          '  ',
+        ),
+      );
   }
   return lines.join('\n');
 }

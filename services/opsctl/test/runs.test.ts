@@ -56,7 +56,8 @@ describe('opsctl runs show', () => {
     '--json prints the run object with every documented field',
     async () => {
       const run = await opsctlJson<RunV1>(['runs', 'show', queued.id, '--workspace', workspace()], env);
-      expect(Object.keys(run).sort()).toEqual(RUN_FIELDS);
+      // the run object plus its timeline and its operator actions (run-timeline.test.ts)
+      expect(Object.keys(run).sort()).toEqual([...RUN_FIELDS, 'actions', 'timeline'].sort());
       expect(runV1.parse(run)).toMatchObject({ id: queued.id, status: 'queued', outcome: 'pending', type: 'assignments.fetch' });
     },
     TIMEOUT,

@@ -6,6 +6,7 @@ import { Migration004SnapshotAttempt } from './004-snapshot-attempt.ts';
 import { Migration005ClosedByHeal } from './005-closed-by-heal.ts';
 import { Migration006JobGeneration } from './006-job-generation.ts';
 import { Migration007OperatorActions } from './007-operator-actions.ts';
+import { Migration008RunTimeline } from './008-run-timeline.ts';
 
 /** Every migration, in order. Explicit (no folder scan): works the same from sources and in images. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: '005-closed-by-heal', class: Migration005ClosedByHeal },
   { name: '006-job-generation', class: Migration006JobGeneration },
   { name: '007-operator-actions', class: Migration007OperatorActions },
+  { name: '008-run-timeline', class: Migration008RunTimeline },
 ];

@@ -3,6 +3,8 @@ import type { LedgerEventV1, OpsError } from '@ops/contracts';
 import type { Pool } from 'pg';
 import { applyEvent, type IgnoreReason, type RunState } from '../domain/apply-event.ts';
 import { decodeActiveCursor, decodeCursor, encodeActiveCursor, encodeCursor } from '../domain/cursor.ts';
+import { recordsIgnored, type TimelineRow, timelineRow } from '../domain/timeline.ts';
+import { decodeTimelineCursor, encodeTimelineCursor } from '../domain/timeline-cursor.ts';
 import { READ_RUNS, WRITE_RUNS } from '../sql/apply-events.ts';
 import { GET_RUN } from '../sql/get-run.ts';
 import { NEXT_JOB_GENERATION, SET_JOB_GENERATION } from '../sql/job-generation.ts';
@@ -10,6 +12,7 @@ import { LIST_ACTIVE_RUNS } from '../sql/list-active-runs.ts';
 import { LIST_RUNS } from '../sql/list-runs.ts';
 import { LIST_WORKSPACES } from '../sql/list-workspaces.ts';
 import { RECORD_DUPLICATE } from '../sql/record-duplicate.ts';
+import { GET_RUN_TIMELINE, type TimelineDbRow } from '../sql/run-timeline.ts';
 import { execute, type Statement } from '../sql/statement.ts';
 import { type EnsureCommand, type EnsureResult, ensureRuns } from './ensure-runs.ts';
 import type { PagedRow, RunRow } from './run-view.ts';
@@ -31,6 +34,11 @@ export interface ListQuery {
   readonly tenantId?: string | undefined;
   readonly type?: string | undefined;
   readonly status?: string | undefined;
+  readonly outcome?: string | undefined;
+  /** runs whose failure_summary has an entry with this code */
+  readonly failureCode?: string | undefined;
+  /** initiator_name, exact */
+  readonly initiator?: string | undefined;
   readonly createdAfter?: string | undefined;
   readonly createdBefore?: string | undefined;
   readonly limit: number;
@@ -43,9 +51,17 @@ export interface PendingEvent {
 }
 
 export type EventOutcome =
-  | { readonly result: 'applied' }
+  | ({ readonly result: 'applied' } & AppliedChange)
   | { readonly result: 'ignored'; readonly reason: IgnoreReason }
   | { readonly result: 'unknown_run' };
+
+/** What an applied event changed, from the row already read: the run metrics need no statement of their own. */
+export interface AppliedChange {
+  readonly type: string;
+  readonly createdAt: Date;
+  readonly before: RunState;
+  readonly after: RunState;
+}
 
 /** how often applyEvents reads again rows another writer changed under it before the batch is nak-ed */
 const APPLY_ROUNDS = 10;
@@ -53,6 +69,11 @@ const APPLY_ROUNDS = 10;
 /** The keyset cursor after a row of list_runs. */
 export function cursorAfterRun(row: PagedRow): string {
   return encodeCursor({ createdAt: row.page_at, id: row.id });
+}
+
+/** The keyset cursor after an entry of get_run_timeline. */
+export function cursorAfterTimelineEntry(row: TimelineDbRow): string {
+  return encodeTimelineCursor({ at: row.page_at, k: row.k });
 }
 
 /** The keyset cursor after a row of list_active_runs. */
@@ -68,8 +89,15 @@ export interface RunsRepository {
   /** a queued run's next job generation (housekeeping's re-publish), or null when it is not queued (or not in the workspace) */
   nextJobGeneration(workspaceId: string, runId: string, now: Date): Promise<RunRow | null>;
   getRun(workspaceId: string, runId: string): Promise<RunRow | null>;
-  /** dedupe_hits + 1 on a run (a worker skipped a duplicate job of it) */
-  recordDuplicate(workspaceId: string, runId: string, now: Date): Promise<RunRow | null>;
+  /** dedupe_hits + 1 on a run (a worker skipped a duplicate job of it), and a `duplicate` entry on its timeline */
+  recordDuplicate(workspaceId: string, runId: string, now: Date, reason: string): Promise<RunRow | null>;
+  /** up to `limit` timeline entries of a run, oldest first, and whether more follow (page with `cursorAfterTimelineEntry`); null: no such run in the workspace */
+  getRunTimeline(
+    workspaceId: string,
+    runId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ rows: TimelineDbRow[]; hasMore: boolean } | null>;
   /** up to `limit` rows, newest first, and whether more follow (page them with `cursorAfterRun` of the last row used) */
   listRuns(query: ListQuery): Promise<{ rows: PagedRow[]; hasMore: boolean }>;
   /** queued/running runs of a workspace with no sign of life since `quietSince`, oldest first */
@@ -100,13 +128,33 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
     return row ?? null;
   }
 
-  async function recordDuplicate(workspaceId: string, runId: string, now: Date): Promise<RunRow | null> {
+  async function recordDuplicate(workspaceId: string, runId: string, now: Date, reason: string): Promise<RunRow | null> {
     const [row] = await run(RECORD_DUPLICATE, {
       run_id: runId,
       workspace_id: workspaceId,
       now: now.toISOString(),
+      reason,
     });
     return row ?? null;
+  }
+
+  async function getRunTimeline(
+    workspaceId: string,
+    runId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ rows: TimelineDbRow[]; hasMore: boolean } | null> {
+    const after = cursor ? decodeTimelineCursor(cursor) : null;
+    // a run of another workspace is as unknown as a missing one; an empty timeline (a queued run) is not
+    if (!(await getRun(workspaceId, runId))) return null;
+    const rows = await run(GET_RUN_TIMELINE, {
+      run_id: runId,
+      workspace_id: workspaceId,
+      cursor_at: after?.at ?? null,
+      cursor_k: after?.k ?? null,
+      limit: limit + 1,
+    });
+    return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
   }
 
   async function listRuns(query: ListQuery): Promise<{ rows: PagedRow[]; hasMore: boolean }> {
@@ -116,6 +164,9 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
       tenant_id: query.tenantId ?? null,
       type: query.type ?? null,
       status: query.status ?? null,
+      outcome: query.outcome ?? null,
+      failure_code: query.failureCode ?? null,
+      initiator: query.initiator ?? null,
       created_after: query.createdAfter ?? null,
       created_before: query.createdBefore ?? null,
       cursor_at: cursor?.createdAt ?? null,
@@ -155,6 +206,8 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
    * flag). A row another writer changed meanwhile (another ledger replica) is
    * read again and its events decided again; applying is idempotent, so a
    * batch that fails half-way and is redelivered changes nothing twice.
+   * The same write appends the timeline entries (domain/timeline.ts) of the
+   * rows it wrote, and of events refused on rows it did not need to write.
    */
   async function applyEvents(events: readonly PendingEvent[], now: Date): Promise<EventOutcome[]> {
     const outcomes: EventOutcome[] = new Array<EventOutcome>(events.length);
@@ -163,11 +216,17 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
       if (round >= APPLY_ROUNDS) throw new Error(`ledger rows kept changing under ${open.length} events: batch retried later`);
       const ids = [...new Set(open.map((i) => events[i]!.event.run_id))];
       const rows = await run(READ_RUNS, { run_ids: uuidArray(ids) });
-      const states = new Map<string, { workspaceId: string; read: RunState; state: RunState; dirty: boolean }>();
+      const states = new Map<
+        string,
+        { workspaceId: string; type: string; createdAt: Date; read: RunState; state: RunState; dirty: boolean }
+      >();
       for (const row of rows) {
         const read = toState(row);
-        states.set(row.id, { workspaceId: row.workspace_id, read, state: read, dirty: false });
+        // created_at is NOT NULL
+        const createdAt = pgTimestamp(row.created_at)!;
+        states.set(row.id, { workspaceId: row.workspace_id, type: row.type, createdAt, read, state: read, dirty: false });
       }
+      const entries: Array<{ i: number; row: TimelineRow }> = [];
       for (const i of open) {
         const { event, streamSeq } = events[i]!;
         const entry = states.get(event.run_id);
@@ -179,16 +238,20 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
         const result = applyEvent(entry.state, event, streamSeq, now);
         if (!result.applied) {
           outcomes[i] = { result: 'ignored', reason: result.reason };
+          if (recordsIgnored(result.reason)) entries.push({ i, row: timelineRow(event, streamSeq, now, result.reason) });
           continue;
         }
+        outcomes[i] = { result: 'applied', type: entry.type, createdAt: entry.createdAt, before: entry.state, after: result.state };
         entry.state = result.state;
         entry.dirty = true;
-        outcomes[i] = { result: 'applied' };
+        entries.push({ i, row: timelineRow(event, streamSeq, now, null) });
       }
       const dirty = [...states.entries()].filter(([, e]) => e.dirty);
-      if (dirty.length === 0) break;
+      // nothing changed and nothing to record (redeliveries only): no statement at all
+      if (dirty.length === 0 && entries.length === 0) break;
       const written = await run(WRITE_RUNS, {
         now: now.toISOString(),
+        entries: JSON.stringify(entries.map(({ i, row }) => ({ i, ...row, dirty: states.get(row.run_id)?.dirty === true }))),
         rows: JSON.stringify(
           dirty.map(([id, e]) => ({
             id,
@@ -229,6 +292,7 @@ export function createRunsRepository(em: EntityManager, options: RunsRepositoryO
     nextJobGeneration,
     getRun,
     recordDuplicate,
+    getRunTimeline,
     listRuns,
     listActiveRuns,
     listWorkspaces,
