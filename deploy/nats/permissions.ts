@@ -1,4 +1,4 @@
-import { createNames, type Names } from '@ops/contracts';
+import { createNames, LEDGER_ADMIN_ENDPOINTS, type Names } from '@ops/contracts';
 
 /**
  * The NATS permission matrix: one user per process, each allowed only what
@@ -24,7 +24,7 @@ export interface UserPermissions {
   readonly denied: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
 }
 
-export const NATS_USERS = ['ledger', 'worker', 'housekeeping', 'opsctl'] as const;
+export const NATS_USERS = ['ledger', 'worker', 'housekeeping', 'opsctl', 'operator'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
 const API = '$JS.API';
@@ -66,6 +66,24 @@ const inbox = (user: string) => [`_INBOX.${user}.>`];
 export function natsPermissions(names: Names = createNames('')): Record<NatsUser, UserPermissions> {
   const { streams, kv, consumers, services } = names;
   const assignmentJobs = names.jobSubject('assignments.>');
+  /** read-only inspection (opsctl and `nats stream|consumer|kv|micro` as opsctl or operator) */
+  const inspect = [
+    ...jsBase,
+    `${API}.STREAM.NAMES`,
+    `${API}.STREAM.LIST`,
+    `${API}.STREAM.INFO.*`,
+    `${API}.CONSUMER.NAMES.*`,
+    `${API}.CONSUMER.LIST.*`,
+    `${API}.CONSUMER.INFO.*.*`,
+    `${API}.STREAM.MSG.GET.${streams.dlq}`,
+    ...kvRead(kv.locks),
+    ...kvList(kv.locks),
+    '$SRV.>',
+  ];
+  /** the ledger's read endpoints, and dispatch (ensure_run: idempotent, dedupe and cooldown apply) */
+  const operatorReads = (['get_run', 'list_runs', 'get_run_timeline', 'list_workspaces', 'list_active_runs', 'ensure_run'] as const).map(
+    (e) => names.ledgerApiSubject(e),
+  );
   return {
     ledger: {
       passwordEnv: 'NATS_PASSWORD_LEDGER',
@@ -79,14 +97,21 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
         assignmentJobs,
         // a re-publish asks whether the worker consumer delivered past the original, and deletes a lost one (handlers/jobs.ts)
         `${API}.CONSUMER.INFO.${streams.jobs}.${consumers.assignmentWorker}`,
+        // … and a cancel deletes a queued run's job (issue #21)
         `${API}.STREAM.MSG.DELETE.${streams.jobs}`,
+        // operator actions (issue #21): a cancel's marker and a lock release on the locks bucket …
+        ...kvRead(kv.locks),
+        ...kvWrite(kv.locks),
+        // … a dead letter read, redriven to its origin (a job, above, or a ledger event) and removed
+        `${API}.STREAM.MSG.GET.${streams.dlq}`,
+        `${API}.STREAM.MSG.DELETE.${streams.dlq}`,
+        names.ledgerEventsWildcard,
       ],
-      subscribe: [`${names.ledgerApiGroup}.>`, ...microService(services.ledger), ...inbox('ledger')],
+      subscribe: [`${names.ledgerApiGroup}.>`, `${names.ledgerAdminGroup}.>`, ...microService(services.ledger), ...inbox('ledger')],
       allowResponses: true,
       denied: {
         publish: [
           names.jobSubject('ops.reconcile_adapter_runs'),
-          `$KV.${kv.locks}.x`,
           `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,
           `${API}.STREAM.DELETE.${streams.ledger}`,
           `${API}.STREAM.PURGE.${streams.ledger}`,
@@ -159,20 +184,10 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
     opsctl: {
       passwordEnv: 'NATS_PASSWORD_OPSCTL',
       publish: [
-        ...jsBase,
-        // read-only inspection (opsctl and `nats stream|consumer|kv|micro` as this user)
-        `${API}.STREAM.NAMES`,
-        `${API}.STREAM.LIST`,
-        `${API}.STREAM.INFO.*`,
-        `${API}.CONSUMER.NAMES.*`,
-        `${API}.CONSUMER.LIST.*`,
-        `${API}.CONSUMER.INFO.*.*`,
-        `${API}.STREAM.MSG.GET.${streams.dlq}`,
-        ...kvRead(kv.locks),
-        ...kvList(kv.locks),
-        '$SRV.>',
-        // dispatch (ensure_run: the ledger publishes the job); housekeeping run on demand
-        `${names.ledgerApiGroup}.>`,
+        ...inspect,
+        // the read endpoints, and dispatch (ensure_run: idempotent, dedupe and cooldown apply — it
+        // cannot stop, change or repeat existing work); housekeeping run on demand
+        ...operatorReads,
         names.housekeepingRunSubject,
       ],
       subscribe: [...inbox('opsctl')],
@@ -186,11 +201,38 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
           `${API}.CONSUMER.MSG.NEXT.${streams.ledger}.${consumers.ledgerEvents}`,
           `${API}.STREAM.DELETE.${streams.ledger}`,
           `${API}.STREAM.PURGE.${streams.dlq}`,
+          `${API}.STREAM.MSG.DELETE.${streams.dlq}`,
           `${API}.STREAM.MSG.GET.${streams.ledger}`,
           names.dlqSubject('ledger'),
           kvDirectGet(kv.locks),
+          // read-only: no operator action, no internal endpoint (issue #21)
+          ...LEDGER_ADMIN_ENDPOINTS.map((e) => names.ledgerAdminSubject(e)),
+          names.ledgerApiSubject('record_duplicate'),
+          names.ledgerApiSubject('republish_job'),
         ],
         subscribe: [names.ledgerApiSubject('ensure_run'), names.jobsWildcard, '_INBOX.ledger.>'],
+      },
+    },
+    // an operator (issue #21): what opsctl may, plus the actions of ops.ledger.admin.* — audited by the ledger
+    operator: {
+      passwordEnv: 'NATS_PASSWORD_OPERATOR',
+      publish: [...inspect, ...operatorReads, names.housekeepingRunSubject, `${names.ledgerAdminGroup}.>`],
+      subscribe: [...inbox('operator')],
+      allowResponses: false,
+      denied: {
+        publish: [
+          // every action goes through the ledger (and its record): none of its effects by hand
+          names.jobSubject('assignments.fetch'),
+          names.ledgerEventSubject('completed'),
+          `$KV.${kv.locks}.x`,
+          `${API}.STREAM.MSG.DELETE.${streams.dlq}`,
+          `${API}.STREAM.MSG.DELETE.${streams.jobs}`,
+          `${API}.STREAM.PURGE.${streams.dlq}`,
+          `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,
+          names.ledgerApiSubject('record_duplicate'),
+          names.ledgerApiSubject('republish_job'),
+        ],
+        subscribe: [`${names.ledgerAdminGroup}.>`, names.jobsWildcard, '_INBOX.opsctl.>'],
       },
     },
   };

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
 import { ROOT, sleep } from '@ops/test-support';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +38,30 @@ const compose = (...rest: string[]) => composeArgs(project, files, envFile, ...r
 const opsctl = async <T>(...args: string[]): Promise<T> =>
   JSON.parse(await must('docker', compose('run', '--rm', '--no-deps', 'opsctl', ...args, '--json'), 240_000)) as T;
 const byService = (all: readonly ContainerState[], service: string) => all.filter((c) => c.service === service);
+/** opsctl as the operator NATS user (issue #21): the actions of ops.ledger.admin.* */
+const asOperator = async <T>(...args: string[]): Promise<T> =>
+  JSON.parse(
+    await must(
+      'docker',
+      [
+        ...compose('run', '--rm', '--no-deps', '-e', 'NATS_USER=operator', '-e', `NATS_PASSWORD=${secrets['NATS_PASSWORD_OPERATOR']}`),
+        'opsctl',
+        ...args,
+        '--actor',
+        'compose-test@ops',
+        '--reason',
+        'acceptance of the operator actions',
+        '--json',
+      ],
+      240_000,
+    ),
+  ) as T;
+interface Shown {
+  status: string;
+  outcome: string;
+  failure_summary: Array<{ code: string }>;
+  actions: Array<{ action: string; actor: string; reason: string }>;
+}
 
 /** engine events of the project since `since` (ms): start, die, health_status */
 async function events(since: number): Promise<Array<{ service: string; action: string; at: number; exitCode?: string }>> {
@@ -215,6 +240,113 @@ describe('docker compose, for real', () => {
     expect(Math.max(...Object.values(probe.by_key).map((k) => k.max_concurrent))).toBe(1);
     await fakeGraph('/_fake/faults', { method: 'PUT', body: JSON.stringify({}) });
   }, 600_000);
+
+  it('operator actions in the containers: cancel (running, queued), rerun (cooldown, --force), dlq redrive, locks release — each audited; the read-only user refused on each', async () => {
+    const tenants = await opsctl<{ workspaces: Array<{ id: string; tenants: Array<{ id: string }> }> }>('tenants', 'list');
+    const ws = tenants.workspaces.find((w) => w.tenants.length > 2) ?? tenants.workspaces[0]!;
+    const show = (runId: string) => opsctl<Shown>('runs', 'show', runId, '--workspace', ws.id);
+    const say = (line: string) => process.stdout.write(`operator actions: ${line}\n`);
+
+    // a running run, slow Graph (5 s per call): cancelled, its worker fenced
+    await fakeGraph('/_fake/faults', { method: 'PUT', body: JSON.stringify({ latencyMs: 5_000 }) });
+    const slow = await opsctl<{ run_id: string }>('dispatch', 'assignments.fetch', '--workspace', ws.id, '--tenant', ws.tenants[1]!.id);
+    let running = false;
+    for (let i = 0; i < 60 && !running; i += 1) {
+      running = (await opsctl<{ status: string }>('runs', 'show', slow.run_id, '--workspace', ws.id)).status === 'running';
+      if (!running) await sleep(500);
+    }
+    expect(running).toBe(true);
+    const cancelled = await asOperator<{ previous_status: string; run: { outcome: string } }>(
+      'runs',
+      'cancel',
+      slow.run_id,
+      '--workspace',
+      ws.id,
+    );
+    expect(`${cancelled.previous_status} → ${cancelled.run.outcome}`).toBe('running → cancelled');
+    const shownCancel = await show(slow.run_id);
+    say(`runs cancel (running) ${slow.run_id}: ${shownCancel.status} ${shownCancel.outcome}, audit ${JSON.stringify(shownCancel.actions)}`);
+    expect(shownCancel.failure_summary.map((f) => f.code)).toContain('run.cancelled');
+    expect(shownCancel.actions).toEqual([expect.objectContaining({ action: 'cancel', actor: 'compose-test@ops' })]);
+    await fakeGraph('/_fake/faults', { method: 'PUT', body: JSON.stringify({}) });
+
+    // a queued run: no worker running, so it waits; its job is removed
+    await must('docker', compose('stop', 'assignment-worker'), 120_000);
+    const queued = await opsctl<{ run_id: string }>('dispatch', 'assignments.restore', '--workspace', ws.id, '--tenant', ws.tenants[2]!.id);
+    const cancelQueued = await asOperator<{ previous_status: string; job_removed: boolean; run: { outcome: string } }>(
+      'runs',
+      'cancel',
+      queued.run_id,
+      '--workspace',
+      ws.id,
+    );
+    expect(cancelQueued).toMatchObject({ previous_status: 'queued', job_removed: true, run: { outcome: 'cancelled' } });
+    say(`runs cancel (queued) ${queued.run_id}: ${JSON.stringify((await show(queued.run_id)).actions)}`);
+    await must('docker', compose('up', '-d', '--no-build', '--no-deps', '--wait', '--wait-timeout', '180', 'assignment-worker'), 240_000);
+
+    // rerun of a run completed minutes ago: cooldown without --force, a new run with it
+    const done = await opsctl<{ run_id: string }>('dispatch', 'assignments.fetch', '--workspace', ws.id, '--tenant', ws.tenants[2]!.id);
+    await opsctl('runs', 'wait', done.run_id, '--workspace', ws.id, '--timeout', '120');
+    const cooling = await asOperator<{ disposition: string }>('runs', 'rerun', done.run_id, '--workspace', ws.id);
+    expect(cooling.disposition).toBe('cooldown');
+    const forced = await asOperator<{ run_id: string; disposition: string }>('runs', 'rerun', done.run_id, '--workspace', ws.id, '--force');
+    expect(forced.disposition).toBe('created');
+    const rerun = await opsctl<{ outcome: string }>('runs', 'wait', forced.run_id, '--workspace', ws.id, '--timeout', '120');
+    expect(rerun.outcome).toBe('succeeded');
+    say(
+      `runs rerun ${done.run_id}: without --force cooldown; --force → ${forced.run_id} ${rerun.outcome}, audit ${JSON.stringify((await show(forced.run_id)).actions)}`,
+    );
+
+    // a dead letter (a malformed event, published as the worker may): redriven with --force, dead-lettered again
+    type Letter = { seq: number; reason: string; detail: string | null; original_subject: string | null };
+    const dlq = async () => (await opsctl<{ messages: Letter[] }>('dlq', 'list', '--origin', 'ledger')).messages;
+    const before = await dlq();
+    say(`dead letters before: ${JSON.stringify(before)}`);
+    const last = Math.max(0, ...before.map((l) => l.seq));
+    const [nats] = byService(await containers(project), 'nats');
+    const nc = await connect({
+      servers: `nats://${nats!.ip}:4222`,
+      user: 'worker',
+      pass: secrets['NATS_PASSWORD_WORKER'],
+      inboxPrefix: '_INBOX.worker',
+    });
+    try {
+      const { jetstream } = await import('@nats-io/jetstream');
+      await jetstream(nc).publish('ops.ledger.events.completed', '{"not":"an event"}');
+    } finally {
+      await nc.close();
+    }
+    let letters: Letter[] = [];
+    for (let i = 0; i < 40 && letters.length === 0; i += 1) {
+      letters = (await dlq()).filter((l) => l.seq > last);
+      if (letters.length === 0) await sleep(500);
+    }
+    expect(letters).toHaveLength(1);
+    const redriven = await asOperator<{ seq: number; redriven_seq: number }>('dlq', 'redrive', String(letters[0]!.seq), '--force');
+    say(`dlq redrive ${letters[0]!.seq} (${letters[0]!.reason}) → stored again as OPS_LEDGER #${redriven.redriven_seq}`);
+
+    // the forced re-run's completion marker (the cooldown): released with --cooldown
+    const locks = await opsctl<{ locks: Array<{ key: string; run_id: string; state: string }> }>('locks', 'list');
+    const marker = locks.locks.find((l) => l.run_id === forced.run_id)!;
+    expect(marker.state).toBe('completed');
+    const released = await asOperator<{ holder: string; state: string }>('locks', 'release', marker.key, '--cooldown');
+    expect(released).toMatchObject({ state: 'completed', holder: 'not_held' });
+    say(`locks release ${marker.key}: ${JSON.stringify((await show(forced.run_id)).actions.map((a) => a.action))}`);
+
+    // the read-only opsctl user: refused on each action
+    for (const args of [
+      ['runs', 'cancel', done.run_id, '--workspace', ws.id],
+      ['runs', 'rerun', done.run_id, '--workspace', ws.id, '--force'],
+      ['dlq', 'redrive', String(redriven.seq)],
+      ['dlq', 'purge', String(redriven.seq)],
+      ['locks', 'release', marker.key, '--force'],
+    ]) {
+      const r = await sh('docker', [...compose('run', '--rm', '--no-deps'), 'opsctl', ...args, '--actor', 'x', '--reason', 'y'], 120_000);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain('operator actions need the operator user (NATS_USER=operator)');
+    }
+    say('the read-only opsctl user was refused on runs cancel, runs rerun, dlq redrive, dlq purge, locks release');
+  }, 900_000);
 
   it('least privilege: housekeeping credentials never make a worker ready, a wrong password is refused, the worker role cannot update operation_runs', async () => {
     const name = `${project}-wrong-user`;

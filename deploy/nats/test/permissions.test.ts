@@ -148,6 +148,38 @@ describe('the system with one NATS user per process', () => {
       .poll(async () => ((await run(['dlq', 'list'])) as unknown as { messages: unknown[] }).messages.length, { timeout: 15_000 })
       .toBe(1);
 
+    // the operator user's actions (issue #21): the ledger acts on the locks bucket, OPS_JOBS, OPS_DLQ and the events
+    const operator = { ...as('operator'), DATABASE_URL: db.urlAs(DB_ROLES.cli) };
+    const act = async (args: string[]) => {
+      const r = await opsctl([...args, '--actor', 'perm-test', '--reason', 'permissions test', '--json'], operator);
+      expect(r.code, `opsctl ${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return JSON.parse(r.stdout) as Record<string, unknown> & { run_id: string; disposition: string };
+    };
+    const rerun = await act(['runs', 'rerun', fetch.run_id, '--workspace', workspace, '--force']);
+    expect(rerun.disposition).toBe('created');
+    expect(await run(['runs', 'wait', rerun.run_id, '--workspace', workspace, '--timeout', '30'])).toMatchObject({ outcome: 'succeeded' });
+    graph.setFaults({ latencyMs: 2_000 });
+    try {
+      const slow = await run(['dispatch', 'assignments.restore', '--workspace', workspace, '--tenant', tenant]);
+      const cancelled = (await act(['runs', 'cancel', slow.run_id, '--workspace', workspace])) as unknown as { run: { outcome: string } };
+      expect(cancelled.run.outcome).toBe('cancelled');
+    } finally {
+      graph.setFaults({});
+    }
+    const [letter] = ((await run(['dlq', 'list'])) as unknown as { messages: Array<{ seq: number }> }).messages;
+    await act(['dlq', 'redrive', String(letter!.seq), '--force']);
+    // the same bytes fail the same way: dead-lettered again, then purged
+    await expect
+      .poll(async () => ((await run(['dlq', 'list'])) as unknown as { messages: Array<{ seq: number }> }).messages, { timeout: 15_000 })
+      .toHaveLength(1);
+    const [second] = ((await run(['dlq', 'list'])) as unknown as { messages: Array<{ seq: number }> }).messages;
+    expect(second!.seq).toBeGreaterThan(letter!.seq);
+    await act(['dlq', 'purge', String(second!.seq)]);
+    const marker = ((await run(['locks', 'list'])) as unknown as { locks: Array<{ key: string; run_id: string }> }).locks.find(
+      (l) => l.run_id === rerun.run_id,
+    );
+    expect(await act(['locks', 'release', marker!.key, '--cooldown'])).toMatchObject({ state: 'completed' });
+
     expect(violations(server.log())).toEqual([]);
     for (const s of services) expect(violations(s.output())).toEqual([]);
   });
@@ -194,6 +226,25 @@ describe('what the matrix denies', () => {
         logged.some((l) => l.includes(`Subject "${subject}"`)),
         `server log for ${user} ${subject}`,
       ).toBe(true);
+    }
+  });
+
+  it('refuses every operator action to the read-only opsctl user, with a message naming the operator user', async () => {
+    const ws = '00000000-0000-4000-8000-000000000001';
+    const run = '00000000-0000-4000-8000-000000000002';
+    const key = `assignments.fetch.${'a'.repeat(64)}`;
+    for (const args of [
+      ['runs', 'cancel', run, '--workspace', ws],
+      ['runs', 'rerun', run, '--workspace', ws, '--force'],
+      ['dlq', 'redrive', '1'],
+      ['dlq', 'purge', '1'],
+      ['locks', 'release', key, '--force'],
+    ]) {
+      const r = await opsctl([...args, '--actor', 'mallory', '--reason', 'trying'], as('opsctl'));
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(
+        /^opsctl: NATS refused the request: this NATS user may not call \w+ .* — operator actions need the operator user \(NATS_USER=operator\)\n$/,
+      );
     }
   });
 

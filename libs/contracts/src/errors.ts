@@ -7,6 +7,8 @@ export const ERROR_CODES = {
   bad_request: 'the request or message failed validation',
   not_found: 'no such record in this workspace',
   conflict: 'the request conflicts with the current state',
+  /** the NATS user may not publish on the subject (the server refused it): an operator action as a read-only user */
+  forbidden: 'the caller may not make this request',
   unavailable: 'a dependency (NATS or PostgreSQL) is unavailable',
   timeout: 'the operation timed out',
   internal: 'unexpected internal error',

@@ -17,6 +17,7 @@ export const FAILURE_CODES = {
   'run.attempts_exhausted': 'The run failed on every allowed attempt',
   'run.internal': 'The run failed on an unexpected internal error',
   'run.skipped_cooldown': 'Skipped: the same job identity completed less than the cooldown ago',
+  'run.cancelled': "An operator cancelled the run (opsctl runs cancel): see the run's audit for who and why",
   'run.lease_conflict': 'Another run of the same job identity held the execution lease until attempts ran out',
   'ops.reconcile_adapter_runs.failed': 'The reconcile-adapter-runs housekeeping job failed',
 } as const;

@@ -10,6 +10,7 @@ export const BASE_NAMES = {
     jobs: 'ops.jobs',
     ledgerEvents: 'ops.ledger.events',
     ledgerApi: 'ops.ledger.api',
+    ledgerAdmin: 'ops.ledger.admin',
     dlq: 'ops.dlq',
     housekeepingApi: 'ops.housekeeping',
   },
@@ -20,6 +21,7 @@ export const BASE_NAMES = {
 export const LEDGER_API_ENDPOINTS = [
   'ensure_run',
   'get_run',
+  'get_run_timeline',
   'list_runs',
   'record_duplicate',
   'list_workspaces',
@@ -27,6 +29,14 @@ export const LEDGER_API_ENDPOINTS = [
   'republish_job',
 ] as const;
 export type LedgerApiEndpoint = (typeof LEDGER_API_ENDPOINTS)[number];
+
+/**
+ * The operator actions (issue #21): their own subject group, `ops.ledger.admin.*`,
+ * which only the operator NATS user may call (deploy/nats/permissions.ts) —
+ * the read-only opsctl user keeps the read endpoints of `ops.ledger.api`.
+ */
+export const LEDGER_ADMIN_ENDPOINTS = ['cancel_run', 'rerun_run', 'redrive_dead_letter', 'purge_dead_letter', 'release_lock'] as const;
+export type LedgerAdminEndpoint = (typeof LEDGER_ADMIN_ENDPOINTS)[number];
 
 export const LEDGER_EVENT_KINDS = ['started', 'progress', 'completed'] as const;
 export type LedgerEventKind = (typeof LEDGER_EVENT_KINDS)[number];
@@ -53,6 +63,9 @@ export interface Names {
   /** `ops.ledger.api` — the micro service's endpoint group */
   readonly ledgerApiGroup: string;
   ledgerApiSubject(endpoint: LedgerApiEndpoint): string;
+  /** `ops.ledger.admin` — the operator actions' endpoint group */
+  readonly ledgerAdminGroup: string;
+  ledgerAdminSubject(endpoint: LedgerAdminEndpoint): string;
   /** `ops.housekeeping` — the housekeeping micro service's group (endpoint `run`) */
   readonly housekeepingApiGroup: string;
   readonly housekeepingRunSubject: string;
@@ -87,6 +100,8 @@ export function createNames(prefix = ''): Names {
     ledgerEventsWildcard: sub(`${b.subjects.ledgerEvents}.>`),
     ledgerApiGroup: sub(b.subjects.ledgerApi),
     ledgerApiSubject: (endpoint: LedgerApiEndpoint) => sub(`${b.subjects.ledgerApi}.${endpoint}`),
+    ledgerAdminGroup: sub(b.subjects.ledgerAdmin),
+    ledgerAdminSubject: (endpoint: LedgerAdminEndpoint) => sub(`${b.subjects.ledgerAdmin}.${endpoint}`),
     housekeepingApiGroup: sub(b.subjects.housekeepingApi),
     housekeepingRunSubject: sub(`${b.subjects.housekeepingApi}.run`),
     dlqSubject: (origin: DlqOrigin) => sub(`${b.subjects.dlq}.${origin}`),
@@ -106,4 +121,6 @@ export const HEADERS = {
   dlqReceivedAt: 'Ops-Dlq-Received-At',
   /** on a job: how many times the ledger published this run's job, this one included (1: the original) */
   jobGeneration: 'Ops-Job-Generation',
+  /** on a redriven dead letter: the OPS_DLQ sequence it was redriven from (`opsctl dlq redrive`) */
+  redrivenFrom: 'Ops-Redriven-From',
 } as const;

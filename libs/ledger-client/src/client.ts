@@ -5,7 +5,10 @@ import {
   ensureRunReplyV1,
   type GetRunReplyV1,
   type GetRunRequestV1,
+  type GetRunTimelineReplyV1,
+  type GetRunTimelineRequestInputV1,
   getRunReplyV1,
+  getRunTimelineReplyV1,
   type LedgerApiEndpoint,
   type ListActiveRunsReplyV1,
   type ListActiveRunsRequestInputV1,
@@ -22,13 +25,14 @@ import {
   recordDuplicateReplyV1,
   republishJobReplyV1,
 } from '@ops/contracts';
-import type { z } from 'zod';
-import { requestService } from './request.ts';
+import { endpointCaller } from './request.ts';
 
 /** Typed client of the ledger's micro service (ops.ledger.api.*). */
 export interface LedgerClient {
   ensureRun(request: EnsureRunRequestInputV1): Promise<EnsureRunReplyV1>;
   getRun(request: GetRunRequestV1): Promise<GetRunReplyV1['run']>;
+  /** one page of a run's timeline, oldest first (issue #21) */
+  getRunTimeline(request: GetRunTimelineRequestInputV1): Promise<GetRunTimelineReplyV1>;
   listRuns(request: ListRunsRequestInputV1): Promise<ListRunsReplyV1>;
   /** counts a duplicate job on the canonical run (execution-time dedupe) */
   recordDuplicate(request: RecordDuplicateRequestV1): Promise<GetRunReplyV1['run']>;
@@ -40,18 +44,15 @@ export interface LedgerClient {
 }
 
 export function createLedgerClient(nc: NatsConnection, names: Names, options: { timeoutMs?: number } = {}): LedgerClient {
-  const timeout = options.timeoutMs ?? 5_000;
-  const call = <S extends z.ZodType>(endpoint: LedgerApiEndpoint, body: unknown, schema: S): Promise<z.infer<S>> =>
-    requestService(
-      nc,
-      { subject: names.ledgerApiSubject(endpoint), service: 'the ledger service', group: 'ops.ledger.api', what: endpoint },
-      body,
-      schema,
-      timeout,
-    );
+  const call = endpointCaller<LedgerApiEndpoint>(nc, {
+    subject: names.ledgerApiSubject,
+    group: 'ops.ledger.api',
+    timeoutMs: options.timeoutMs ?? 5_000,
+  });
   return {
     ensureRun: (request) => call('ensure_run', request, ensureRunReplyV1),
     getRun: async (request) => (await call('get_run', request, getRunReplyV1)).run,
+    getRunTimeline: (request) => call('get_run_timeline', request, getRunTimelineReplyV1),
     listRuns: (request) => call('list_runs', request, listRunsReplyV1),
     recordDuplicate: async (request) => (await call('record_duplicate', request, recordDuplicateReplyV1)).run,
     listWorkspaces: async () => (await call('list_workspaces', {}, listWorkspacesReplyV1)).workspaces,

@@ -3,15 +3,17 @@ import type { Service } from '@nats-io/services';
 import { LONGEST_COOLDOWN_SECONDS, sanitizeMessage } from '@ops/contracts';
 import type { Orm } from '@ops/db';
 import type { Logger } from '@ops/logging';
-import { type BatchConsumer, ledgerCaughtUp, type NatsConnection, withLeanRequests } from '@ops/nats';
+import { type BatchConsumer, ledgerCaughtUp, type NatsConnection, openLocksBucket, withLeanRequests } from '@ops/nats';
 import { type OpsHttpServer, openServiceShell, type Registry } from '@ops/runtime';
 import type { LedgerConfig } from './config.ts';
 import { type Clock, systemClock } from './domain/clock.ts';
+import { addLedgerAdmin } from './handlers/admin.ts';
 import { startLedgerApi } from './handlers/api.ts';
 import { createEnsureBatcher } from './handlers/ensure-batcher.ts';
 import { publishRunJob, republishRunJob } from './handlers/jobs.ts';
 import { startLedgerEventsConsumer } from './handlers/ledger-events.ts';
 import { createLedgerMetrics } from './metrics.ts';
+import { createActionsRepository } from './repositories/actions-repository.ts';
 import { type RunRow, toRunView } from './repositories/run-view.ts';
 import { createRunsRepository } from './repositories/runs-repository.ts';
 
@@ -61,8 +63,17 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
   const repo = createRunsRepository(orm.em, { onReread: (rows) => metrics.eventRereads.inc(rows) });
   // job publishes without nats.js's Error per request
   const js = jetstream(withLeanRequests(nc), { timeout: JOB_PUBLISH_TIMEOUT_MS });
+  const actions = createActionsRepository(orm.em);
   const publishJob = (row: RunRow, generation: number) => publishRunJob(js, names, toRunView(row), generation);
-  const republishJob = (row: RunRow, generation: number) => republishRunJob(js, jsm, names, toRunView(row), generation);
+  const republishJob = async (row: RunRow, generation: number) => {
+    const stored = await republishRunJob(js, jsm, names, toRunView(row), generation);
+    if (stored.seq !== null) recordJobSeqs([{ id: row.id, seq: stored.seq }]);
+    return stored.result;
+  };
+  /** the sequences a cancel deletes a queued run's job by: recorded after the callers were answered, never awaited */
+  const recordJobSeqs = (rows: Array<{ id: string; seq: number }>) => {
+    actions.recordJobSeqs(rows).catch((err: unknown) => logger.warn({ err, runs: rows.length }, 'could not record job sequences'));
+  };
   const ensurer = createEnsureBatcher({
     repo,
     now: () => clock.now(),
@@ -73,6 +84,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     maxBatch: ENSURE_BATCH_MAX,
     maxConcurrent: ENSURE_BATCHES_AT_ONCE,
     onBatch: (size) => metrics.ensureBatchSize.observe(size),
+    onStored: recordJobSeqs,
   });
 
   const api: Service = await startLedgerApi({
@@ -88,6 +100,21 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     maxReplyBytes: () => Math.floor(0.9 * (nc.info?.max_payload ?? 1024 * 1024)),
     ensurer,
     republishJob,
+  });
+  addLedgerAdmin(api, {
+    names,
+    js,
+    jsm,
+    locks: await openLocksBucket(nc, names),
+    repo,
+    actions,
+    ensurer,
+    clock,
+    logger,
+    metrics,
+    maxRequestBytes: config.LEDGER_MAX_REQUEST_BYTES,
+    leaseStaleMs: config.LEDGER_LEASE_STALE_MS,
+    leasePollMs: Math.min(1_000, Math.max(50, Math.floor(config.LEDGER_LEASE_STALE_MS / 10))),
   });
   const events: BatchConsumer = await startLedgerEventsConsumer({
     nc,

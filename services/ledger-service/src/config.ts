@@ -30,6 +30,10 @@ export const ledgerConfigSchema = z.object({
   LOCKS_TTL_SECONDS: intKey(LONGEST_COOLDOWN_SECONDS, 1, 86_400).describe(
     "TTL of the ops_locks KV bucket (seconds): the execution-side cooldown after a completion; defaults to the catalog's longest cooldown",
   ),
+  /** release_lock's judgement of a running lease (issue #21): the same rule as a worker's, so at least its stale time */
+  LEDGER_LEASE_STALE_MS: intKey(10_000, 500, 600_000).describe(
+    'how long `opsctl locks release` watches a running lease before judging its holder stale (ms); keep it >= WORKER_LEASE_STALE_MS',
+  ),
   /** PostgreSQL connections of the ledger */
   DB_POOL_MAX: intKey(10, 1, 100).describe('PostgreSQL pool size'),
 });

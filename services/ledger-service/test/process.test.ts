@@ -1,4 +1,5 @@
 import { connect } from '@nats-io/transport-node';
+import { LEDGER_ADMIN_ENDPOINTS, LEDGER_API_ENDPOINTS } from '@ops/contracts';
 import { DB_ROLES } from '@ops/db';
 import {
   cleanupNats,
@@ -58,10 +59,29 @@ describe('ledger-service process', () => {
       }>();
       expect(info.name).toBe(names.services.ledger);
       expect(info.endpoints.map((e) => e.subject).sort()).toEqual(
-        ['ensure_run', 'get_run', 'list_active_runs', 'list_runs', 'list_workspaces', 'record_duplicate', 'republish_job'].map(
-          (e) => `${names.prefix}.ops.ledger.api.${e}`,
-        ),
+        [
+          ...LEDGER_ADMIN_ENDPOINTS.map((e) => `${names.prefix}.ops.ledger.admin.${e}`),
+          ...LEDGER_API_ENDPOINTS.map((e) => `${names.prefix}.ops.ledger.api.${e}`),
+        ].sort(),
       );
+      // the lists are the contract's: spelled out once more here, so a renamed endpoint is noticed
+      expect([...LEDGER_API_ENDPOINTS].sort()).toEqual([
+        'ensure_run',
+        'get_run',
+        'get_run_timeline',
+        'list_active_runs',
+        'list_runs',
+        'list_workspaces',
+        'record_duplicate',
+        'republish_job',
+      ]);
+      expect([...LEDGER_ADMIN_ENDPOINTS].sort()).toEqual([
+        'cancel_run',
+        'purge_dead_letter',
+        'redrive_dead_letter',
+        'release_lock',
+        'rerun_run',
+      ]);
     } finally {
       await nc.close();
     }

@@ -1,7 +1,7 @@
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { createNames, isOpsError, type Names, sanitizeMessage } from '@ops/contracts';
-import { createLedgerClient, type LedgerClient } from '@ops/ledger-client';
+import { createLedgerAdminClient, createLedgerClient, type LedgerAdminClient, type LedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import { connectNats, natsCredentials } from '@ops/nats';
 import type { OpsctlConfig } from './config.ts';
@@ -13,6 +13,8 @@ export interface NatsHandles {
   readonly names: Names;
   readonly js: JetStreamClient;
   readonly ledger: LedgerClient;
+  /** the operator actions (ops.ledger.admin.*): the operator NATS user only */
+  readonly admin: LedgerAdminClient;
   /** host:port list of NATS_URL without credentials, for messages */
   readonly where: string;
   /** the one-line CliError for a failed JetStream call (lost connection, refused, …), as the ledger client's */
@@ -77,12 +79,14 @@ export async function openNats(config: Readonly<OpsctlConfig>, logger: Logger): 
     throw natsFailure(err, where, state.lost);
   };
   const ledger = guard(createLedgerClient(nc, names, { timeoutMs: LEDGER_TIMEOUT_MS }), fail);
+  const admin = guard(createLedgerAdminClient(nc, names), fail);
   return {
     handles: {
       nc,
       names,
       js: jetstream(nc, { timeout: LEDGER_TIMEOUT_MS }),
       ledger,
+      admin,
       where,
       failure: (err) => natsFailure(err, where, state.lost),
     },
@@ -100,11 +104,12 @@ function guard<T extends object>(client: T, fail: (err: unknown) => never): T {
 }
 
 /**
- * connectNats logs every disconnect/reconnect at warn (right for services); the CLI reports a
- * lost connection itself in one line, so those go to stderr only at LOG_LEVEL debug or trace.
+ * connectNats logs every disconnect/reconnect at warn and the server's async errors (a
+ * permission violation) at error — right for services; the CLI reports a lost connection and a
+ * refused request itself in one line, so those go to stderr only at LOG_LEVEL debug or trace.
  */
 function quieter(logger: Logger, level: OpsctlConfig['LOG_LEVEL']): Logger {
-  return level === 'debug' || level === 'trace' || level === 'fatal' || level === 'silent' ? logger : logger.child({}, { level: 'error' });
+  return level === 'debug' || level === 'trace' || level === 'silent' ? logger : logger.child({}, { level: 'fatal' });
 }
 
 /**
@@ -122,6 +127,11 @@ export function natsFailure(err: unknown, where: string, lost: boolean): CliErro
     }
     const issues = err.issues.length > 0 ? ` (${sanitizeMessage(err.issues.join('; '), { maxLength: 300 })})` : '';
     if (err.code === 'bad_request') return new CliError(2, `the ledger refused the request: ${message}${issues}`, { cause: err });
+    if (err.code === 'forbidden') {
+      return new CliError(1, `NATS refused the request: ${message} — operator actions need the operator user (NATS_USER=operator)`, {
+        cause: err,
+      });
+    }
     return new CliError(1, `${message}${issues}`, { cause: err });
   }
   return new CliError(1, `NATS request failed at ${where}: ${sanitizeMessage(err, { maxLength: 300 })}`, { cause: err });

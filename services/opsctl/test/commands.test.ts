@@ -1,5 +1,8 @@
 import { createServer } from 'node:net';
-import { cliEnv, opsctl, useHousekeepingStack } from '@ops/test-support';
+import { jetstream } from '@nats-io/jetstream';
+import { headers } from '@nats-io/nats-core';
+import { HEADERS } from '@ops/contracts';
+import { cliEnv, insertRun, opsctl, useHousekeepingStack } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/commands/index.ts';
 import { TIMEOUT, until } from './support.ts';
@@ -16,6 +19,11 @@ let runId: string;
 let policyId: string;
 /** 127.0.0.1 and a port that was just listening and is closed now */
 let closedNatsUrl: string;
+/** a queued run to cancel, the lease key its cancel marks, two dead letters (redrive, purge) */
+let queuedRunId: string;
+let cancelKey: string;
+const deadLetters: number[] = [];
+const who = ['--actor', 'commands-test', '--reason', 'contract test'];
 
 interface Case {
   /** a working invocation, without --json */
@@ -60,7 +68,8 @@ const CASES: Record<string, Case> = {
   },
   'runs show': {
     ok: () => ['runs', 'show', runId, '--workspace', ws()],
-    keys: RUN_FIELDS,
+    // the run object, plus its timeline and the operators' actions on it (issue #21)
+    keys: [...RUN_FIELDS, 'timeline', 'actions'],
     bad: () => ['runs', 'show', 'abc', '--workspace', ws()],
     nats: true,
   },
@@ -76,8 +85,38 @@ const CASES: Record<string, Case> = {
     bad: () => ['runs', 'wait', runId, '--workspace', ws(), '--timeout', 'soon'],
     nats: true,
   },
+  'runs cancel': {
+    ok: () => ['runs', 'cancel', queuedRunId, '--workspace', ws(), ...who],
+    keys: ['run', 'previous_status', 'job_removed', 'action'],
+    bad: () => ['runs', 'cancel', queuedRunId, '--workspace', ws(), '--reason', 'no actor'],
+    nats: true,
+  },
+  'runs rerun': {
+    ok: () => ['runs', 'rerun', runId, '--workspace', ws(), ...who],
+    keys: ['run_id', 'disposition', 'run', 'published', 'rerun_of', 'forced', 'action'],
+    bad: () => ['runs', 'rerun', runId, '--workspace', ws(), '--actor', ' ', '--reason', 'blank actor'],
+    nats: true,
+  },
   'locks list': { ok: () => ['locks', 'list'], keys: ['locks'], bad: () => ['locks', 'list', 'extra'], nats: true },
+  'locks release': {
+    ok: () => ['locks', 'release', cancelKey, '--force', ...who],
+    keys: ['key', 'run_id', 'state', 'holder', 'forced', 'action'],
+    bad: () => ['locks', 'release', 'assignments.fetch.*', ...who],
+    nats: true,
+  },
   'dlq list': { ok: () => ['dlq', 'list'], keys: ['messages'], bad: () => ['dlq', 'list', '--limit', 'abc'], nats: true },
+  'dlq redrive': {
+    ok: () => ['dlq', 'redrive', String(deadLetters[0]), ...who],
+    keys: ['seq', 'reason', 'subject', 'stream', 'redriven_seq', 'action'],
+    bad: () => ['dlq', 'redrive', 'first', ...who],
+    nats: true,
+  },
+  'dlq purge': {
+    ok: () => ['dlq', 'purge', String(deadLetters[1]), ...who],
+    keys: ['seq', 'reason', 'action'],
+    bad: () => ['dlq', 'purge', '0', ...who],
+    nats: true,
+  },
   'housekeeping run': {
     ok: () => ['housekeeping', 'run', '--workspace', ws()],
     keys: ['run_id', 'disposition'],
@@ -108,6 +147,17 @@ beforeAll(async () => {
   runId = run.id;
   // hooks cannot use expect.poll (waitCompleted)
   await until(async () => (await h.getRun(runId)).status === 'completed', 30_000);
+  const queued = await insertRun(h, { tenant: 0, policyIds: [(await h.policies(0))[1]!.id] });
+  queuedRunId = queued.id;
+  cancelKey = `assignments.fetch.${queued.run_identity_hash}`;
+  // two dead letters of a job (a run that does not exist: a redriven copy is dead-lettered again)
+  for (let i = 0; i < 2; i += 1) {
+    const dlq = headers();
+    dlq.set(HEADERS.dlqReason, 'ledger_unavailable');
+    dlq.set(HEADERS.dlqOriginSubject, h.names.jobSubject('assignments.fetch'));
+    const body = JSON.stringify({ v: 1, run_id: crypto.randomUUID(), note: `dead letter ${i}` });
+    deadLetters.push((await jetstream(h.nc).publish(h.names.dlqSubject('assignment-worker'), body, { headers: dlq })).seq);
+  }
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -16,6 +16,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   not_found: 404,
   conflict: 409,
+  forbidden: 403,
   unavailable: 503,
   timeout: 504,
   internal: 500,

@@ -34,12 +34,12 @@ export type EnsureRunRequestInputV1 = z.input<typeof ensureRunRequestV1>;
  * active: a queued/running run of the identity exists — this is it.
  * cooldown: the identity completed less than the catalog's cooldown ago.
  */
-const DISPOSITIONS = ['created', 'active', 'cooldown'] as const;
-export type Disposition = (typeof DISPOSITIONS)[number];
+export const ENSURE_DISPOSITIONS = ['created', 'active', 'cooldown'] as const;
+export type Disposition = (typeof ENSURE_DISPOSITIONS)[number];
 
 export const ensureRunReplyV1 = z.object({
   ok: z.literal(true),
-  disposition: z.enum(DISPOSITIONS),
+  disposition: z.enum(ENSURE_DISPOSITIONS),
   run: runV1,
   /**
    * the ledger stored the run's job in OPS_JOBS while answering (issue #18):

@@ -19,6 +19,12 @@ export const jobV1 = z
     run_identity_hash: z.string().regex(/^[0-9a-f]{64}$/),
     inputs: z.record(z.string(), z.unknown()),
     dispatched_at: isoDateTime,
+    /**
+     * a forced re-run (`opsctl runs rerun --force`, issue #21): the ledger created it inside the
+     * identity's cooldown, so the worker replaces the completion marker by compare-and-set instead
+     * of skipping. Set only by the ledger (only it may publish jobs), from the run's context.
+     */
+    force: z.literal(true).optional(),
   })
   .strict();
 export type JobV1 = z.infer<typeof jobV1>;
@@ -35,5 +41,6 @@ export function jobFor(run: RunV1, now: Date = new Date()): JobV1 {
     run_identity_hash: run.run_identity_hash,
     inputs: inputs && typeof inputs === 'object' && !Array.isArray(inputs) ? (inputs as Record<string, unknown>) : {},
     dispatched_at: now.toISOString(),
+    ...(run.context['force'] === true ? { force: true as const } : {}),
   };
 }

@@ -16,7 +16,10 @@ import { failureSummarySchema, isoDateTime, summaryCountsSchema, TERMINAL_OUTCOM
  *   another host's); `retrying`: the attempt ended transiently and its job
  *   comes back after `retry_after_ms`; `completed`: the run ended — every write
  *   restarting the bucket TTL, the value lives on as the identity's cooldown
- *   marker.
+ *   marker; `cancelled`: an operator cancelled the run (issue #21) — written
+ *   by the ledger by compare-and-set, so its holder's next renewal fails and
+ *   it stops; a delivery of the run that finds it acknowledges without
+ *   executing, and another run of the identity replaces it.
  * - `workspace`: housekeeping's per-workspace lease (overlap prevention,
  *   T033). `tick` is the scheduled instant an execution belongs to: every
  *   replica's scheduler fires for the same tick, and only the first to write
@@ -27,7 +30,7 @@ import { failureSummarySchema, isoDateTime, summaryCountsSchema, TERMINAL_OUTCOM
  * `invalid` — never coerced into a state it may not have.
  */
 const leaseState = z.enum(['running', 'completed']);
-const runLeaseState = z.enum(['running', 'retrying', 'completed']);
+const runLeaseState = z.enum(['running', 'retrying', 'completed', 'cancelled']);
 const instant = z.iso.datetime();
 
 export const runLeaseV1 = z.strictObject({

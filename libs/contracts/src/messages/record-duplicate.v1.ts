@@ -4,11 +4,12 @@ import { runV1 } from './run.v1.ts';
 
 /**
  * ops.ledger.api.record_duplicate (v1): a worker received a job it must not
- * execute (the run already completed, or another delivery of it is running)
- * — it acks the message and counts the duplicate on the canonical run, so
- * execution-time dedupe is as visible as dispatch-time dedupe.
+ * execute (the run already completed, another delivery of it is running, or
+ * an operator cancelled it) — it acks the message and counts the duplicate on
+ * the canonical run, so execution-time dedupe is as visible as dispatch-time
+ * dedupe.
  */
-const DUPLICATE_REASONS = ['already_completed', 'already_running', 'cooldown'] as const;
+const DUPLICATE_REASONS = ['already_completed', 'already_running', 'cooldown', 'cancelled'] as const;
 export type DuplicateReason = (typeof DUPLICATE_REASONS)[number];
 
 export const recordDuplicateRequestV1 = z

@@ -24,6 +24,7 @@ export type Liveness = 'unobserved' | 'alive' | 'stale';
  * - `observe`: this run is running elsewhere and nobody has judged its holder yet
  *   → watch the revision for up to the stale time, then decide again;
  * - `duplicate`: this run is alive on another message → ack, count a duplicate;
+ * - `cancelled`: an operator cancelled this run (issue #21) → ack, count a duplicate;
  * - `wait`: another run holds it, the value is unreadable, or this very message
  *   is being worked on → nak and look again later.
  */
@@ -33,11 +34,14 @@ export type LeaseDecision =
   | { readonly kind: 'take' }
   | { readonly kind: 'observe' }
   | { readonly kind: 'duplicate' }
+  | { readonly kind: 'cancelled' }
   | { readonly kind: 'wait'; readonly retryInMs: number };
 
 export function decideOnExistingLease(existing: RunLeaseV1 | null, claim: Claim, liveness: Liveness, staleMs: number): LeaseDecision {
   // unreadable value: wait for the TTL or an operator rather than guess
   if (!existing) return { kind: 'wait', retryInMs: staleMs };
+  // a cancelled run never executes again; another run of the identity replaces its marker (no cooldown after a cancel)
+  if (existing.state === 'cancelled') return existing.run_id === claim.runId ? { kind: 'cancelled' } : { kind: 'take' };
   if (existing.state === 'completed') return existing.run_id === claim.runId ? { kind: 'already_completed' } : { kind: 'cooldown' };
   // never take over another run: it is healed by housekeeping, its lease expires with the TTL
   if (existing.run_id !== claim.runId) return { kind: 'wait', retryInMs: staleMs };

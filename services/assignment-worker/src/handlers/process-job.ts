@@ -87,7 +87,7 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
     msg,
     release,
     log,
-    inCooldown: (other) => inCooldown(deps, run, other, fresh),
+    inCooldown: (other) => inCooldown(deps, job, run, other, fresh),
   });
   switch (acquired.kind) {
     case 'already_completed':
@@ -96,6 +96,9 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
       return duplicate(deps, msg, job, 'already_completed', log);
     case 'duplicate':
       return duplicate(deps, msg, job, 'already_running', log);
+    case 'cancelled':
+      // an operator cancelled it (the ledger's marker): acknowledged, never executed
+      return duplicate(deps, msg, job, 'cancelled', log);
     case 'cooldown':
       return skipForCooldown(deps, msg, job, run.attempt + 1, log);
     case 'released':
@@ -122,12 +125,17 @@ export async function processJob(deps: WorkerDeps, msg: JsMsg, release: AbortSig
  * marker itself (its TTL restarted at the worker's write, a little after the
  * ledger's completed_at) is only the hint to ask.
  */
-async function inCooldown(deps: WorkerDeps, run: RunV1, markerRunId: string, fresh: boolean): Promise<boolean> {
+async function inCooldown(deps: WorkerDeps, job: JobV1, run: RunV1, markerRunId: string, fresh: boolean): Promise<boolean> {
+  // a forced re-run (issue #21): the ledger created it inside the cooldown on purpose — the marker gives way
+  if (job.force === true) return false;
   try {
     const other = await deps.ledger.getRun({ workspace_id: run.workspace_id, run_id: markerRunId });
     if (other.completed_at === null) return true;
-    // a fresh job's run was not read: its creation time is the ledger's to tell
-    const createdAt = fresh ? (await deps.ledger.getRun({ workspace_id: run.workspace_id, run_id: run.id })).created_at : run.created_at;
+    // a fresh job's run was not read: its creation time is the ledger's to tell — and a run closed
+    // meanwhile (an operator's cancel) is skipped, never executed
+    const own = fresh ? await deps.ledger.getRun({ workspace_id: run.workspace_id, run_id: run.id }) : run;
+    if (own.status === 'completed') return true;
+    const createdAt = own.created_at;
     return Date.parse(other.completed_at) + catalogEntry(run.type).cooldownSeconds * 1000 > Date.parse(createdAt);
   } catch {
     // not known to the ledger (yet), or no answer: the marker stands

@@ -12,6 +12,7 @@ export type Acquired =
   /** this run's completion marker: with its `result`, the completed event it records may never have been stored */
   | { readonly kind: 'already_completed'; readonly marker: RunLeaseV1 }
   | { readonly kind: 'duplicate' }
+  | { readonly kind: 'cancelled' }
   | { readonly kind: 'cooldown' }
   | { readonly kind: 'wait'; readonly retryInMs: number }
   | { readonly kind: 'released' };

@@ -12,7 +12,10 @@ import type { FailureEntry, LedgerEventV1, RunOutcome, RunStatus } from '@ops/co
  * replaces a real completion, and a real completion always replaces a heal,
  * whatever their attempts. A heal only says "nobody was seen finishing this
  * run"; a stored completion says what happened (the ledger may apply it long
- * after the heal, when its event path lagged).
+ * after the heal, when its event path lagged). Above both: an operator's
+ * cancel (issue #21) is final — no event of any attempt reopens or rewrites
+ * a cancelled run, so a race between a cancel and the worker's own
+ * completion is decided by whichever the ledger applies first.
  *
  * Timestamps come from the writers' clocks; the ledger clamps them to its own
  * (never in its future), so no worker clock ahead can extend a cooldown or
@@ -34,13 +37,16 @@ export interface RunState {
   readonly closed_by_heal: boolean;
 }
 
-export type IgnoreReason = 'duplicate' | 'stale_attempt' | 'out_of_order' | 'after_completion' | 'heal_after_completion';
+export type IgnoreReason = 'duplicate' | 'stale_attempt' | 'out_of_order' | 'after_completion' | 'heal_after_completion' | 'after_cancel';
 
 export type ApplyResult = { readonly applied: true; readonly state: RunState } | { readonly applied: false; readonly reason: IgnoreReason };
 
 export function applyEvent(state: RunState, event: LedgerEventV1, streamSeq: number, now: Date): ApplyResult {
   const order = compare(event.attempt, event.seq, state.attempt, state.event_seq);
   if (state.status === 'completed') {
+    if (state.outcome === 'cancelled' && state.failure_summary.some((f) => f.code === 'run.cancelled')) {
+      return { applied: false, reason: 'after_cancel' };
+    }
     if (order === 0) return { applied: false, reason: 'duplicate' };
     if (event.kind !== 'completed') return { applied: false, reason: 'after_completion' };
     const heal = event.heal === true;

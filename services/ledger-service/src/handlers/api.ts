@@ -11,7 +11,9 @@ import {
   ensureRunRequestV1,
   errorReplyBody,
   type GetRunReplyV1,
+  type GetRunTimelineReplyV1,
   getRunRequestV1,
+  getRunTimelineRequestV1,
   isOpsError,
   type LedgerApiEndpoint,
   type ListActiveRunsReplyV1,
@@ -34,8 +36,9 @@ import type { Clock } from '../domain/clock.ts';
 import { fitByBytes } from '../domain/page-fit.ts';
 import type { LedgerMetrics } from '../metrics.ts';
 import { type RunRow, toRunView } from '../repositories/run-view.ts';
-import { cursorAfterActive, cursorAfterRun, type RunsRepository } from '../repositories/runs-repository.ts';
+import { cursorAfterActive, cursorAfterRun, cursorAfterTimelineEntry, type RunsRepository } from '../repositories/runs-repository.ts';
 import { pgTimestamp } from '../repositories/sql-values.ts';
+import { toTimelineEntry } from '../repositories/timeline-view.ts';
 import type { EnsureBatcher } from './ensure-batcher.ts';
 
 export interface LedgerApiDeps {
@@ -66,13 +69,15 @@ export async function startLedgerApi(deps: LedgerApiDeps): Promise<Service> {
   const service = await new Svcm(deps.nc).add({
     name: deps.names.services.ledger,
     version: '1.0.0',
-    description: 'operations ledger: ensure_run, get_run, list_runs, record_duplicate, list_workspaces, list_active_runs, republish_job',
+    description:
+      'operations ledger: ensure_run, get_run, get_run_timeline, list_runs, record_duplicate, list_workspaces, list_active_runs, republish_job; operator actions (admin): cancel_run, rerun_run, redrive_dead_letter, purge_dead_letter, release_lock',
   });
   const group = service.addGroup(deps.names.ledgerApiGroup);
   const admission = createAdmission(deps.admission);
   const endpoints: Record<LedgerApiEndpoint, (data: Uint8Array) => Promise<unknown>> = {
     ensure_run: (data) => ensureRun(deps, data),
     get_run: (data) => getRun(deps, data),
+    get_run_timeline: (data) => getRunTimeline(deps, data),
     list_runs: (data) => listRuns(deps, data),
     record_duplicate: (data) => recordDuplicate(deps, data),
     list_workspaces: (data) => listWorkspaces(deps, data),
@@ -99,9 +104,10 @@ export async function startLedgerApi(deps: LedgerApiDeps): Promise<Service> {
   return service;
 }
 
-async function respond(
-  deps: LedgerApiDeps,
-  endpoint: LedgerApiEndpoint,
+/** Answers one request with its handler's reply or a typed error, counted and timed (the admin endpoints use it too). */
+export async function respond(
+  deps: Pick<LedgerApiDeps, 'logger' | 'metrics'>,
+  endpoint: string,
   msg: ServiceMsg,
   handle: (data: Uint8Array) => Promise<unknown>,
 ): Promise<void> {
@@ -128,7 +134,7 @@ const REPLY_ENVELOPE_BYTES = 512;
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
 /** Database and unknown failures become typed errors; their text is never trusted. */
-function toOpsError(err: unknown): OpsError {
+export function toOpsError(err: unknown): OpsError {
   if (isOpsError(err)) return err;
   // the database is unreachable or going away: the caller may retry
   if (pgErrorClass(err) === 'unavailable') {
@@ -203,6 +209,9 @@ async function listRuns(deps: LedgerApiDeps, data: Uint8Array): Promise<ListRuns
     tenantId: req.tenant_id,
     type: req.type,
     status: req.status,
+    outcome: req.outcome,
+    failureCode: req.failure_code,
+    initiator: req.initiator,
     createdAfter: req.created_after,
     createdBefore: req.created_before,
     limit: req.limit,
@@ -214,9 +223,20 @@ async function listRuns(deps: LedgerApiDeps, data: Uint8Array): Promise<ListRuns
   return { ok: true, runs: views.slice(0, fit), next_cursor: more ? cursorAfterRun(rows[fit - 1]!) : null };
 }
 
+/** a run's timeline (docs/architecture.md, "Run timeline"): events per attempt, heals, duplicates, operator actions — oldest first */
+async function getRunTimeline(deps: LedgerApiDeps, data: Uint8Array): Promise<GetRunTimelineReplyV1> {
+  const req = decodeRequest(getRunTimelineRequestV1, data, deps.maxRequestBytes);
+  const page = await deps.repo.getRunTimeline(req.workspace_id, req.run_id, req.limit, req.cursor);
+  if (!page) throw new OpsError('not_found', 'run not found in this workspace');
+  const entries = page.rows.map(toTimelineEntry);
+  const fit = fitByBytes(entries.map(jsonBytes), REPLY_ENVELOPE_BYTES, deps.maxReplyBytes());
+  const more = fit < page.rows.length || page.hasMore;
+  return { ok: true, entries: entries.slice(0, fit), next_cursor: more ? cursorAfterTimelineEntry(page.rows[fit - 1]!) : null };
+}
+
 async function recordDuplicate(deps: LedgerApiDeps, data: Uint8Array): Promise<RecordDuplicateReplyV1> {
   const req = decodeRequest(recordDuplicateRequestV1, data, deps.maxRequestBytes);
-  const row = await deps.repo.recordDuplicate(req.workspace_id, req.run_id, deps.clock.now());
+  const row = await deps.repo.recordDuplicate(req.workspace_id, req.run_id, deps.clock.now(), req.reason);
   if (!row) throw new OpsError('not_found', 'run not found in this workspace');
   deps.metrics.executionDuplicates.inc({ reason: req.reason });
   deps.logger.info({ runId: row.id, reason: req.reason, dedupeHits: row.dedupe_hits }, 'duplicate job recorded');

@@ -3,6 +3,7 @@ import type { Logger } from '@ops/logging';
 import type { EnsureCommand, EnsureResult } from '../repositories/ensure-runs.ts';
 import type { RunRow } from '../repositories/run-view.ts';
 import type { RunsRepository } from '../repositories/runs-repository.ts';
+import type { StoredJob } from './jobs.ts';
 
 export interface EnsureAnswer extends EnsureResult {
   /** the ledger stored the run's job while answering */
@@ -40,7 +41,7 @@ interface Waiting {
 export function createEnsureBatcher(deps: {
   readonly repo: RunsRepository;
   readonly now: () => Date;
-  readonly publishJob: (row: RunRow, generation: number) => Promise<'published' | 'duplicate'>;
+  readonly publishJob: (row: RunRow, generation: number) => Promise<StoredJob>;
   /** the event consumer has applied OPS_LEDGER up to now (asked only when a queued run may get its job again) */
   readonly eventsCaughtUp: () => Promise<boolean>;
   readonly logger: Logger;
@@ -48,6 +49,8 @@ export function createEnsureBatcher(deps: {
   readonly maxConcurrent: number;
   /** observes every batch's size (metrics) */
   readonly onBatch?: (size: number) => void;
+  /** the jobs a batch stored and their OPS_JOBS sequences, once its callers were answered */
+  readonly onStored?: (jobs: Array<{ id: string; seq: number }>) => void;
 }): EnsureBatcher {
   const waiting: Waiting[] = [];
   let running = 0;
@@ -85,6 +88,7 @@ export function createEnsureBatcher(deps: {
     }
     // one publish per run, whichever requests of the batch it answers; one look at the event consumer per batch
     const publishes = new Map<string, Promise<boolean>>();
+    const stored: Array<{ id: string; seq: number }> = [];
     let caughtUp: Promise<boolean> | undefined;
     const mayRepublish = () => {
       caughtUp ??= deps.eventsCaughtUp().catch(() => false);
@@ -104,18 +108,20 @@ export function createEnsureBatcher(deps: {
         }
         let publish = publishes.get(outcome.row.id);
         if (!publish) {
-          publish = publishOwed(outcome.row, outcome.disposition === 'created' ? 1 : 2);
+          publish = publishOwed(outcome.row, outcome.disposition === 'created' ? 1 : 2, stored);
           publishes.set(outcome.row.id, publish);
         }
         w.resolve({ ...outcome, published: await publish });
       }),
     );
+    if (stored.length > 0) deps.onStored?.(stored);
   };
 
   /** publishes a job the ledger owes; whether it is stored now (a failure is recorded on the row) */
-  const publishOwed = async (row: RunRow, generation: number): Promise<boolean> => {
+  const publishOwed = async (row: RunRow, generation: number, stored: Array<{ id: string; seq: number }>): Promise<boolean> => {
     try {
-      await deps.publishJob(row, generation);
+      const job = await deps.publishJob(row, generation);
+      if (job.seq !== null) stored.push({ id: row.id, seq: job.seq });
       if (row.job_generation !== generation) await deps.repo.setJobGeneration(row.id, generation);
       return true;
     } catch (err) {

@@ -9,9 +9,15 @@ import { encodeJson, HEADERS, jobFor, type Names, type RunV1 } from '@ops/contra
  * 15-minute duplicate window) and the job's generation (1: the original).
  * Resolves once JetStream stored it, or says it was a duplicate.
  */
-export async function publishRunJob(js: JetStreamClient, names: Names, run: RunV1, generation: number): Promise<'published' | 'duplicate'> {
+export async function publishRunJob(js: JetStreamClient, names: Names, run: RunV1, generation: number): Promise<StoredJob> {
   const ack = await publishJobMessage(js, names, run, generation, run.id);
-  return ack.duplicate ? 'duplicate' : 'published';
+  return { result: ack.duplicate ? 'duplicate' : 'published', seq: ack.duplicate ? null : ack.seq };
+}
+
+/** What a publish did, and the OPS_JOBS sequence it stored the job at (null: a duplicate, nothing new stored) — a cancel deletes it. */
+export interface StoredJob {
+  readonly result: 'published' | 'duplicate';
+  readonly seq: number | null;
 }
 
 /** The run's job, from its committed row, with its generation, under `msgID`. */
@@ -42,16 +48,16 @@ export async function republishRunJob(
   names: Names,
   run: RunV1,
   generation: number,
-): Promise<'published' | 'duplicate'> {
+): Promise<StoredJob> {
   const ack = await publishJobMessage(js, names, run, generation, run.id);
-  if (!ack.duplicate) return 'published';
+  if (!ack.duplicate) return { result: 'published', seq: ack.seq };
   const consumer = await jsm.consumers.info(names.streams.jobs, names.consumers.assignmentWorker);
   // still ahead of the consumer: it waits its turn in the backlog
-  if (consumer.delivered.stream_seq < ack.seq) return 'duplicate';
+  if (consumer.delivered.stream_seq < ack.seq) return { result: 'duplicate', seq: null };
   const again = await publishJobMessage(js, names, run, generation, `${run.id}:${generation}`);
   // the lost original would stay in the work queue until its max age, unacknowledged, holding the
   // consumer's ack floor back: removed once the copy is stored (a run with a live executor holds a
   // lease and is never re-published, so no worker is acting on it)
   await jsm.streams.deleteMessage(names.streams.jobs, ack.seq, false).catch(() => false);
-  return again.duplicate ? 'duplicate' : 'published';
+  return again.duplicate ? { result: 'duplicate', seq: null } : { result: 'published', seq: again.seq };
 }
