@@ -10,6 +10,7 @@ import { type Clock, systemClock } from './domain/clock.ts';
 import { addLedgerAdmin } from './handlers/admin.ts';
 import { startLedgerApi } from './handlers/api.ts';
 import { createEnsureBatcher } from './handlers/ensure-batcher.ts';
+import { createJobSeqRecorder } from './handlers/job-seqs.ts';
 import { publishRunJob, republishRunJob } from './handlers/jobs.ts';
 import { startLedgerEventsConsumer } from './handlers/ledger-events.ts';
 import { createLedgerMetrics } from './metrics.ts';
@@ -65,14 +66,12 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
   const js = jetstream(withLeanRequests(nc), { timeout: JOB_PUBLISH_TIMEOUT_MS });
   const actions = createActionsRepository(orm.em);
   const publishJob = (row: RunRow, generation: number) => publishRunJob(js, names, toRunView(row), generation);
+  // the sequences a cancel deletes a queued run's job by: recorded after the callers were answered, batched
+  const jobSeqs = createJobSeqRecorder({ write: (jobs) => actions.recordJobSeqs(jobs), logger, intervalMs: 250, max: 512 });
   const republishJob = async (row: RunRow, generation: number) => {
     const stored = await republishRunJob(js, jsm, names, toRunView(row), generation);
-    if (stored.seq !== null) recordJobSeqs([{ id: row.id, seq: stored.seq }]);
+    if (stored.seq !== null) jobSeqs.add([{ id: row.id, seq: stored.seq }]);
     return stored.result;
-  };
-  /** the sequences a cancel deletes a queued run's job by: recorded after the callers were answered, never awaited */
-  const recordJobSeqs = (rows: Array<{ id: string; seq: number }>) => {
-    actions.recordJobSeqs(rows).catch((err: unknown) => logger.warn({ err, runs: rows.length }, 'could not record job sequences'));
   };
   const ensurer = createEnsureBatcher({
     repo,
@@ -84,7 +83,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     maxBatch: ENSURE_BATCH_MAX,
     maxConcurrent: ENSURE_BATCHES_AT_ONCE,
     onBatch: (size) => metrics.ensureBatchSize.observe(size),
-    onStored: recordJobSeqs,
+    onStored: (jobs) => jobSeqs.add(jobs),
   });
 
   const api: Service = await startLedgerApi({
@@ -108,6 +107,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
     locks: await openLocksBucket(nc, names),
     repo,
     actions,
+    jobSeqs,
     ensurer,
     clock,
     logger,
@@ -142,6 +142,7 @@ export async function startLedgerService(options: LedgerServiceOptions): Promise
       intake = false;
       await api.stop().catch((err: unknown) => logger.warn({ err: sanitizeMessage(err) }, 'micro service stop failed'));
       await events.stop();
+      await jobSeqs.flush();
     },
     close: () => shell.close(),
   };

@@ -80,7 +80,19 @@ export async function readSql(adminUrl: string, db: string): Promise<SqlCounters
             (SELECT xact_commit FROM pg_stat_database WHERE datname = $1) AS commits`,
     [db],
   );
+  if (process.env['BENCH_SQL_TOP']) await printTopStatements(adminUrl, db);
   return { statements: Number(row?.statements ?? 0), commits: Number(row?.commits ?? 0) };
+}
+
+/** BENCH_SQL_TOP=1: which statements the counters are made of (stderr), to find where a run path's statements come from */
+async function printTopStatements(adminUrl: string, db: string): Promise<void> {
+  const rows = await adminQuery<{ calls: string; query: string }>(
+    adminUrl,
+    `SELECT calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query FROM pg_stat_statements s
+       JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1 ORDER BY calls DESC LIMIT 15`,
+    [db],
+  );
+  process.stderr.write(`pg_stat_statements of ${db}:\n${rows.map((r) => `${r.calls.padStart(8)}  ${r.query}`).join('\n')}\n`);
 }
 
 /** Σ calls of `INFO commandstats`, without the bench's own INFO/CONFIG */

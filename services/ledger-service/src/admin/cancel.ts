@@ -43,6 +43,7 @@ export async function cancelRun(deps: AdminDeps, data: Uint8Array): Promise<Canc
   const fence = await fenceLease(deps, row);
   let jobRemoved = false;
   if (previous === 'queued') {
+    await deps.jobSeqs.flush();
     const seq = await deps.actions.jobStreamSeq(req.workspace_id, req.run_id);
     if (seq !== null) {
       // gone already (delivered and acked, or removed by a previous cancel): the marker stops any copy

@@ -4,6 +4,7 @@ import type { Names } from '@ops/contracts';
 import type { Logger } from '@ops/logging';
 import type { Clock } from '../domain/clock.ts';
 import type { EnsureBatcher } from '../handlers/ensure-batcher.ts';
+import type { JobSeqRecorder } from '../handlers/job-seqs.ts';
 import type { LedgerMetrics } from '../metrics.ts';
 import type { ActionsRepository } from '../repositories/actions-repository.ts';
 import type { RunsRepository } from '../repositories/runs-repository.ts';
@@ -17,6 +18,8 @@ export interface AdminDeps {
   readonly locks: KV;
   readonly repo: RunsRepository;
   readonly actions: ActionsRepository;
+  /** the job sequences not written yet: a cancel flushes them before it looks one up */
+  readonly jobSeqs: JobSeqRecorder;
   readonly ensurer: EnsureBatcher;
   readonly clock: Clock;
   readonly logger: Logger;

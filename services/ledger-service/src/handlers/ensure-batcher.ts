@@ -3,6 +3,7 @@ import type { Logger } from '@ops/logging';
 import type { EnsureCommand, EnsureResult } from '../repositories/ensure-runs.ts';
 import type { RunRow } from '../repositories/run-view.ts';
 import type { RunsRepository } from '../repositories/runs-repository.ts';
+import type { StoredJobSeq } from './job-seqs.ts';
 import type { StoredJob } from './jobs.ts';
 
 export interface EnsureAnswer extends EnsureResult {
@@ -50,7 +51,7 @@ export function createEnsureBatcher(deps: {
   /** observes every batch's size (metrics) */
   readonly onBatch?: (size: number) => void;
   /** the jobs a batch stored and their OPS_JOBS sequences, once its callers were answered */
-  readonly onStored?: (jobs: Array<{ id: string; seq: number }>) => void;
+  readonly onStored?: (jobs: StoredJobSeq[]) => void;
 }): EnsureBatcher {
   const waiting: Waiting[] = [];
   let running = 0;
@@ -88,7 +89,7 @@ export function createEnsureBatcher(deps: {
     }
     // one publish per run, whichever requests of the batch it answers; one look at the event consumer per batch
     const publishes = new Map<string, Promise<boolean>>();
-    const stored: Array<{ id: string; seq: number }> = [];
+    const stored: StoredJobSeq[] = [];
     let caughtUp: Promise<boolean> | undefined;
     const mayRepublish = () => {
       caughtUp ??= deps.eventsCaughtUp().catch(() => false);
@@ -118,7 +119,7 @@ export function createEnsureBatcher(deps: {
   };
 
   /** publishes a job the ledger owes; whether it is stored now (a failure is recorded on the row) */
-  const publishOwed = async (row: RunRow, generation: number, stored: Array<{ id: string; seq: number }>): Promise<boolean> => {
+  const publishOwed = async (row: RunRow, generation: number, stored: StoredJobSeq[]): Promise<boolean> => {
     try {
       const job = await deps.publishJob(row, generation);
       if (job.seq !== null) stored.push({ id: row.id, seq: job.seq });

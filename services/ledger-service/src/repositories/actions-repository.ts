@@ -1,6 +1,7 @@
 import type { EntityManager, PostgreSqlConnection } from '@mikro-orm/postgresql';
 import type { ActionV1 } from '@ops/contracts';
 import type { Pool } from 'pg';
+import type { StoredJobSeq } from '../handlers/job-seqs.ts';
 import { type ActionRow, CANCEL_RUN, INSERT_ACTION, JOB_STREAM_SEQ, RECORD_JOB_SEQS, RUN_WORKSPACE } from '../sql/run-actions.ts';
 import { execute } from '../sql/statement.ts';
 import type { RunRow } from './run-view.ts';
@@ -23,8 +24,8 @@ export interface ActionsRepository {
   record(action: ActionInput): Promise<ActionV1>;
   /** closes a queued/running run `cancelled` and records the action in one statement; null: not in the workspace, or completed first */
   cancelRun(input: { action: ActionInput; attempt: number; message: string }): Promise<{ row: RunRow; action: ActionV1 } | null>;
-  /** remembers the OPS_JOBS sequence each run's job was stored at (fire and forget: callers were answered) */
-  recordJobSeqs(rows: ReadonlyArray<{ id: string; seq: number }>): Promise<void>;
+  /** the OPS_JOBS sequence each run's job was stored at (handlers/job-seqs.ts batches the calls) */
+  recordJobSeqs(rows: readonly StoredJobSeq[]): Promise<void>;
   /** the run's last stored job sequence; null when unknown (or the run is not in the workspace) */
   jobStreamSeq(workspaceId: string, runId: string): Promise<number | null>;
   /** the workspace of a run known by id alone; null when there is no such run */
