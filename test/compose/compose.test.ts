@@ -297,7 +297,8 @@ describe('docker compose, for real', () => {
       `runs rerun ${done.run_id}: without --force cooldown; --force → ${forced.run_id} ${rerun.outcome}, audit ${JSON.stringify((await show(forced.run_id)).actions)}`,
     );
 
-    // a dead letter (a malformed event, published as the worker may): redriven with --force, dead-lettered again
+    // a dead letter (a malformed event of the re-run's original, published as the worker may): redriven with --force,
+    // dead-lettered again, and on the run's audit (the ledger links a letter to the run its payload names)
     type Letter = { seq: number; reason: string; detail: string | null; original_subject: string | null };
     const dlq = async () => (await opsctl<{ messages: Letter[] }>('dlq', 'list', '--origin', 'ledger')).messages;
     const before = await dlq();
@@ -312,7 +313,10 @@ describe('docker compose, for real', () => {
     });
     try {
       const { jetstream } = await import('@nats-io/jetstream');
-      await jetstream(nc).publish('ops.ledger.events.completed', '{"not":"an event"}');
+      await jetstream(nc).publish(
+        'ops.ledger.events.completed',
+        JSON.stringify({ run_id: done.run_id, workspace_id: ws.id, not: 'an event' }),
+      );
     } finally {
       await nc.close();
     }
@@ -323,7 +327,11 @@ describe('docker compose, for real', () => {
     }
     expect(letters).toHaveLength(1);
     const redriven = await asOperator<{ seq: number; redriven_seq: number }>('dlq', 'redrive', String(letters[0]!.seq), '--force');
-    say(`dlq redrive ${letters[0]!.seq} (${letters[0]!.reason}) → stored again as OPS_LEDGER #${redriven.redriven_seq}`);
+    const shownRedrive = await show(done.run_id);
+    expect(shownRedrive.actions.map((a) => a.action)).toContain('dlq_redrive');
+    say(
+      `dlq redrive ${letters[0]!.seq} (${letters[0]!.reason}) → stored again as OPS_LEDGER #${redriven.redriven_seq}; run ${done.run_id} audit ${JSON.stringify(shownRedrive.actions)}`,
+    );
 
     // the forced re-run's completion marker (the cooldown): released with --cooldown
     const locks = await opsctl<{ locks: Array<{ key: string; run_id: string; state: string }> }>('locks', 'list');
