@@ -24,7 +24,7 @@ export interface UserPermissions {
   readonly denied: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
 }
 
-export const NATS_USERS = ['ledger', 'worker', 'housekeeping', 'opsctl', 'operator'] as const;
+export const NATS_USERS = ['ledger', 'worker', 'housekeeping', 'opsctl', 'operator', 'console'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 
 const API = '$JS.API';
@@ -80,6 +80,31 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
     ...kvList(kv.locks),
     '$SRV.>',
   ];
+  /**
+   * Someone acting (issue #21): what opsctl may, plus the actions of ops.ledger.admin.* — which
+   * the ledger carries out and records; none of their effects by hand (no job, event, lease write
+   * or message delete), so no action can bypass its record.
+   */
+  const acting = (passwordEnv: string, user: string): UserPermissions => ({
+    passwordEnv,
+    publish: [...inspect, ...operatorReads, names.housekeepingRunSubject, `${names.ledgerAdminGroup}.>`],
+    subscribe: [...inbox(user)],
+    allowResponses: false,
+    denied: {
+      publish: [
+        names.jobSubject('assignments.fetch'),
+        names.ledgerEventSubject('completed'),
+        `$KV.${kv.locks}.x`,
+        `${API}.STREAM.MSG.DELETE.${streams.dlq}`,
+        `${API}.STREAM.MSG.DELETE.${streams.jobs}`,
+        `${API}.STREAM.PURGE.${streams.dlq}`,
+        `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,
+        names.ledgerApiSubject('record_duplicate'),
+        names.ledgerApiSubject('republish_job'),
+      ],
+      subscribe: [`${names.ledgerAdminGroup}.>`, names.jobsWildcard, '_INBOX.opsctl.>'],
+    },
+  });
   /** the ledger's read endpoints, and dispatch (ensure_run: idempotent, dedupe and cooldown apply) */
   const operatorReads = (['get_run', 'list_runs', 'get_run_timeline', 'list_workspaces', 'list_active_runs', 'ensure_run'] as const).map(
     (e) => names.ledgerApiSubject(e),
@@ -213,28 +238,9 @@ export function natsPermissions(names: Names = createNames('')): Record<NatsUser
         subscribe: [names.ledgerApiSubject('ensure_run'), names.jobsWildcard, '_INBOX.ledger.>'],
       },
     },
-    // an operator (issue #21): what opsctl may, plus the actions of ops.ledger.admin.* — audited by the ledger
-    operator: {
-      passwordEnv: 'NATS_PASSWORD_OPERATOR',
-      publish: [...inspect, ...operatorReads, names.housekeepingRunSubject, `${names.ledgerAdminGroup}.>`],
-      subscribe: [...inbox('operator')],
-      allowResponses: false,
-      denied: {
-        publish: [
-          // every action goes through the ledger (and its record): none of its effects by hand
-          names.jobSubject('assignments.fetch'),
-          names.ledgerEventSubject('completed'),
-          `$KV.${kv.locks}.x`,
-          `${API}.STREAM.MSG.DELETE.${streams.dlq}`,
-          `${API}.STREAM.MSG.DELETE.${streams.jobs}`,
-          `${API}.STREAM.PURGE.${streams.dlq}`,
-          `${API}.CONSUMER.MSG.NEXT.${streams.jobs}.${consumers.assignmentWorker}`,
-          names.ledgerApiSubject('record_duplicate'),
-          names.ledgerApiSubject('republish_job'),
-        ],
-        subscribe: [`${names.ledgerAdminGroup}.>`, names.jobsWildcard, '_INBOX.opsctl.>'],
-      },
-    },
+    // an operator (issue #21), and the web console acting for one (issue #22)
+    operator: acting('NATS_PASSWORD_OPERATOR', 'operator'),
+    console: acting('NATS_PASSWORD_CONSOLE', 'console'),
   };
 }
 
