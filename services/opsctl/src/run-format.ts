@@ -1,4 +1,5 @@
 import type { RunV1, TimelineEntryV1 } from '@ops/contracts';
+import { actionsOf, TIMELINE_MAX_ENTRIES } from '@ops/inspect';
 import { table } from './format.ts';
 
 /** Human forms of the run object (the `--json` forms are the object itself). */
@@ -27,30 +28,8 @@ export function runsTable(runs: readonly RunV1[]): string {
   );
 }
 
-/** `runs show` prints at most this many timeline entries (a run's progress events are bounded by its heartbeats) */
-export const TIMELINE_MAX_ENTRIES = 10_000;
-
-/** An operator action of the run's audit record, from its timeline entry. */
-export interface RunActionJson {
-  readonly action: string;
-  readonly actor: string;
-  readonly reason: string;
-  readonly at: string;
-  /** what the action did (its own detail, without action, actor and reason) */
-  readonly detail: Record<string, unknown>;
-}
-
-/** `runs show --json`: the run object plus its timeline and its actions (docs/cli.md). */
-export type RunShowJson = RunV1 & { readonly timeline: TimelineEntryV1[]; readonly actions: RunActionJson[] };
-
-export function actionsOf(entries: readonly TimelineEntryV1[]): RunActionJson[] {
-  return entries
-    .filter((e) => e.kind === 'action')
-    .map((e) => {
-      const { action, actor, reason, ...detail } = e.detail;
-      return { action: String(action), actor: String(actor), reason: String(reason), at: e.at, detail };
-    });
-}
+/** `runs show --json`: the run object plus its timeline and its actions (docs/cli.md), read by @ops/inspect (shared with the console). */
+export type { RunActionJson, RunDetail as RunShowJson } from '@ops/inspect';
 
 /** The DETAIL column of a timeline entry: counters, outcome, failure codes, who, why; a refused event says so. */
 export function entryDetail(entry: TimelineEntryV1): string {

@@ -7,6 +7,7 @@
 // here could be a second instance whose hooks never run.
 
 export { insertBacklog } from './backlog.ts';
+export { ensureChromium, openBrowser, traceRequests } from './browser.ts';
 export { createTestDatabase, withOrm } from './db.ts';
 export { testEnv } from './env.ts';
 export { useHousekeepingStack } from './housekeeping-harness.ts';
@@ -28,6 +29,7 @@ export { sleep } from './time.ts';
 export { GRAPH_SECRET, useWorkerStack } from './worker-harness.ts';
 
 export type { BacklogOptions } from './backlog.ts';
+export type { BrowserSession } from './browser.ts';
 export type { TestDatabase } from './db.ts';
 export type { HousekeepingStack } from './housekeeping-harness.ts';
 export type { HarnessOptions, LedgerHarness } from './ledger-harness.ts';

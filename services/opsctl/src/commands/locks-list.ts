@@ -1,13 +1,10 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { isNotFound, openLocksBucket, readLease } from '@ops/nats';
+import { type LocksListJson, listLocks } from '@ops/inspect';
 import { z } from 'zod';
 import { defineCommand } from '../cli.ts';
 import { plural, table } from '../format.ts';
 
-/** The documented `--json` shape (docs/cli.md). */
-export interface LocksListJson {
-  locks: Array<{ key: string; run_id: string | null; state: string; attempt: number | null; owner: string | null; age_seconds: number }>;
-}
+/** The documented `--json` shape (docs/cli.md), read by @ops/inspect (shared with the console). */
+export type { LocksListJson } from '@ops/inspect';
 
 export const locksList = defineCommand({
   path: ['locks', 'list'],
@@ -17,34 +14,7 @@ export const locksList = defineCommand({
   schema: z.object({}),
   async run(ctx) {
     const { nc, names } = await ctx.nats();
-    const jsm = await jetstreamManager(nc);
-    try {
-      await jsm.streams.info(`KV_${names.kv.locks}`);
-    } catch (err) {
-      // no bucket yet (nothing started the services on this prefix): no locks
-      if (isNotFound(err)) return output({ locks: [] });
-      throw err;
-    }
-    const kv = await openLocksBucket(nc, names);
-    const keys: string[] = [];
-    for await (const key of await kv.keys()) keys.push(key);
-    keys.sort();
-    const now = Date.now();
-    const locks: LocksListJson['locks'] = [];
-    for (const key of keys) {
-      const read = await readLease(kv, key);
-      // deleted or purged between keys() and get(), or expired by the bucket TTL
-      if (read.status === 'absent') continue;
-      // age since the server stored the value (its own clock, like the bucket TTL)
-      const age_seconds = Math.max(0, Math.floor((now - read.writtenAt.getTime()) / 1000));
-      if (read.status === 'invalid') {
-        locks.push({ key, run_id: null, state: 'invalid', attempt: null, owner: null, age_seconds });
-        continue;
-      }
-      const v = read.value;
-      locks.push({ key, run_id: v.run_id, state: v.state, attempt: v.kind === 'run' ? v.attempt : null, owner: v.owner, age_seconds });
-    }
-    return output({ locks });
+    return output(await listLocks(nc, names));
   },
 });
 
