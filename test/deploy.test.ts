@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workerConfigSchema } from '@ops/assignment-worker/config';
 import { loadConfig } from '@ops/config';
+import { consoleConfigSchema } from '@ops/console/config';
 import { DB_ROLES } from '@ops/db';
 import { fakeGraphConfigSchema } from '@ops/fake-graph/config';
 import { housekeepingConfigSchema } from '@ops/housekeeping/config';
@@ -32,6 +33,7 @@ const SCHEMAS: Record<string, Schema> = {
   housekeeping: housekeepingConfigSchema,
   'fake-graph': fakeGraphConfigSchema,
   opsctl: opsctlConfigSchema,
+  console: consoleConfigSchema,
 };
 /** the NATS user and database role of each process (docs/security.md) */
 const IDENTITY: Record<string, { nats?: NatsUser; role?: string }> = {
@@ -41,10 +43,15 @@ const IDENTITY: Record<string, { nats?: NatsUser; role?: string }> = {
   housekeeping: { nats: 'housekeeping' },
   opsctl: { nats: 'opsctl', role: DB_ROLES.cli },
   'fake-graph': {},
+  console: { nats: 'console' },
 };
+/** the env key of each server's HTTP port (the rest: HTTP_PORT) */
+const PORT_KEY: Record<string, string> = { 'fake-graph': 'FAKE_GRAPH_PORT', console: 'CONSOLE_PORT' };
+/** servers without /metrics: not annotated for scraping */
+const UNSCRAPED = ['fake-graph', 'console'];
 const SEED_COMMAND = ['node', '--import', '@ops/runtime/register', 'src/seed/main.ts', '--if-empty'];
 const PINNED = /^[\w./-]+:[0-9][\w.-]*$/;
-const SECRETISH = /PASSWORD|SECRET|DATABASE_URL/;
+const SECRETISH = /PASSWORD|SECRET|TOKEN|DATABASE_URL/;
 
 /** A value each secret key would hold, so the schema can parse the whole environment. */
 function secretStandIn(key: string): string {
@@ -93,9 +100,9 @@ async function compose(): Promise<Record<string, ComposeService>> {
   return doc.services;
 }
 
-/** `${VAR:?msg}` → a stand-in of the right shape (what `docker compose` interpolates from .env). */
+/** `${VAR:?msg}` → a stand-in of the right shape (what `docker compose` interpolates from .env; long enough for a console token). */
 function interpolate(value: string): string {
-  return value.replace(/\$\{([A-Z0-9_]+)(?::[?-][^}]*)?\}/g, (_, v: string) => `stand-in-${v.toLowerCase()}`);
+  return value.replace(/\$\{([A-Z0-9_]+)(?::[?-][^}]*)?\}/g, (_, v: string) => `stand-in-${v.toLowerCase()}-0123456789`);
 }
 
 describe('docker-compose.yml', () => {
@@ -145,9 +152,29 @@ describe('docker-compose.yml', () => {
     });
     expect(s['assignment-worker']!.depends_on?.['ledger-service']).toEqual({ condition: 'service_healthy' });
     expect(s['housekeeping']!.depends_on?.['ledger-service']).toEqual({ condition: 'service_healthy' });
+    expect(s['console']!.depends_on?.['ledger-service']).toEqual({ condition: 'service_healthy' });
     // the worker scales with --scale: no fixed container name or host port
     expect(s['assignment-worker']!.ports).toBeUndefined();
     expect(s['assignment-worker']).not.toHaveProperty('container_name');
+  });
+
+  it('publishes the console on the host loopback only (0.0.0.0 inside its container)', async () => {
+    const c = (await compose())['console']!;
+    expect(c.ports).toEqual(['127.0.0.1:8084:8084']);
+    expect(c.environment).toMatchObject({ CONSOLE_HOST: '0.0.0.0', CONSOLE_PORT: '8084' });
+    expect(c.environment?.['CONSOLE_TOKEN']).toMatch(/^\$\{CONSOLE_TOKEN:\?/);
+  });
+
+  it('has an override in deploy/docker/compose.local.yml for every image it builds or pulls (no registry in CI)', async () => {
+    // the console's build once pulled node:24.21.0-bookworm-slim from Docker Hub in the compose test: no override
+    const local = parse(await readFile(join(ROOT, 'deploy/docker/compose.local.yml'), 'utf8')) as {
+      services: Record<string, { image?: string; pull_policy?: string; build?: { args?: Record<string, string> } }>;
+    };
+    for (const [name, svc] of Object.entries(await compose()) as Array<[string, ComposeService & { build?: unknown }]>) {
+      const o = local.services[name];
+      const covered = o?.pull_policy === 'never' || o?.build?.args?.['BASE']?.startsWith('ops-base/') === true;
+      expect(covered, `${name}: no local base or stand-in in compose.local.yml`).toBe(true);
+    }
   });
 
   it('mounts the shipped NATS config and the role script', async () => {
@@ -265,34 +292,39 @@ describe('Kubernetes manifests (deploy/)', () => {
         checked++;
       }
     }
-    // ledger, worker, housekeeping, seed, fake-graph
-    expect(checked).toBe(5);
+    // ledger, worker, housekeeping, seed, fake-graph, console
+    expect(checked).toBe(6);
   });
 
   it('probe /healthz and /readyz on the port the service listens on, and annotate it for scraping', async () => {
     let services = 0;
+    let probed = 0;
     for (const doc of await manifests()) {
       const pod = podTemplate(doc);
       if (!pod || doc.kind !== 'Deployment') continue;
       for (const c of pod.spec.containers) {
         const proc = processOf(c);
-        const portKey = proc === 'fake-graph' ? 'FAKE_GRAPH_PORT' : 'HTTP_PORT';
-        const port = Number(c.env!.find((e) => e.name === portKey)!.value);
+        const port = Number(c.env!.find((e) => e.name === (PORT_KEY[proc] ?? 'HTTP_PORT'))!.value);
         expect(c.ports, proc).toEqual([{ name: 'http', containerPort: port }]);
         expect(c.livenessProbe?.httpGet, proc).toEqual({ path: '/healthz', port: 'http' });
         expect(c.readinessProbe?.httpGet?.port, proc).toBe('http');
         expect(c.readinessProbe?.httpGet?.path, proc).toBe(proc === 'fake-graph' ? '/healthz' : '/readyz');
-        if (proc !== 'fake-graph') {
-          expect(pod.metadata?.annotations, proc).toMatchObject({
-            'prometheus.io/scrape': 'true',
-            'prometheus.io/port': String(port),
-            'prometheus.io/path': '/metrics',
-          });
-          services++;
+        probed++;
+        if (UNSCRAPED.includes(proc)) {
+          expect(pod.metadata?.annotations?.['prometheus.io/scrape'], proc).toBeUndefined();
+          continue;
         }
+        expect(pod.metadata?.annotations, proc).toMatchObject({
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': String(port),
+          'prometheus.io/path': '/metrics',
+        });
+        services++;
       }
     }
+    // scraped: ledger, worker, housekeeping; probed as well: console, fake-graph
     expect(services).toBe(3);
+    expect(probed).toBe(5);
   });
 
   it('pin images, set requests and limits, and run non-root with a read-only root filesystem and no privilege escalation', async () => {
@@ -314,7 +346,19 @@ describe('Kubernetes manifests (deploy/)', () => {
         containers++;
       }
     }
-    expect(containers).toBeGreaterThanOrEqual(7);
+    expect(containers).toBeGreaterThanOrEqual(8);
+  });
+
+  it('keep the console inside the cluster: one replica, a ClusterIP Service, no Ingress, its memory limit', async () => {
+    const docs = await manifests();
+    const deployment = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'console')!;
+    expect(deployment.spec!['replicas']).toBe(1);
+    const c = podTemplate(deployment)!.spec.containers[0]!;
+    expect(c.image).toBe((await compose())['console']!.image);
+    expect(c.resources?.limits?.['memory']).toBe('192Mi');
+    const service = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'console')!;
+    expect(service.spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 8084, targetPort: 'http' }] });
+    expect(docs.filter((d) => d.kind === 'Ingress')).toEqual([]);
   });
 
   it('run the seed Job with the same entrypoint as the compose seed', async () => {
@@ -363,6 +407,8 @@ describe('Kubernetes manifests (deploy/)', () => {
           'Deployment/ledger-service',
           'Deployment/assignment-worker',
           'Deployment/housekeeping',
+          'Deployment/console',
+          'Service/console',
           'Job/ops-seed',
           'HorizontalPodAutoscaler/assignment-worker',
           'PodDisruptionBudget/assignment-worker',

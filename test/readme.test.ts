@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { workerConfigSchema } from '@ops/assignment-worker/config';
 import { describeKeys } from '@ops/config';
+import { consoleConfigSchema } from '@ops/console/config';
 import { fakeGraphConfigSchema } from '@ops/fake-graph/config';
 import { housekeepingConfigSchema } from '@ops/housekeeping/config';
 import { ledgerConfigSchema } from '@ops/ledger-service/config';
@@ -24,6 +25,7 @@ const schemas = {
   workerConfigSchema,
   fakeGraphConfigSchema,
   housekeepingConfigSchema,
+  consoleConfigSchema,
 };
 
 describe('README configuration table', () => {

@@ -4,9 +4,10 @@
 #
 #   deploy/docker/build-service.sh <service> <out-dir>
 #
-# <service>: ledger-service | assignment-worker | housekeeping | fake-graph | opsctl
+# <service>: ledger-service | assignment-worker | housekeeping | fake-graph | opsctl | console
 # <out-dir>: must not exist or be empty; receives the service's package
-#            (package.json, src/) with a production-only node_modules/.
+#            (package.json, src/; the console also public/, its pages) with a
+#            production-only node_modules/.
 #            The image copies exactly this directory to /app.
 #
 # Run it from a copy of the repository (the Docker build context), not from a
@@ -14,14 +15,14 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 <ledger-service|assignment-worker|housekeeping|fake-graph|opsctl> <out-dir>" >&2
+  echo "usage: $0 <ledger-service|assignment-worker|housekeeping|fake-graph|opsctl|console> <out-dir>" >&2
   exit 2
 }
 [ "$#" -eq 2 ] || usage
 service=$1
 out=$2
 case "$service" in
-  ledger-service | assignment-worker | housekeeping | fake-graph | opsctl) ;;
+  ledger-service | assignment-worker | housekeeping | fake-graph | opsctl | console) ;;
   *) usage ;;
 esac
 case "$out" in
@@ -65,5 +66,14 @@ for pkg in "$out" "$out"/node_modules/.pnpm/@ops+*/node_modules/@ops/*; do
   rm -rf "$pkg/test"
   find "$pkg" -path "$pkg/node_modules" -prune -o -name '*.test.ts' -type f -exec rm -f {} +
 done
+
+# 4. the console serves services/console/public/ from beside its src/
+#    (src/static.ts: new URL('../public/', import.meta.url)). pnpm deploy
+#    copies the whole package today (no "files" list); should a package.json
+#    ever narrow that, the image would start without its pages — so check.
+if [ -d "services/$service/public" ] && ! diff -r "services/$service/public" "$out/public" >/dev/null; then
+  echo "build-service: $out/public is missing or differs from services/$service/public" >&2
+  exit 1
+fi
 
 echo "build-service: @ops/$service -> $out"

@@ -26,6 +26,7 @@ const IMAGES = [
   'ops/housekeeping:0.1.0',
   'ops/fake-graph:0.1.0',
   'ops/opsctl:0.1.0',
+  'ops/console:0.1.0',
 ];
 
 let work: string;
@@ -171,6 +172,19 @@ describe('docker compose, for real', () => {
       'assignments.restore completed succeeded',
     ]);
   }, 300_000);
+
+  it('serves the console in its container: 401 without credentials, the token signs in as operator, the demo runs listed', async () => {
+    const [console] = byService(await containers(project), 'console');
+    const url = `http://${console!.ip}:8084`;
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${url}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+    expect((await get('/api/session')).status).toBe(401);
+    const bearer = { authorization: `Bearer ${secrets['CONSOLE_TOKEN']}` };
+    expect(await (await get('/api/session', bearer)).json()).toMatchObject({ principal: 'operator' });
+    const { workspaces } = (await (await get('/api/workspaces', bearer)).json()) as { workspaces: Array<{ id: string }> };
+    const runs = (await (await get(`/api/runs?workspace=${workspaces[0]!.id}`, bearer)).json()) as { runs: Array<{ status: string }> };
+    expect(runs.runs.filter((r) => r.status === 'completed').length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
 
   it("scales workers to 3; with a slow Graph, killing the container that holds a run's lease ends the run succeeded on a later attempt, one Graph call per key at a time", async () => {
     await must(

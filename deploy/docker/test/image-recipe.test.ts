@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { workerConfigSchema } from '@ops/assignment-worker/config';
 import { describeKeys, SERVICE_MALLOC_ARENA_MAX, SERVICE_NODE_OPTIONS } from '@ops/config';
+import { consoleConfigSchema } from '@ops/console/config';
 import { DB_ROLES } from '@ops/db';
 import { fakeGraphConfigSchema } from '@ops/fake-graph/config';
 import { housekeepingConfigSchema } from '@ops/housekeeping/config';
@@ -148,7 +149,8 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
-    if (/^(NATS_|DATABASE_URL|LOG_LEVEL|HTTP_PORT|LEDGER_|SEED_|NODE_ENV|NODE_OPTIONS|MALLOC_ARENA_MAX|OPS_|npm_|pnpm_)/i.test(k)) continue;
+    if (/^(NATS_|DATABASE_URL|LOG_LEVEL|HTTP_PORT|LEDGER_|SEED_|CONSOLE_|NODE_ENV|NODE_OPTIONS|MALLOC_ARENA_MAX|OPS_|npm_|pnpm_)/i.test(k))
+      continue;
     env[k] = v;
   }
   env['PATH'] = [
@@ -265,7 +267,7 @@ describe('deploy/docker/Dockerfile', () => {
     expect(healthcheck.join(' ')).toContain('/healthz');
   });
 
-  it("health-checks each service's default port when HTTP_PORT (fake-graph: FAKE_GRAPH_PORT) is not set", () => {
+  it("health-checks each service's default port when HTTP_PORT (fake-graph: FAKE_GRAPH_PORT, console: CONSOLE_PORT) is not set", () => {
     const script = healthcheck.join(' ');
     const defaults = (schema: Parameters<typeof describeKeys>[0], key: string) => describeKeys(schema).find((k) => k.key === key)!.default;
     const expected = {
@@ -273,9 +275,11 @@ describe('deploy/docker/Dockerfile', () => {
       'assignment-worker': defaults(workerConfigSchema, 'HTTP_PORT'),
       housekeeping: defaults(housekeepingConfigSchema, 'HTTP_PORT'),
       'fake-graph': defaults(fakeGraphConfigSchema, 'FAKE_GRAPH_PORT'),
+      console: defaults(consoleConfigSchema, 'CONSOLE_PORT'),
     };
     for (const [service, port] of Object.entries(expected)) expect(script).toContain(`'${service}':${port}`);
     expect(script).toContain('FAKE_GRAPH_PORT');
+    expect(script).toContain("'console':'CONSOLE_PORT'");
   });
 });
 
@@ -340,17 +344,13 @@ describe('deploy/docker/build-service.sh', () => {
 
     const port = await freePort();
     const env = cleanEnv({ ...base, DATABASE_URL: db.urlAs(DB_ROLES.ledger), HTTP_PORT: String(port) });
-    const child = spawn(cmd[0]!, cmd.slice(1), { cwd: out, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+    const { child, exited, output: said } = spawnImageCommand(cmd, out, env);
     try {
       const deadline = Date.now() + 60_000;
       let status = 0;
       while (status !== 200) {
-        if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${output.slice(-3000)}`);
-        if (Date.now() > deadline) throw new Error(`no 200 from /readyz within 60 s (last ${status}):\n${output.slice(-3000)}`);
+        if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${said().slice(-3000)}`);
+        if (Date.now() > deadline) throw new Error(`no 200 from /readyz within 60 s (last ${status}):\n${said().slice(-3000)}`);
         status = await fetch(`http://127.0.0.1:${port}/readyz`).then(
           (r) => r.status,
           () => 0,
@@ -363,16 +363,78 @@ describe('deploy/docker/build-service.sh', () => {
       expect(healthy.code, healthy.output).toBe(0);
 
       child.kill('SIGTERM');
-      expect(await exited, output).toBe(0);
+      expect(await exited, said()).toBe(0);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     }
-    expect(output).toContain('shutdown complete');
+    expect(said()).toContain('shutdown complete');
     // the loader keeps stderr clean: no stripping error, no experimental warning
-    expect(output).not.toMatch(/ERR_UNSUPPORTED|ExperimentalWarning/);
+    expect(said()).not.toMatch(/ERR_UNSUPPORTED|ExperimentalWarning/);
 
     const unhealthy = await run(healthcheck[0]!, healthcheck.slice(1), { cwd: out, env, timeoutMs: 10_000 });
     expect(unhealthy.code).toBe(1);
   }, 120_000);
 });
+
+describe('deploy/docker/build-service.sh console', () => {
+  it('ships the console with its pages (public/ beside src/), ready and healthy on CONSOLE_PORT under the image CMD', async () => {
+    expect(build.code, build.output).toBe(0);
+    const consoleOut = join(work, 'out-console');
+    const built = await run('bash', [join(work, 'context/deploy/docker/build-service.sh'), 'console', consoleOut], {
+      cwd: join(work, 'context'),
+      env: cleanEnv(),
+      timeoutMs: 110_000,
+    });
+    expect(built.code, built.output).toBe(0);
+    expect(await exists(join(consoleOut, 'src/main.ts'))).toBe(true);
+    expect((await readdir(join(consoleOut, 'public'), { recursive: true })).sort()).toEqual(
+      (await readdir(join(ROOT, 'services/console/public'), { recursive: true })).sort(),
+    );
+
+    const port = await freePort();
+    const env = cleanEnv({
+      ...imageEnv,
+      OPS_SERVICE: 'console',
+      NATS_URL: testEnv.NATS_URL.join(','),
+      NATS_PREFIX: names.prefix,
+      CONSOLE_HOST: '0.0.0.0',
+      CONSOLE_PORT: String(port),
+      CONSOLE_TOKEN: 'image-recipe-console-token-0123456789',
+    });
+    const { child, exited, output: said } = spawnImageCommand(cmd, consoleOut, env);
+    try {
+      const deadline = Date.now() + 30_000;
+      while (
+        (await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        )) !== 200
+      ) {
+        if (child.exitCode !== null) throw new Error(`the console exited with ${child.exitCode}:\n${said().slice(-3000)}`);
+        if (Date.now() > deadline) throw new Error(`no 200 from the console's /readyz within 30 s:\n${said().slice(-3000)}`);
+        await sleep(200);
+      }
+      // its pages are served from the shipped public/
+      expect((await fetch(`http://127.0.0.1:${port}/login`)).status).toBe(200);
+      const healthy = await run(healthcheck[0]!, healthcheck.slice(1), { cwd: consoleOut, env, timeoutMs: 10_000 });
+      expect(healthy.code, healthy.output).toBe(0);
+      child.kill('SIGTERM');
+      expect(await exited, said()).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    }
+    expect(said()).not.toMatch(/ERR_UNSUPPORTED|ExperimentalWarning/);
+  }, 150_000);
+});
+
+/** Starts a built service the way its image does (its CMD in the deploy output), collecting what it prints. */
+function spawnImageCommand(cmd: readonly string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(cmd[0]!, cmd.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  return { child, exited, output: () => output };
+}

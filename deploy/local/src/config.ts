@@ -26,8 +26,14 @@ export const localConfigSchema = z.object({
     .default('local-fake-graph-secret')
     .describe('pnpm start only: the client secret shared by the fake Graph and the worker (not a real secret)'),
   START_PORT_BASE: intKey(8081, 1024, 65000).describe(
-    'pnpm start only: HTTP port of ledger-service; the worker uses +1, housekeeping +2, the fake Graph +9',
+    'pnpm start only: HTTP port of ledger-service; the worker uses +1, housekeeping +2, the console +3, the fake Graph +9',
   ),
+  // checked here too, so that a short token stops `pnpm start` before anything starts
+  CONSOLE_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters')
+    .optional()
+    .describe("the console's operator token; pnpm start: a random one per start when unset, printed once on its terminal"),
   START_NATS_PORT: intKey(4223, 1024, 65535).describe(
     'pnpm start only: when NATS_URL is not set, the port of the nats-server 2.10 it starts itself (4222 is left to the machine)',
   ),

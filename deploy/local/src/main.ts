@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@ops/config';
 import { DB_ROLES, withRole } from '@ops/db';
@@ -34,11 +35,16 @@ const ownNats = process.env['NATS_URL']
 if (ownNats) env['NATS_URL'] = ownNats.url;
 const natsUrl = ownNats ? ownNats.url : config.NATS_URL.join(',');
 
-// every long-running service, with the port of its /readyz
+// every long-running service, with the port of its /readyz (and whether it serves /metrics)
 const base = config.START_PORT_BASE;
 const fakeGraphPort = base + 9;
 const fakeGraphUrl = `http://127.0.0.1:${fakeGraphPort}`;
-const services: Array<ChildSpec & { port: number }> = [
+// the console: loopback only, whatever the environment says (a token printed on
+// this terminal must not open a door for the network); its token is the
+// environment's CONSOLE_TOKEN, else a new random one per start
+const consolePort = base + 3;
+const consoleToken = config.CONSOLE_TOKEN ?? randomBytes(24).toString('base64url');
+const services: Array<ChildSpec & { port: number; metrics?: false }> = [
   {
     name: 'fake-graph',
     script: 'services/fake-graph/src/main.ts',
@@ -75,6 +81,14 @@ const services: Array<ChildSpec & { port: number }> = [
     script: 'services/housekeeping/src/main.ts',
     env: { ...env, HTTP_PORT: String(base + 2) },
     port: base + 2,
+  },
+  {
+    // no database either: the web console reads and acts over NATS only (docs/console.md)
+    name: 'console',
+    script: 'services/console/src/main.ts',
+    env: { ...env, CONSOLE_HOST: '127.0.0.1', CONSOLE_PORT: String(consolePort), CONSOLE_TOKEN: consoleToken },
+    port: consolePort,
+    metrics: false,
   },
 ];
 
@@ -123,10 +137,15 @@ process.stdout.write(
   [
     '',
     'system ready:',
-    ...services.map((s) => `  ${s.name.padEnd(16)} http://127.0.0.1:${s.port}/readyz  /metrics`),
+    ...services.map((s) => `  ${s.name.padEnd(16)} http://127.0.0.1:${s.port}/readyz${s.metrics === false ? '' : '  /metrics'}`),
     `  NATS ${natsUrl}  prefix "${config.NATS_PREFIX}"${ownNats ? `  — own nats-server ${ownNats.version}; for opsctl and the nats CLI: export NATS_URL=${natsUrl}` : ''}`,
     '  try: pnpm opsctl tenants list   then   pnpm opsctl dispatch assignments.fetch --workspace <id> --tenant <id>',
     'Ctrl-C stops everything.',
+    '',
+    // the one line to open the console with: this terminal is the only place the token is shown (the console redacts it from its logs)
+    env['CONSOLE_AUTH'] === 'proxy'
+      ? `console: http://127.0.0.1:${consolePort}/ — behind your auth proxy (CONSOLE_AUTH=proxy)`
+      : `console: http://127.0.0.1:${consolePort}/ — sign in with token ${consoleToken}`,
     '',
   ].join('\n'),
 );

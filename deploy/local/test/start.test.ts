@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,23 @@ afterAll(async () => {
   await dropDatabase(testEnv.DATABASE_URL, dbName);
 });
 
+/** The addresses something listens on at a TCP port, from the kernel's tables (what `ss -ltn` reads). */
+async function listeningAddresses(port: number): Promise<string[]> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const found: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const rows = (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1);
+    for (const row of rows) {
+      const [, local, , state] = row.trim().split(/\s+/);
+      if (state !== '0A' || !local?.endsWith(`:${hexPort}`)) continue; // 0A: LISTEN
+      const addr = local.slice(0, local.indexOf(':'));
+      // IPv4 is stored little-endian (0100007F = 127.0.0.1); an IPv6 address is kept as its hex
+      found.push(addr.length === 8 ? [6, 4, 2, 0].map((i) => Number.parseInt(addr.slice(i, i + 2), 16)).join('.') : `[${addr}]`);
+    }
+  }
+  return found;
+}
+
 describe('pnpm start', () => {
   it('seeds an empty database, starts every service, and stops on Ctrl-C', async () => {
     const env = { DATABASE_URL: databaseUrl, NATS_URL: testEnv.NATS_URL.join(','), NATS_PREFIX: names.prefix, START_PORT_BASE: '18181' };
@@ -30,7 +47,14 @@ describe('pnpm start', () => {
       const ready = await fetch('http://127.0.0.1:18181/readyz');
       expect(ready.status).toBe(200);
 
-      for (const port of [18182, 18183, 18190]) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      for (const port of [18182, 18183, 18184, 18190]) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+
+      // the console (START_PORT_BASE+3): loopback only, and the printed random token signs in
+      const token = /^console: http:\/\/127\.0\.0\.1:18184\/ — sign in with token (\S+)$/m.exec(stack.output())?.[1];
+      expect(token?.length).toBeGreaterThanOrEqual(24);
+      expect(await listeningAddresses(18184)).toEqual(['127.0.0.1']);
+      const session = await fetch('http://127.0.0.1:18184/api/session', { headers: { authorization: `Bearer ${token}` } });
+      expect(session.status).toBe(200);
 
       const tenants = await runNode('services/opsctl/src/main.ts', ['tenants', 'list', '--json'], env);
       expect(tenants.code).toBe(0);
@@ -81,10 +105,19 @@ describe('pnpm start', () => {
   it('without NATS_URL: starts a nats-server 2.10 of its own (named in the banner), runs on it, and stops it last', async () => {
     const natsPort = await freePort();
     const store = await mkdtemp(join(tmpdir(), 'ops-start-nats-'));
-    const env = { DATABASE_URL: databaseUrl, START_NATS_PORT: String(natsPort), START_NATS_STORE_DIR: store, START_PORT_BASE: '18281' };
+    const consoleToken = 'a-console-token-from-the-environment';
+    const env = {
+      DATABASE_URL: databaseUrl,
+      START_NATS_PORT: String(natsPort),
+      START_NATS_STORE_DIR: store,
+      START_PORT_BASE: '18281',
+      CONSOLE_TOKEN: consoleToken,
+    };
     const stack = startService('deploy/local/src/main.ts', env);
     try {
       await stack.waitForOutput(/system ready/, 60_000);
+      // CONSOLE_TOKEN set: that token, not a random one
+      expect(stack.output()).toContain(`console: http://127.0.0.1:18284/ — sign in with token ${consoleToken}`);
       const natsUrl = `nats://127.0.0.1:${natsPort}`;
       expect(stack.output()).toMatch(new RegExp(`NATS ${natsUrl.replaceAll('.', '\\.')} .*own nats-server nats-server: v2\\.10\\.\\d+`));
       expect(stack.output()).toContain(`export NATS_URL=${natsUrl}`);
