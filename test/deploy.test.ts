@@ -170,7 +170,7 @@ describe('docker-compose.yml', () => {
     const local = parse(await readFile(join(ROOT, 'deploy/docker/compose.local.yml'), 'utf8')) as {
       services: Record<string, { image?: string; pull_policy?: string; build?: { args?: Record<string, string> } }>;
     };
-    for (const [name, svc] of Object.entries(await compose()) as Array<[string, ComposeService & { build?: unknown }]>) {
+    for (const name of Object.keys(await compose())) {
       const o = local.services[name];
       const covered = o?.pull_policy === 'never' || o?.build?.args?.['BASE']?.startsWith('ops-base/') === true;
       expect(covered, `${name}: no local base or stand-in in compose.local.yml`).toBe(true);
