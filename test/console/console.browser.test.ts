@@ -15,21 +15,21 @@ import {
   ROOT,
   testEnv,
   traceRequests,
-  useWorkerStack,
+  useHousekeepingStack,
 } from '@ops/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The console in a real browser (issue #22): Debian's chromium driven by
  * playwright-core against the running system — ledger, worker, fake Graph and
- * the console — signed in with the operator token. Every request the pages
+ * housekeeping and the console — signed in with the operator token. Every request the pages
  * make is recorded (and anything not loopback blocked); the trace is checked
  * at the end. Screenshots of each page go to CONSOLE_SCREENSHOTS (the
  * committed ones: docs/console/, `CONSOLE_SCREENSHOTS=docs/console vitest run
  * test/console`), else to a temp directory.
  */
 const TOKEN = 'browser-test-token-0123456789abcdef';
-const h = useWorkerStack({ tenants: 3, policiesPerTenant: 3, ledgerEnv: { LEDGER_LEASE_STALE_MS: '1500' } });
+const h = useHousekeepingStack({ tenants: 3, policiesPerTenant: 3, ledgerEnv: { LEDGER_LEASE_STALE_MS: '1500' } });
 let consoleApp: Console;
 let base: string;
 let session: BrowserSession;
@@ -39,6 +39,7 @@ const ws = () => h.seed.workspace.id;
 
 beforeAll(async () => {
   await h.startWorker();
+  await h.startHousekeeping();
   const { logger } = captureLogger('console');
   consoleApp = await startConsole({
     config: consoleConfigSchema.parse({
@@ -184,6 +185,7 @@ describe('the console in chromium', () => {
   it('shows the health of each service and consumer', async () => {
     await page().goto(`${base}/#/health`);
     await expect.poll(async () => byId('service-ledger').getAttribute('data-instances'), { timeout: 15_000 }).toBe('1');
+    await expect.poll(async () => byId('service-housekeeping').getAttribute('data-instances'), { timeout: 15_000 }).toBe('1');
     await byId('health-consumers').waitFor();
     await session.screenshot(join(shots, 'health.png'));
   }, 30_000);
