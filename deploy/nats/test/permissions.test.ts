@@ -7,6 +7,7 @@ import { DB_ROLES } from '@ops/db';
 import { type FakeGraph, startFakeGraph } from '@ops/fake-graph';
 import {
   createTestDatabase,
+  freePort,
   type OwnNatsServer,
   opsctl,
   ROOT,
@@ -179,6 +180,35 @@ describe('the system with one NATS user per process', () => {
       (l) => l.run_id === rerun.run_id,
     );
     expect(await act(['locks', 'release', marker!.key, '--cooldown'])).toMatchObject({ state: 'completed' });
+
+    // the web console as its own user (issue #22): every page's reads and an action (bearer: no CSRF)
+    const consolePort = await freePort();
+    const consoleToken = `t${randomBytes(16).toString('hex')}`;
+    const consoleProc = startService('services/console/src/main.ts', {
+      ...as('console'),
+      CONSOLE_PORT: String(consolePort),
+      CONSOLE_TOKEN: consoleToken,
+    });
+    services.push(consoleProc);
+    await consoleProc.waitForOutput(/console ready/);
+    const page = async (path: string, init: RequestInit = {}) => {
+      // (`fetch` is the dispatched run here)
+      const r = await globalThis.fetch(`http://127.0.0.1:${consolePort}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${consoleToken}`, 'content-type': 'application/json' },
+      });
+      expect(r.status, `console ${path}: ${await r.clone().text()}`).toBe(200);
+      return r.json() as Promise<Record<string, unknown>>;
+    };
+    for (const path of ['/api/session', '/api/workspaces', `/api/runs?workspace=${workspace}`, '/api/locks', '/api/dlq', '/api/health']) {
+      await page(path);
+    }
+    expect(await page(`/api/runs/${rerun.run_id}?workspace=${workspace}`)).toMatchObject({ id: rerun.run_id });
+    const fromConsole = await page(`/api/runs/${fetch.run_id}/rerun`, {
+      method: 'POST',
+      body: JSON.stringify({ workspace, reason: 'permissions test from the console' }),
+    });
+    expect(fromConsole).toMatchObject({ disposition: 'cooldown' });
 
     expect(violations(server.log())).toEqual([]);
     for (const s of services) expect(violations(s.output())).toEqual([]);
