@@ -184,6 +184,8 @@ describe('docker compose, for real', () => {
     const { workspaces } = (await (await get('/api/workspaces', bearer)).json()) as { workspaces: Array<{ id: string }> };
     const runs = (await (await get(`/api/runs?workspace=${workspaces[0]!.id}`, bearer)).json()) as { runs: Array<{ status: string }> };
     expect(runs.runs.filter((r) => r.status === 'completed').length).toBeGreaterThanOrEqual(2);
+    // every page's reads, as the console's own NATS user
+    for (const path of ['/api/locks', '/api/dlq', '/api/health']) expect((await get(path, bearer)).status, path).toBe(200);
   }, 60_000);
 
   it("scales workers to 3; with a slow Graph, killing the container that holds a run's lease ends the run succeeded on a later attempt, one Graph call per key at a time", async () => {
