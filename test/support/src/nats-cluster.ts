@@ -81,6 +81,10 @@ export async function startNatsCluster(options: { readonly size?: number } = {})
 
   const teardown = () => {
     for (const c of children) if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    // the host ends of the veth pairs go with their namespaces only when the kernel's (asynchronous)
+    // namespace cleanup gets to them — seconds under load (CI run of 2026-12-07: the harness test saw
+    // them after stop()): deleted here, one end takes its peer at once
+    for (const veth of hostVeths) ipQuiet('link', 'del', veth);
     for (const ns of netnsNames) removeNetns(ns);
     ipQuiet('link', 'del', bridge);
   };
