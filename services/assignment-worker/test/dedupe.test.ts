@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { publishJobByHand, sleep, useWorkerStack } from '@ops/test-support';
+import { consumerDrained, publishJobByHand, sleep, useWorkerStack } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -11,16 +11,7 @@ import { describe, expect, it } from 'vitest';
 const h = useWorkerStack({ tenants: 3, policiesPerTenant: 3, ledgerEnv: { LOCKS_TTL_SECONDS: '3' } });
 
 async function quiet(): Promise<void> {
-  const jsm = await jetstreamManager(h.nc);
-  await expect
-    .poll(
-      async () => {
-        const info = await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker);
-        return info.num_pending + info.num_ack_pending;
-      },
-      { timeout: 20_000 },
-    )
-    .toBe(0);
+  await consumerDrained(h.nc, h.names.streams.jobs, h.names.consumers.assignmentWorker, { timeoutMs: 20_000 });
 }
 
 describe('one execution per identity', () => {

@@ -1,8 +1,7 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import { leaseKey } from '@ops/contracts';
 import { createLedgerAdminClient } from '@ops/ledger-client';
 import { openLocksBucket, readLease } from '@ops/nats';
-import { insertRun, publishJobByHand, sleep, useWorkerStack } from '@ops/test-support';
+import { consumerDrained, insertRun, publishJobByHand, sleep, useWorkerStack } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -64,16 +63,7 @@ describe('cancel with a real worker', () => {
       expect(after.summary_counts['processed']).toBeLessThan(policies.length);
       expect(h.workerLogLines.some((l) => l.includes(run.id) && /lost|fenc|abort/i.test(l))).toBe(true);
       // the message was left to its redelivery, which finds the cancelled marker and acks it
-      const jsm = await jetstreamManager(h.nc);
-      await expect
-        .poll(
-          async () => {
-            const info = await jsm.consumers.info(h.names.streams.jobs, h.names.consumers.assignmentWorker);
-            return info.num_pending + info.num_ack_pending;
-          },
-          { timeout: 20_000, interval: 250 },
-        )
-        .toBe(0);
+      await consumerDrained(h.nc, h.names.streams.jobs, h.names.consumers.assignmentWorker, { timeoutMs: 20_000, intervalMs: 250 });
       expect(callsOf(policies.map((p) => p.external_id))).toBeLessThanOrEqual(calls + 1);
       expect((await h.getRun(run.id)).outcome).toBe('cancelled');
       // nothing the fenced worker did was refused as bad input

@@ -61,50 +61,45 @@ export function registerBusMetrics(registry: Registry, options: BusMetricsOption
   const { names } = options;
   const reading = cachedReading(options);
   const jobsLabels = { stream: names.streams.jobs };
-  new Gauge({
-    name: 'ops_jobs_backlog_messages',
-    help: 'jobs in OPS_JOBS not yet acknowledged by a worker (waiting or in execution)',
-    labelNames: ['stream'] as const,
-    registers: [registry],
-    async collect() {
-      const r = await reading();
-      this.reset();
-      if (r) this.set(jobsLabels, r.jobsBacklog);
-    },
-  });
-  new Gauge({
-    name: 'ops_jobs_oldest_queued_seconds',
-    help: 'age of the oldest job in OPS_JOBS not yet acknowledged (0 when there is none)',
-    labelNames: ['stream'] as const,
-    registers: [registry],
-    async collect() {
-      const r = await reading();
-      this.reset();
-      if (r) this.set(jobsLabels, r.oldestJobSeconds);
-    },
-  });
-  new Gauge({
-    name: 'ops_ledger_events_lag_messages',
-    help: 'OPS_LEDGER events the ledger has not applied yet (ledger-events consumer: pending + ack pending)',
-    labelNames: ['stream', 'consumer'] as const,
-    registers: [registry],
-    async collect() {
-      const r = await reading();
-      this.reset();
-      if (r) this.set({ stream: names.streams.ledger, consumer: names.consumers.ledgerEvents }, r.ledgerLag);
-    },
-  });
-  new Gauge({
-    name: 'ops_dlq_messages',
-    help: 'messages held in OPS_DLQ, by origin (ledger, assignment-worker, housekeeping)',
-    labelNames: ['origin'] as const,
-    registers: [registry],
-    async collect() {
-      const r = await reading();
-      this.reset();
-      for (const [origin, count] of Object.entries(r?.deadLetters ?? {})) this.set({ origin }, count);
-    },
-  });
+  /** a gauge of the reading: absent (no samples) when the read failed, never a stale value */
+  const fromReading = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    samples: (r: BusReading) => ReadonlyArray<[Partial<Record<L, string>>, number]>,
+  ) =>
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const r = await reading();
+        this.reset();
+        if (r) for (const [labels, value] of samples(r)) this.set(labels, value);
+      },
+    });
+  fromReading(
+    'ops_jobs_backlog_messages',
+    'jobs in OPS_JOBS not yet acknowledged by a worker (waiting or in execution)',
+    ['stream'],
+    (r) => [[jobsLabels, r.jobsBacklog]],
+  );
+  fromReading(
+    'ops_jobs_oldest_queued_seconds',
+    'age of the oldest job in OPS_JOBS not yet acknowledged (0 when there is none)',
+    ['stream'],
+    (r) => [[jobsLabels, r.oldestJobSeconds]],
+  );
+  fromReading(
+    'ops_ledger_events_lag_messages',
+    'OPS_LEDGER events the ledger has not applied yet (ledger-events consumer: pending + ack pending)',
+    ['stream', 'consumer'],
+    (r) => [[{ stream: names.streams.ledger, consumer: names.consumers.ledgerEvents }, r.ledgerLag]],
+  );
+  fromReading('ops_dlq_messages', 'messages held in OPS_DLQ, by origin (ledger, assignment-worker, housekeeping)', ['origin'], (r) =>
+    Object.entries(r.deadLetters).map(([origin, count]) => [{ origin }, count]),
+  );
   new Gauge({
     name: 'ops_bus_read_ok',
     help: '1 when the last read of the streams for the gauges above succeeded in time, 0 when it failed (they are absent then)',

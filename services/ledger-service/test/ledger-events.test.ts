@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { HEADERS, type LedgerEventV1, type RunV1, runEventMsgId } from '@ops/contracts';
-import { useLedgerHarness } from '@ops/test-support';
+import { consumerDrained, useLedgerHarness } from '@ops/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const h = useLedgerHarness({ LEDGER_MAX_EVENT_BYTES: '4096' });
@@ -64,16 +64,7 @@ async function publish(events: readonly LedgerEventV1[], options: { sameMsgId?: 
 
 async function settled(run: RunV1): Promise<RunV1> {
   // wait until the consumer has nothing pending
-  const jsm = await jetstreamManager(h.nc);
-  await expect
-    .poll(
-      async () => {
-        const info = await jsm.consumers.info(h.names.streams.ledger, h.names.consumers.ledgerEvents);
-        return info.num_pending + info.num_ack_pending;
-      },
-      { timeout: 10_000 },
-    )
-    .toBe(0);
+  await consumerDrained(h.nc, h.names.streams.ledger, h.names.consumers.ledgerEvents);
   return h.client.getRun({ workspace_id: run.workspace_id, run_id: run.id });
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { type LedgerEventV1, type RunV1, runEventMsgId } from '@ops/contracts';
-import { useLedgerHarness } from '@ops/test-support';
+import { consumerDrained, useLedgerHarness } from '@ops/test-support';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -28,16 +28,7 @@ async function newRun(): Promise<RunV1> {
 async function publish(events: readonly LedgerEventV1[], msgSuffix = ''): Promise<void> {
   const js = jetstream(h.nc);
   for (const e of events) await js.publish(h.names.ledgerEventSubject(e.kind), JSON.stringify(e), { msgID: runEventMsgId(e) + msgSuffix });
-  const jsm = await jetstreamManager(h.nc);
-  await expect
-    .poll(
-      async () => {
-        const info = await jsm.consumers.info(h.names.streams.ledger, h.names.consumers.ledgerEvents);
-        return info.num_pending + info.num_ack_pending;
-      },
-      { timeout: 10_000 },
-    )
-    .toBe(0);
+  await consumerDrained(h.nc, h.names.streams.ledger, h.names.consumers.ledgerEvents);
 }
 
 /** a series' value in the service's registry (histograms: `<name>_count`, `<name>_sum`), 0 when absent */

@@ -11,8 +11,8 @@ import {
   type TimelineEntryV1,
 } from '@ops/contracts';
 import { requestService } from '@ops/ledger-client';
-import { useLedgerHarness } from '@ops/test-support';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { consumerDrained, useLedgerHarness } from '@ops/test-support';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 // issue #21 item 6: a run's timeline — events per attempt, refusals worth seeing, heals, duplicates, operator actions
 const h = useLedgerHarness();
@@ -69,15 +69,7 @@ async function publish(events: readonly LedgerEventV1[], msgId: (e: LedgerEventV
 }
 
 async function settled(): Promise<void> {
-  const jsm = await jetstreamManager(h.nc);
-  // vi.waitFor, not expect.poll: beforeAll uses it too
-  await vi.waitFor(
-    async () => {
-      const info = await jsm.consumers.info(h.names.streams.ledger, h.names.consumers.ledgerEvents);
-      if (info.num_pending + info.num_ack_pending > 0) throw new Error('events pending');
-    },
-    { timeout: 10_000, interval: 50 },
-  );
+  await consumerDrained(h.nc, h.names.streams.ledger, h.names.consumers.ledgerEvents);
 }
 
 /** attempt 1 stalls, attempt 2 takes over (a late event of attempt 1 is refused), housekeeping heals, attempt 2's real completion lands late */

@@ -14,7 +14,7 @@ export { useHousekeepingStack } from './housekeeping-harness.ts';
 export { useLedgerHarness } from './ledger-harness.ts';
 export { faketimeEnv } from './faketime.ts';
 export { captureLogger, shiftableClock } from './logger.ts';
-export { cleanupNats, connectTestNats, uniqueNames } from './nats.ts';
+export { cleanupNats, connectTestNats, consumerDrained, uniqueNames } from './nats.ts';
 export { MACHINE_NATS_SERVER, natsServerBinary } from './nats-binary.ts';
 export { freePort } from './net.ts';
 export { startNatsServer } from './nats-server.ts';
