@@ -11,7 +11,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { type NatsConnection, nanos } from '@nats-io/nats-core';
+import { type NatsConnection, nanos, TimeoutError } from '@nats-io/nats-core';
 import { LONGEST_COOLDOWN_SECONDS, type Names } from '@ops/contracts';
 import { openLocksBucket } from './leases.ts';
 
@@ -81,58 +81,83 @@ async function ensureStreams(nc: NatsConnection, names: Names, options: Topology
 }
 
 /**
- * Another replica may be creating the stream right now. On a cluster its
- * create is an assignment first: our add is refused (the name is taken), yet
- * the stream is not there to update for a moment — "stream not found" (a
- * ledger replica died at start so, issue #19 two-down run at ac5d85f). That
- * case is tried again for up to `settleMs`; any other error is thrown.
+ * Idempotent create-or-update of one stream, safe from every replica at once.
+ *
+ * An existing stream is updated only when a setting we own drifted: two
+ * ledger replicas starting together on a fresh cluster once sent an add and a
+ * no-op update of the same stream while its create was in flight, and
+ * nats-server 2.10 answered neither (both replicas died at start; reproduced
+ * by test/cluster/topology-race.test.ts).
+ *
+ * While the cluster is still settling — another replica's create is an
+ * assignment whose stream is "not found" for a moment (issue #19, two-down run
+ * at ac5d85f), the name is taken, peers are being placed, the meta leader is
+ * busy — the step is tried again for up to `settleMs`; any other error is
+ * thrown at once, and the last one at the bound.
  */
 export async function upsertStream(jsm: JetStreamManager, cfg: StreamConfig, settleMs = 30_000): Promise<void> {
-  await whileCreating(() => createOrUpdateStream(jsm, cfg), settleMs);
+  await whileSettling(() => createOrUpdateStream(jsm, cfg), settleMs);
 }
 
-/** `step`, again every 250 ms while it says "not found" (another replica's create is in flight), for up to `settleMs`. */
-async function whileCreating<T>(step: () => Promise<T>, settleMs: number): Promise<T> {
+/** JetStream API codes that mean "not yet" on a cluster that is forming or placing a stream. */
+const SETTLING_CODES: ReadonlySet<number> = new Set([
+  10005, // no suitable peers for placement: a peer has not reported in yet
+  10008, // JetStream system temporarily unavailable: no meta leader yet
+  10023, // insufficient resources: as 10005, while peers' limits are unknown
+  10058, // stream name already in use: another replica's create is in flight
+]);
+
+function isSettling(err: unknown): boolean {
+  if (err instanceof TimeoutError) return true; // the meta leader is busy; our add may have gone through, the next info says
+  return isNotFound(err) || (err instanceof JetStreamApiError && SETTLING_CODES.has(err.code));
+}
+
+/** `step`, again every 250 ms while the cluster is settling, for up to `settleMs`. */
+async function whileSettling<T>(step: () => Promise<T>, settleMs: number): Promise<T> {
   const deadline = Date.now() + settleMs;
   for (;;) {
     try {
       return await step();
     } catch (err) {
-      if (!isNotFound(err) || Date.now() > deadline) throw err;
+      if (!isSettling(err) || Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 }
 
 async function createOrUpdateStream(jsm: JetStreamManager, cfg: StreamConfig): Promise<void> {
+  let current: StreamConfig;
   try {
-    await jsm.streams.info(cfg.name);
+    current = (await jsm.streams.info(cfg.name)).config;
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    try {
-      await jsm.streams.add(cfg);
-      return;
-    } catch (addErr) {
-      // another replica created it between our info and add: fall through to update
-      if (!(addErr instanceof JetStreamApiError)) throw addErr;
-    }
+    await jsm.streams.add(cfg);
+    return;
   }
+  // retention and storage cannot change on a live stream: left as they were created
   const { name, retention: _retention, storage: _storage, ...mutable } = cfg;
-  await jsm.streams.update(name, mutable);
+  if (driftedKeys(current, mutable).length > 0) await jsm.streams.update(name, mutable);
+}
+
+/** the settings of `wanted` whose value on the server differs */
+export function driftedKeys(current: object, wanted: object): string[] {
+  const have = current as Record<string, unknown>;
+  return Object.entries(wanted)
+    .filter(([key, value]) => JSON.stringify(have[key]) !== JSON.stringify(value))
+    .map(([key]) => key);
 }
 
 export async function ensureLocksBucket(nc: NatsConnection, names: Names, options: TopologyOptions = {}): Promise<KV> {
   const ttl = options.locksTtlMs ?? TOPOLOGY_DEFAULTS.locksTtlMs;
-  try {
+  // nats.js's create is info, then add when not found: another replica's create in flight is settling, as for streams
+  await whileSettling(
     // bucket TTL, not per-key TTL: per-message TTLs need nats-server 2.11 (we run on 2.10);
     // no direct gets: every lease read is answered by the stream leader (docs/architecture.md, "Leader reads for leases")
-    await new Kvm(nc).create(names.kv.locks, { ttl, history: 1, replicas: options.replicas ?? 1, allow_direct: false });
-  } catch (err) {
-    // another replica created it between nats.js's info and add: it exists, which is all we need here
-    if (!(err instanceof JetStreamApiError)) throw err;
-  }
+    () => new Kvm(nc).create(names.kv.locks, { ttl, history: 1, replicas: options.replicas ?? 1, allow_direct: false }),
+    30_000,
+  );
   const jsm = await jetstreamManager(nc);
-  await whileCreating(() => turnOffDirectGets(jsm, `KV_${names.kv.locks}`), 30_000);
+  await whileSettling(() => turnOffDirectGets(jsm, `KV_${names.kv.locks}`), 30_000);
   // opened after the update: a handle taken while the stream still allowed direct gets would keep using them
   return openLocksBucket(nc, names);
 }

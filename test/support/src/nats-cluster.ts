@@ -55,7 +55,7 @@ export interface NatsCluster {
   leaderOf(stream: string): Promise<ClusterNode | undefined>;
   /** leader elections the nodes' logs report so far (meta, stream and consumer leaders, every node's log since its first start) */
   leaderElections(): number;
-  /** resolves once every running node agrees on one JetStream meta leader */
+  /** resolves once every running node agrees on one JetStream meta leader, and that leader has every other running node current */
   waitForMetaLeader(timeoutMs?: number): Promise<ClusterNode>;
   stop(): Promise<void>;
 }
@@ -155,15 +155,18 @@ export async function startNatsCluster(options: { readonly size?: number } = {})
           const running = nodes.filter((n) => n.running());
           const views = await Promise.all(
             running.map((n) =>
-              n.monitor<{ meta_cluster?: { leader?: string; replicas?: Array<{ current: boolean }> } }>('/jsz').catch(() => undefined),
+              n
+                .monitor<{ meta_cluster?: { leader?: string; replicas?: Array<{ name: string; current: boolean }> } }>('/jsz')
+                .catch(() => undefined),
             ),
           );
           const leaders = new Set(views.map((v) => v?.meta_cluster?.leader ?? ''));
           const leader = [...leaders][0];
-          if (leaders.size === 1 && leader) {
-            const found = nodes.find((n) => n.name === leader);
-            if (found) return found;
-          }
+          const found = leaders.size === 1 && leader ? nodes.find((n) => n.name === leader) : undefined;
+          // and the leader hears every other running node: an R3 stream cannot be placed before
+          const peers = found ? (views[running.indexOf(found)]?.meta_cluster?.replicas ?? []) : [];
+          const current = (n: ClusterNode) => n === found || peers.some((p) => p.name === n.name && p.current);
+          if (found && running.every(current)) return found;
           if (Date.now() > deadline)
             throw new Error(`no JetStream meta leader agreed on within ${timeoutMs} ms: ${[...leaders].join(', ')}`);
           await sleep(250);
