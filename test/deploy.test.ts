@@ -48,7 +48,7 @@ const IDENTITY: Record<string, { nats?: NatsUser; role?: string }> = {
 /** the env key of each server's HTTP port (the rest: HTTP_PORT) */
 const PORT_KEY: Record<string, string> = { 'fake-graph': 'FAKE_GRAPH_PORT', console: 'CONSOLE_PORT' };
 /** servers without /metrics: not annotated for scraping */
-const UNSCRAPED = ['fake-graph', 'console'];
+const UNSCRAPED = ['fake-graph'];
 const SEED_COMMAND = ['node', '--import', '@ops/runtime/register', 'src/seed/main.ts', '--if-empty'];
 const PINNED = /^[\w./-]+:[0-9][\w.-]*$/;
 const SECRETISH = /PASSWORD|SECRET|TOKEN|DATABASE_URL/;
@@ -322,8 +322,8 @@ describe('Kubernetes manifests (deploy/)', () => {
         services++;
       }
     }
-    // scraped: ledger, worker, housekeeping; probed as well: console, fake-graph
-    expect(services).toBe(3);
+    // scraped: ledger, worker, housekeeping, console; probed as well: fake-graph
+    expect(services).toBe(4);
     expect(probed).toBe(5);
   });
 

@@ -173,7 +173,7 @@ describe('docker compose, for real', () => {
     ]);
   }, 300_000);
 
-  it('serves the console in its container: 401 without credentials, the token signs in as operator, the demo runs listed', async () => {
+  it('serves the console in its container: 401 without credentials, the token signs in as operator, the demo runs listed, /metrics open', async () => {
     const [console] = byService(await containers(project), 'console');
     const url = `http://${console!.ip}:8084`;
     const get = (path: string, headers: Record<string, string> = {}) =>
@@ -186,6 +186,10 @@ describe('docker compose, for real', () => {
     expect(runs.runs.filter((r) => r.status === 'completed').length).toBeGreaterThanOrEqual(2);
     // every page's reads, as the console's own NATS user
     for (const path of ['/api/locks', '/api/dlq', '/api/health']) expect((await get(path, bearer)).status, path).toBe(200);
+    // scraped like the other services, without a sign-in: the image's package.json names the version
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toMatch(/^ops_build_info\{version="\d+\.\d+\.\d+",node_version="v24\.[\d.]+",service="console"\} 1$/m);
+    expect(metrics).not.toContain(secrets['CONSOLE_TOKEN']);
   }, 60_000);
 
   it("scales workers to 3; with a slow Graph, killing the container that holds a run's lease ends the run succeeded on a later attempt, one Graph call per key at a time", async () => {

@@ -1,12 +1,13 @@
 import { createNames } from '@ops/contracts';
 import { createRegistry } from '../../../libs/runtime/src/metrics.ts';
 import { createWorkerMetrics } from '../../../services/assignment-worker/src/metrics.ts';
+import { createConsoleMetrics } from '../../../services/console/src/metrics.ts';
 import { registerBusMetrics } from '../../../services/housekeeping/src/bus-metrics.ts';
 import { createHousekeepingMetrics } from '../../../services/housekeeping/src/metrics.ts';
 import { createLedgerMetrics } from '../../../services/ledger-service/src/metrics.ts';
 
 /**
- * The names a rule or a panel may use: what the three services' registries
+ * The names a rule or a panel may use: what the four services' registries
  * export (built as the services build them, without connecting anywhere),
  * Node's default metrics, and Prometheus' own `up`. A histogram is
  * queried through its `_bucket`, `_sum` and `_count` series.
@@ -23,8 +24,10 @@ export async function exportedMetricNames(): Promise<Set<string>> {
     names: createNames(''),
     read: async () => ({ jobsBacklog: 0, oldestJobSeconds: 0, ledgerLag: 0, deadLetters: {} }),
   });
+  const console = createRegistry('console');
+  createConsoleMetrics(console, { open: () => 0 });
   const names = new Set<string>(['up']);
-  for (const registry of [ledger, worker, housekeeping]) {
+  for (const registry of [ledger, worker, housekeeping, console]) {
     for (const metric of await registry.getMetricsAsJSON()) {
       // prom-client's types say a numeric enum; at runtime it is the name ('histogram', …)
       const type = String(metric.type);

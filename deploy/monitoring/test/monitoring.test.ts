@@ -83,6 +83,8 @@ describe('every metric the rules and the dashboard read is exported', () => {
       'ops_ledger_run_duration_seconds_count',
       'ops_ledger_runs_completed_total',
       'ops_ledger_run_failures_total',
+      'ops_console_sign_ins_total',
+      'ops_console_actions_total',
       'process_cpu_seconds_total',
       'up',
     ]) {

@@ -3,9 +3,15 @@ import { dispatch } from '@ops/ledger-client';
 import type { Principal } from './auth.ts';
 import type { ConsoleDeps } from './deps.ts';
 import { HttpError } from './http.ts';
+import type { ActionName } from './metrics.ts';
 
 /** An action: the body (a JSON object) and who acts → the ledger's answer. */
 type Action = (body: Record<string, unknown>, principal: Principal) => Promise<unknown>;
+/** an action and its name (the metrics' label) */
+interface NamedAction {
+  readonly name: ActionName;
+  readonly run: Action;
+}
 
 const RUN_ACTION = /^\/api\/runs\/([^/]+)\/(cancel|rerun)$/;
 const DLQ_ACTION = /^\/api\/dlq\/([^/]+)\/(redrive|purge)$/;
@@ -19,9 +25,9 @@ const LOCK_ACTION = /^\/api\/locks\/([^/]+)\/release$/;
  * characters; the ledger validates the rest and stores actor and reason with
  * the action.
  */
-export function actionFor(deps: ConsoleDeps, pathname: string): Action | null {
+export function actionFor(deps: ConsoleDeps, pathname: string): NamedAction | null {
   if (pathname === '/api/dispatch') {
-    return async (body, principal) => {
+    return named('dispatch', async (body, principal) => {
       const type = str(body, 'type');
       if (!(DISPATCHABLE_TYPES as readonly string[]).includes(type)) {
         throw new HttpError(400, 'bad_request', `type must be one of ${DISPATCHABLE_TYPES.join(', ')}`);
@@ -34,32 +40,41 @@ export function actionFor(deps: ConsoleDeps, pathname: string): Action | null {
         initiator: { name: principal.name },
       });
       return { run_id: result.run.id, disposition: result.disposition, published: result.published, run: result.run };
-    };
+    });
   }
   const run = RUN_ACTION.exec(pathname);
   if (run !== null) {
     const runId = decode(run[1]!);
     if (run[2] === 'cancel') {
-      return (body, principal) => deps.admin.cancelRun({ workspace_id: str(body, 'workspace'), run_id: runId, ...audit(body, principal) });
+      return named('cancel', (body, principal) =>
+        deps.admin.cancelRun({ workspace_id: str(body, 'workspace'), run_id: runId, ...audit(body, principal) }),
+      );
     }
-    return (body, principal) =>
-      deps.admin.rerunRun({ workspace_id: str(body, 'workspace'), run_id: runId, force: flag(body, 'force'), ...audit(body, principal) });
+    return named('rerun', (body, principal) =>
+      deps.admin.rerunRun({ workspace_id: str(body, 'workspace'), run_id: runId, force: flag(body, 'force'), ...audit(body, principal) }),
+    );
   }
   const dlq = DLQ_ACTION.exec(pathname);
   if (dlq !== null) {
+    const name = dlq[2] === 'purge' ? 'purge' : 'redrive';
     const seq = Number(decode(dlq[1]!));
     if (!Number.isSafeInteger(seq) || seq < 1)
-      return () => Promise.reject(new HttpError(400, 'bad_request', 'the sequence must be a positive integer'));
-    if (dlq[2] === 'purge') return (body, principal) => deps.admin.purgeDeadLetter({ seq, ...audit(body, principal) });
-    return (body, principal) => deps.admin.redriveDeadLetter({ seq, force: flag(body, 'force'), ...audit(body, principal) });
+      return named(name, () => Promise.reject(new HttpError(400, 'bad_request', 'the sequence must be a positive integer')));
+    if (name === 'purge') return named(name, (body, principal) => deps.admin.purgeDeadLetter({ seq, ...audit(body, principal) }));
+    return named(name, (body, principal) => deps.admin.redriveDeadLetter({ seq, force: flag(body, 'force'), ...audit(body, principal) }));
   }
   const lock = LOCK_ACTION.exec(pathname);
   if (lock !== null) {
     const key = decode(lock[1]!);
-    return (body, principal) =>
-      deps.admin.releaseLock({ key, force: flag(body, 'force'), cooldown: flag(body, 'cooldown'), ...audit(body, principal) });
+    return named('release', (body, principal) =>
+      deps.admin.releaseLock({ key, force: flag(body, 'force'), cooldown: flag(body, 'cooldown'), ...audit(body, principal) }),
+    );
   }
   return null;
+}
+
+function named(name: ActionName, run: Action): NamedAction {
+  return { name, run };
 }
 
 function audit(body: Record<string, unknown>, principal: Principal): { actor: string; reason: string } {

@@ -6,10 +6,12 @@ import { createNames } from '@ops/contracts';
 import { createLedgerAdminClient, createLedgerClient } from '@ops/ledger-client';
 import type { Logger } from '@ops/logging';
 import { assertSupportedNatsServer, connectNats, drainNats, natsCredentials } from '@ops/nats';
+import { createRegistry } from '@ops/runtime';
 import { createAuth } from './auth.ts';
 import type { ConsoleConfig } from './config.ts';
 import type { ConsoleDeps } from './deps.ts';
 import { createLiveViews } from './live.ts';
+import { createConsoleMetrics } from './metrics.ts';
 import { createHandler } from './server.ts';
 import { loadPublicFiles } from './static.ts';
 
@@ -51,7 +53,9 @@ export async function startConsole(options: { config: Readonly<ConsoleConfig>; l
       admin: createLedgerAdminClient(nc, names),
     };
     const live = createLiveViews({ intervalMs: config.CONSOLE_LIVE_MS, maxPerSession: config.CONSOLE_LIVE_MAX });
-    const handler = createHandler({ config, deps, auth: createAuth(config), live, files, logger });
+    const registry = createRegistry('console');
+    const metrics = createConsoleMetrics(registry, live);
+    const handler = createHandler({ config, deps, auth: createAuth(config), live, files, logger, registry, metrics });
     const listening = createServer({ requestTimeout: 60_000, headersTimeout: 10_000 }, handler);
     server = listening;
     listening.keepAliveTimeout = 5_000;

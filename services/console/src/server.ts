@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@ops/logging';
 import { natsReady } from '@ops/nats';
+import type { Registry } from '@ops/runtime';
 import { actionFor } from './actions.ts';
 import { type Auth, csrfAccepted, type Principal, sameOrigin } from './auth.ts';
 import type { ConsoleConfig } from './config.ts';
 import type { ConsoleDeps } from './deps.ts';
 import { errorBody, HttpError, peerAddress, readBody, readJsonObject, SECURITY_HEADERS, sendError, sendJson } from './http.ts';
 import type { LiveViews } from './live.ts';
+import type { ConsoleMetrics } from './metrics.ts';
 import { readFor } from './reads.ts';
 import { lookupStatic, type StaticFile } from './static.ts';
 
@@ -28,8 +30,10 @@ export function createHandler(options: {
   live: LiveViews;
   files: ReadonlyMap<string, StaticFile>;
   logger: Logger;
+  registry: Registry;
+  metrics: ConsoleMetrics;
 }): Handler {
-  const { config, deps, auth, live, files, logger } = options;
+  const { config, deps, auth, live, files, logger, registry, metrics } = options;
   const loginPage = files.get('/login.html')?.body.toString('utf8') ?? '';
   const trustedProxy = (req: IncomingMessage) =>
     config.CONSOLE_AUTH === 'proxy' && config.CONSOLE_TRUSTED_PROXIES.includes(peerAddress(req));
@@ -45,8 +49,14 @@ export function createHandler(options: {
     const refuse = (status: number, code: string, message: string) =>
       form ? sendLoginPage(res, status, message) : sendJson(res, status, { error: { code, message } });
     if (config.CONSOLE_AUTH !== 'token') return refuse(404, 'not_found', 'this console signs in through its auth proxy');
-    if (!sameOrigin(req, false)) return refuse(403, 'csrf', 'the login came from another site');
-    if (auth.throttled(req)) return refuse(429, 'too_many', 'too many failed sign-ins — wait a minute');
+    if (!sameOrigin(req, false)) {
+      metrics.signIn('cross_site');
+      return refuse(403, 'csrf', 'the login came from another site');
+    }
+    if (auth.throttled(req)) {
+      metrics.signIn('throttled');
+      return refuse(429, 'too_many', 'too many failed sign-ins — wait a minute');
+    }
     const text = await readBody(req);
     let token = '';
     try {
@@ -55,6 +65,7 @@ export function createHandler(options: {
       token = '';
     }
     const session = auth.login(req, token);
+    metrics.signIn(session === null ? 'wrong_token' : 'ok');
     if (session === null) {
       logger.warn({ peer: peerAddress(req) }, 'console sign-in refused');
       return refuse(401, 'unauthorized', 'wrong token');
@@ -80,12 +91,19 @@ export function createHandler(options: {
     if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', 'GET or POST only');
     // before the body is read or anything is asked of the ledger
     if (!csrfAccepted(req, principal, trustedProxy(req))) {
+      metrics.csrfRefused();
       throw new HttpError(403, 'csrf', 'missing or wrong x-csrf-token, or a request from another origin');
     }
     const action = actionFor(deps, path);
     if (action === null) throw new HttpError(404, 'not_found', 'no such API action');
-    const body = await readJsonObject(req);
-    const result = await action(body, principal);
+    let result: unknown;
+    try {
+      result = await action.run(await readJsonObject(req), principal);
+    } catch (err) {
+      metrics.action(action.name, errorBody(err).status >= 500 ? 'failed' : 'refused');
+      throw err;
+    }
+    metrics.action(action.name, 'ok');
     logger.info({ actor: principal.name, via: principal.via, path }, 'console action');
     return sendJson(res, 200, result);
   };
@@ -115,6 +133,12 @@ export function createHandler(options: {
     if (path === '/readyz') {
       const ready = natsReady(deps.nc);
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks: { nats: ready } });
+    }
+    if (path === '/metrics') {
+      // unauthenticated, as every service's: counts and the build, never a run, a name or a token
+      if (req.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET only');
+      const text = await registry.metrics();
+      return res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text);
     }
     if (path === '/login') {
       if (req.method === 'POST') return login(req, res);

@@ -291,6 +291,58 @@ describe('console: reads', () => {
   );
 });
 
+describe('console: metrics', () => {
+  /** the value of one series in Prometheus text (0 when absent) */
+  const sample = (text: string, series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  };
+  const scrape = async () => {
+    const r = await call(address, 'GET', '/metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    return r.text;
+  };
+
+  it(
+    '/metrics needs no sign-in and counts sign-ins, CSRF refusals and actions by outcome — never a token or a principal',
+    async () => {
+      const before = await scrape();
+      expect(before).toMatch(/^ops_build_info\{version="0\.1\.0",node_version="v[\d.]+",service="console"\} 1$/m);
+      expect(before).toMatch(/^process_resident_memory_bytes\{service="console"\} \d+/m);
+      expect((await call(address, 'POST', '/metrics')).status).toBe(405);
+
+      expect((await call(address, 'POST', '/login', { body: { token: 'wrong-token-for-the-metrics-000' } })).status).toBe(401);
+      const mine = await signIn(address);
+      const headers = { cookie: mine.cookie, 'x-csrf-token': mine.csrf };
+      const runId = await queuedRun(1);
+      const path = `/api/runs/${runId}/cancel`;
+      expect((await call(address, 'POST', path, { headers: { cookie: mine.cookie }, body: { workspace: ws, reason: 'r' } })).status).toBe(
+        403,
+      );
+      expect((await call(address, 'POST', path, { headers, body: { workspace: ws } })).status).toBe(400);
+      expect((await call(address, 'POST', path, { headers, body: { workspace: ws, reason: 'metrics' } })).status).toBe(200);
+      expect((await call(address, 'POST', path, { headers, body: { workspace: ws, reason: 'again' } })).status).toBe(409);
+      const events = openEvents(address, '/api/live?path=/api/locks', { cookie: mine.cookie });
+      try {
+        await events.until((e) => e.length >= 1);
+        const after = await scrape();
+        const delta = (series: string) => sample(after, series) - sample(before, series);
+        expect(delta('ops_console_sign_ins_total{outcome="wrong_token",service="console"}')).toBe(1);
+        expect(delta('ops_console_sign_ins_total{outcome="ok",service="console"}')).toBe(1);
+        expect(delta('ops_console_csrf_refusals_total{service="console"}')).toBe(1);
+        expect(delta('ops_console_actions_total{action="cancel",outcome="refused",service="console"}')).toBe(2);
+        expect(delta('ops_console_actions_total{action="cancel",outcome="ok",service="console"}')).toBe(1);
+        expect(sample(after, 'ops_console_live_views{service="console"}')).toBeGreaterThanOrEqual(1);
+        for (const secret of [TOKEN, mine.csrf, 'operator', runId]) expect(after).not.toContain(secret);
+      } finally {
+        events.close();
+      }
+    },
+    TIMEOUT,
+  );
+});
+
 describe('console: live views', () => {
   it(
     'a first event at once, another when the run changes (cancel), then a run completes under a worker',
