@@ -1,4 +1,5 @@
 import { type ConsumerInfo, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
+import { HEADERS } from '@ops/contracts';
 import { sleep } from '@ops/test-support';
 import type { DispatchStats } from './dispatch.ts';
 import { waitCompletedAtLeast } from './progress.ts';
@@ -183,7 +184,7 @@ export async function verify(stack: ChaosStack, dispatched: DispatchStats): Prom
     );
   }
   const dlq = await jsm.streams.info(stack.names.streams.dlq);
-  if (dlq.state.messages !== 0) problems.push(`${dlq.state.messages} dead letter(s)`);
+  if (dlq.state.messages !== 0) problems.push(`${dlq.state.messages} dead letter(s): ${await describeDeadLetters(jsm, stack, dlq.state)}`);
 
   // housekeeping's own runs count what they healed (processed)
   const [hk] = await stack.sql<{ healed: string | null }>(
@@ -275,4 +276,19 @@ async function verifyRetryingReads(stack: ChaosStack, dispatched: DispatchStats)
       await sleep(1_000);
     }
   }
+}
+
+/** what a failing verdict says of each dead letter (at most 5): where it came from, why, and the start of its payload */
+async function describeDeadLetters(jsm: JetStreamManager, stack: ChaosStack, state: { first_seq: number; last_seq: number }) {
+  const said: string[] = [];
+  for (let seq = state.first_seq; seq <= state.last_seq && said.length < 5; seq += 1) {
+    const m = await jsm.streams.getMessage(stack.names.streams.dlq, { seq }).catch(() => null);
+    if (!m) continue;
+    const h = (name: string) => m.header.get(name) || '-';
+    said.push(
+      `seq ${seq} ${m.subject}: ${h(HEADERS.dlqReason)} (${h(HEADERS.dlqDetail)}) from ${h(HEADERS.dlqOriginSubject)} ` +
+        `${h(HEADERS.dlqOriginStream)}#${h(HEADERS.dlqOriginSeq)}, payload ${new TextDecoder().decode(m.data.subarray(0, 300))}`,
+    );
+  }
+  return said.join('; ');
 }

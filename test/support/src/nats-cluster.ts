@@ -55,8 +55,12 @@ export interface NatsCluster {
   leaderOf(stream: string): Promise<ClusterNode | undefined>;
   /** leader elections the nodes' logs report so far (meta, stream and consumer leaders, every node's log since its first start) */
   leaderElections(): number;
-  /** resolves once every running node agrees on one JetStream meta leader, and that leader has every other running node current */
-  waitForMetaLeader(timeoutMs?: number): Promise<ClusterNode>;
+  /**
+   * resolves once every running node agrees on one JetStream meta leader; with
+   * `everyNodeCurrent`, once that leader also has every other running node
+   * current (what placing an R3 stream needs: the harness asks it at start)
+   */
+  waitForMetaLeader(timeoutMs?: number, options?: { readonly everyNodeCurrent?: boolean }): Promise<ClusterNode>;
   stop(): Promise<void>;
 }
 
@@ -149,7 +153,7 @@ export async function startNatsCluster(options: { readonly size?: number } = {})
         const won = /JetStream cluster new (stream|consumer) leader|Self is new JetStream cluster metadata leader/g;
         return nodes.reduce((n, node) => n + (node.log().match(won) ?? []).length, 0);
       },
-      async waitForMetaLeader(timeoutMs = 30_000) {
+      async waitForMetaLeader(timeoutMs = 30_000, options = {}) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
           const running = nodes.filter((n) => n.running());
@@ -163,10 +167,10 @@ export async function startNatsCluster(options: { readonly size?: number } = {})
           const leaders = new Set(views.map((v) => v?.meta_cluster?.leader ?? ''));
           const leader = [...leaders][0];
           const found = leaders.size === 1 && leader ? nodes.find((n) => n.name === leader) : undefined;
-          // and the leader hears every other running node: an R3 stream cannot be placed before
           const peers = found ? (views[running.indexOf(found)]?.meta_cluster?.replicas ?? []) : [];
           const current = (n: ClusterNode) => n === found || peers.some((p) => p.name === n.name && p.current);
-          if (found && running.every(current)) return found;
+          // not after a fault: a busy meta log keeps a restarted follower "not current" for a while (two-down, 60 s once)
+          if (found && (!options.everyNodeCurrent || running.every(current))) return found;
           if (Date.now() > deadline)
             throw new Error(`no JetStream meta leader agreed on within ${timeoutMs} ms: ${[...leaders].join(', ')}`);
           await sleep(250);
@@ -180,7 +184,8 @@ export async function startNatsCluster(options: { readonly size?: number } = {})
         await rm(dir, { recursive: true, force: true });
       },
     };
-    await cluster.waitForMetaLeader();
+    // an R3 stream cannot be placed before the leader has every node current (finding 11)
+    await cluster.waitForMetaLeader(30_000, { everyNodeCurrent: true });
     return cluster;
   } catch (err) {
     teardown();
