@@ -1,10 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { computeIdentity, FAILURE_CODES, leaseKey, type SummaryCounts, sanitizeMessage, type WorkspaceLeaseV1 } from '@ops/contracts';
+import {
+  computeIdentity,
+  FAILURE_CODES,
+  type FailureEntry,
+  leaseKey,
+  type SummaryCounts,
+  sanitizeMessage,
+  type TerminalOutcome,
+  type WorkspaceLeaseV1,
+} from '@ops/contracts';
 import { attemptEvents, type LedgerClient } from '@ops/ledger-client';
 import { deleteLease, ledgerCaughtUp } from '@ops/nats';
 import type { ReconcileDeps } from './deps.ts';
 import { healRun } from './heal.ts';
 import { takeWorkspaceLease } from './workspace-lease.ts';
+
+/** how an execution ends (an operator does not cancel housekeeping's runs) */
+export type ExecutionOutcome = Exclude<TerminalOutcome, 'cancelled'>;
 
 export const RECONCILE_TYPE = 'ops.reconcile_adapter_runs';
 
@@ -12,7 +24,7 @@ export const RECONCILE_TYPE = 'ops.reconcile_adapter_runs';
 const LEDGER_CATCH_UP_MS = 5_000;
 
 export type ReconcileResult =
-  | { readonly disposition: 'created'; readonly runId: string; readonly outcome: 'succeeded' | 'failed'; readonly counts: SummaryCounts }
+  | { readonly disposition: 'created'; readonly runId: string; readonly outcome: ExecutionOutcome; readonly counts: SummaryCounts }
   | { readonly disposition: 'active'; readonly runId: string | null };
 
 /**
@@ -81,7 +93,7 @@ export async function reconcileWorkspace(
     await events.started();
 
     const counts: SummaryCounts = { total: 0, processed: 0, failed: 0 };
-    let outcome: 'succeeded' | 'failed' = 'succeeded';
+    let outcome: ExecutionOutcome = 'succeeded';
     try {
       // what the ledger says is judged only once it applied everything stored in OPS_LEDGER
       // up to now: a completion it has not applied yet must not look like a run nobody finished
@@ -111,7 +123,9 @@ export async function reconcileWorkspace(
         }
         cursor = page.next_cursor;
       }
-      await events.completed(events.completion('succeeded', counts, [], startedAt));
+      const ended = executionOutcome(counts);
+      outcome = ended.outcome;
+      await events.completed(events.completion(ended.outcome, counts, ended.failures, startedAt));
     } catch (err) {
       holder.assertHeld();
       // FR-008: a stable code and an operator-readable message, sanitized and bounded
@@ -152,4 +166,21 @@ async function ensureNewRun(
     if (ensured.disposition !== 'active' || !completedBefore || round >= 20) return ensured;
     await sleep(250);
   }
+}
+
+/**
+ * An execution whose heals all worked (or had nothing to heal) succeeded;
+ * one with heals that failed names them under the stable code — a
+ * `succeeded` run with failed heals is refused by the ledger (it was: the
+ * event was dead-lettered and the execution's run never completed, issue #19
+ * two-down run at 19:19 on 2026-12-07). The failed runs stay active and are
+ * tried again at the next execution; each error is in housekeeping's log.
+ */
+export function executionOutcome(counts: SummaryCounts): { outcome: ExecutionOutcome; failures: FailureEntry[] } {
+  if (counts.failed === 0) return { outcome: 'succeeded', failures: [] };
+  const message = `${FAILURE_CODES['ops.reconcile_adapter_runs.failed']}: ${counts.failed} of ${counts.total} stuck runs could not be healed (each error is in housekeeping's log); they are tried again at the next execution`;
+  return {
+    outcome: counts.failed === counts.total ? 'failed' : 'partially_succeeded',
+    failures: [{ code: 'ops.reconcile_adapter_runs.failed', message, count: counts.failed }],
+  };
 }

@@ -1,3 +1,4 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { leaseKey } from '@ops/contracts';
 import { insertBacklog, useHousekeepingStack } from '@ops/test-support';
@@ -7,7 +8,8 @@ import { describe, expect, it } from 'vitest';
  * One run's trouble is that run's (issue #16, scenario 4): a KV error reading
  * one run's lease counts that run failed and the execution goes on with the
  * others — before, it failed the whole workspace's reconcile and healed
- * nothing after it.
+ * nothing after it. The execution then ends partially_succeeded, naming the
+ * failed heal (docs/reliability.md, finding 12).
  */
 const h = useHousekeepingStack({ tenants: 1, policiesPerTenant: 1 });
 
@@ -44,7 +46,17 @@ describe('healing, one run at a time', () => {
     const deps = { ...hk.deps, kv: kvFailingOn(hk.deps.kv, leaseKey('assignments.fetch', first!.run_identity_hash)) };
 
     const result = await reconcileWorkspace(deps, h.seed.workspace.id, 'kv-error');
-    expect(result).toMatchObject({ disposition: 'created', outcome: 'succeeded', counts: { total: 3, processed: 2, failed: 1 } });
+    expect(result).toMatchObject({ disposition: 'created', outcome: 'partially_succeeded', counts: { total: 3, processed: 2, failed: 1 } });
+    // the execution's own run says so in the ledger: before, it published `succeeded` with a failed
+    // heal, the ledger refused that event (schema_invalid), it was dead-lettered and the run never ended
+    const own = await h.waitCompleted((result as { runId: string }).runId);
+    expect(own).toMatchObject({
+      outcome: 'partially_succeeded',
+      summary_counts: { total: 3, processed: 2, failed: 1 },
+      failure_summary: [{ code: 'ops.reconcile_adapter_runs.failed', count: 1 }],
+    });
+    expect(own.failure_summary[0]!.message).toContain('1 of 3 stuck runs could not be healed');
+    expect((await (await jetstreamManager(h.nc)).streams.info(h.names.streams.dlq)).state.messages).toBe(0);
     for (const id of backlog.running.slice(1)) {
       expect(await h.waitCompleted(id)).toMatchObject({ outcome: 'failed', failure_summary: [{ code: 'run.stale' }] });
     }
