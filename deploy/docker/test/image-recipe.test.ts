@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -346,17 +346,7 @@ describe('deploy/docker/build-service.sh', () => {
     const env = cleanEnv({ ...base, DATABASE_URL: db.urlAs(DB_ROLES.ledger), HTTP_PORT: String(port) });
     const { child, exited, output: said } = spawnImageCommand(cmd, out, env);
     try {
-      const deadline = Date.now() + 60_000;
-      let status = 0;
-      while (status !== 200) {
-        if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${said().slice(-3000)}`);
-        if (Date.now() > deadline) throw new Error(`no 200 from /readyz within 60 s (last ${status}):\n${said().slice(-3000)}`);
-        status = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-          (r) => r.status,
-          () => 0,
-        );
-        if (status !== 200) await sleep(200);
-      }
+      await waitReady(port, child, said, 60_000);
 
       // the image's HEALTHCHECK command, as Docker runs it inside the container
       const healthy = await run(healthcheck[0]!, healthcheck.slice(1), { cwd: out, env, timeoutMs: 10_000 });
@@ -404,17 +394,7 @@ describe('deploy/docker/build-service.sh console', () => {
     });
     const { child, exited, output: said } = spawnImageCommand(cmd, consoleOut, env);
     try {
-      const deadline = Date.now() + 30_000;
-      while (
-        (await fetch(`http://127.0.0.1:${port}/readyz`).then(
-          (r) => r.status,
-          () => 0,
-        )) !== 200
-      ) {
-        if (child.exitCode !== null) throw new Error(`the console exited with ${child.exitCode}:\n${said().slice(-3000)}`);
-        if (Date.now() > deadline) throw new Error(`no 200 from the console's /readyz within 30 s:\n${said().slice(-3000)}`);
-        await sleep(200);
-      }
+      await waitReady(port, child, said, 30_000);
       // its pages are served from the shipped public/
       expect((await fetch(`http://127.0.0.1:${port}/login`)).status).toBe(200);
       const healthy = await run(healthcheck[0]!, healthcheck.slice(1), { cwd: consoleOut, env, timeoutMs: 10_000 });
@@ -437,4 +417,20 @@ function spawnImageCommand(cmd: readonly string[], cwd: string, env: NodeJS.Proc
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
   return { child, exited, output: () => output };
+}
+
+/** Polls the started service's /readyz until 200; fails at once, with its output, if it exits first or the time runs out. */
+async function waitReady(port: number, child: ChildProcess, said: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let status = 0;
+  while (status !== 200) {
+    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${said().slice(-3000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`no 200 from /readyz within ${timeoutMs / 1000} s (last ${status}):\n${said().slice(-3000)}`);
+    status = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status !== 200) await sleep(200);
+  }
 }
